@@ -1,0 +1,54 @@
+# k8s_events: the PostgreSQL extension (PGXS) and the k8s-events program.
+#
+#   make                 build the extension library and the program
+#   make install         install both (extension into PostgreSQL's dirs, program into $(bindir))
+#   make installcheck    pg_regress suite against a running server (see tests/run for the full suite)
+
+EXTENSION   = k8s_events
+MODULE_big  = k8s_events
+EXT_VERSION = 1.0
+
+# One C file per responsibility. core/ is plain C shared with the k8s-events program.
+CORE_SRCS = $(sort $(wildcard core/*.c))
+EXT_SRCS  = $(sort $(wildcard extension/*.c))
+OBJS      = $(CORE_SRCS:.c=.o) $(EXT_SRCS:.c=.o)
+
+# The install script is assembled from one piece per area, in file-name order.
+SQL_PARTS  = $(sort $(wildcard extension/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
+EXTRA_CLEAN = loader/k8s-events loader/*.o
+
+REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --dbname=k8s_events_regress
+
+PG_CPPFLAGS = -Icore -Iextension
+PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK  = -ljansson
+
+# No LLVM bitcode: the JIT gains nothing on these functions and clang need not be installed.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS)
+	cat $^ > $@
+
+# The k8s-events program (loader/): plain C over core/.
+LOADER_SRCS = $(sort $(wildcard loader/*.c))
+LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -Icore -Iloader
+LOADER_LIBS = -ljansson
+
+ifneq ($(LOADER_SRCS),)
+all: loader/k8s-events
+install: install-loader
+endif
+
+loader/k8s-events: $(LOADER_SRCS) $(CORE_SRCS) $(wildcard core/*.h loader/*.h)
+	$(CC) $(LOADER_CFLAGS) -o $@ $(LOADER_SRCS) $(CORE_SRCS) $(LOADER_LIBS) -lm
+
+install-loader: loader/k8s-events
+	$(INSTALL_PROGRAM) loader/k8s-events '$(DESTDIR)$(bindir)/k8s-events'
+
+.PHONY: install-loader

@@ -1,0 +1,24 @@
+/*
+ * module.c
+ *	  Library entry point: the module magic and the k8s_events.* settings.
+ *
+ * Every setting lives under the reserved "k8s_events." prefix, so a typo in
+ * postgresql.conf is reported instead of silently creating a placeholder.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "settings.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+
+void
+_PG_init(void)
+{
+	settings_define();
+	MarkGUCPrefixReserved("k8s_events");
+}

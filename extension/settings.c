@@ -1,0 +1,169 @@
+/*
+ * settings.c
+ *	  Definition and validation of the k8s_events.* settings.
+ *
+ * Intervals are written the way a DBA writes them in SQL ('120 days',
+ * '6 hours'); the check hooks parse them once, so a bad value is refused at
+ * SET or reload time with a message, never at ingest time.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+
+#include "settings.h"
+
+char	   *k8s_events_retention = NULL;
+char	   *k8s_events_partition_width = NULL;
+int			k8s_events_drop_lock_timeout_ms = 1000;
+int			k8s_events_batch_size = 1000;
+
+/*
+ * Parse an interval without throwing: check hooks report through
+ * GUC_check_errdetail instead.  interval_in only allocates memory, so
+ * catching its error without a subtransaction leaves nothing behind.
+ */
+static bool
+parse_interval_setting(const char *value, Interval *result)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	PG_TRY();
+	{
+		Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(
+			interval_in, CStringGetDatum(value), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+
+		*result = *iv;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		GUC_check_errdetail("%s", edata->message);
+		FreeErrorData(edata);
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+static bool
+interval_is_negative(const Interval *iv)
+{
+	return iv->month < 0 || iv->day < 0 || iv->time < 0;
+}
+
+static bool
+check_retention(char **newval, void **extra, GucSource source)
+{
+	Interval	iv;
+
+	if (*newval == NULL || !parse_interval_setting(*newval, &iv))
+		return false;
+	if (interval_is_negative(&iv))
+	{
+		GUC_check_errdetail("Retention must not be negative.");
+		GUC_check_errhint("Use '0' to keep events forever.");
+		return false;
+	}
+	return true;
+}
+
+static bool
+check_partition_width(char **newval, void **extra, GucSource source)
+{
+	Interval	iv;
+	int64		usecs;
+
+	if (*newval == NULL || !parse_interval_setting(*newval, &iv))
+		return false;
+	if (iv.month != 0)
+	{
+		GUC_check_errdetail("A partition width must be a fixed duration; months and years vary in length.");
+		GUC_check_errhint("Use days or hours, for example '1 day' or '7 days'.");
+		return false;
+	}
+	usecs = iv.time + (int64) iv.day * USECS_PER_DAY;
+	if (usecs < USECS_PER_HOUR || usecs % USECS_PER_HOUR != 0)
+	{
+		GUC_check_errdetail("A partition width must be a whole number of hours, at least one hour.");
+		return false;
+	}
+	return true;
+}
+
+void
+settings_define(void)
+{
+	DefineCustomStringVariable("k8s_events.retention",
+							   "How long events are kept; older ones are skipped at ingest and their partitions dropped.",
+							   "An interval such as '120 days'; '0' keeps events forever.",
+							   &k8s_events_retention,
+							   "120 days",
+							   PGC_SUSET,
+							   0,
+							   check_retention, NULL, NULL);
+
+	DefineCustomStringVariable("k8s_events.partition_width",
+							   "Time span of each partition of k8s_events.events.",
+							   "A whole number of hours or days, such as '1 day'. Changing it affects new partitions only.",
+							   &k8s_events_partition_width,
+							   "1 day",
+							   PGC_SUSET,
+							   0,
+							   check_partition_width, NULL, NULL);
+
+	DefineCustomIntVariable("k8s_events.drop_lock_timeout",
+							"How long drop_partitions waits for a lock before leaving a partition for next time.",
+							NULL,
+							&k8s_events_drop_lock_timeout_ms,
+							1000, 1, 60 * 1000,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("k8s_events.batch_size",
+							"Events written per INSERT statement by ingest.",
+							NULL,
+							&k8s_events_batch_size,
+							1000, 1, 100000,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+}
+
+static Interval
+setting_interval(const char *value)
+{
+	Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(
+		interval_in, CStringGetDatum(value), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+
+	return *iv;
+}
+
+TimestampTz
+settings_retention_cutoff(TimestampTz now)
+{
+	Interval	iv = setting_interval(k8s_events_retention);
+
+	if (iv.month == 0 && iv.day == 0 && iv.time == 0)
+		return DT_NOBEGIN;
+	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
+												   TimestampTzGetDatum(now),
+												   IntervalPGetDatum(&iv)));
+}
+
+int64
+settings_partition_width_usecs(void)
+{
+	Interval	iv = setting_interval(k8s_events_partition_width);
+
+	return iv.time + (int64) iv.day * USECS_PER_DAY;
+}
