@@ -10,6 +10,7 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "json_backend.h"
 #include "settings.h"
 
 PG_MODULE_MAGIC;
@@ -19,6 +20,7 @@ void _PG_init(void);
 void
 _PG_init(void)
 {
+	json_backend_init();
 	settings_define();
 	MarkGUCPrefixReserved("k8s_events");
 }

@@ -16,10 +16,10 @@
 
 #include "settings.h"
 
-char	   *k8s_events_retention = NULL;
-char	   *k8s_events_partition_width = NULL;
-int			k8s_events_drop_lock_timeout_ms = 1000;
-int			k8s_events_batch_size = 1000;
+char *k8s_events_retention = NULL;
+char *k8s_events_partition_width = NULL;
+int   k8s_events_drop_lock_timeout_ms = 1000;
+int   k8s_events_batch_size = 1000;
 
 /*
  * Parse an interval without throwing: check hooks report through
@@ -34,14 +34,14 @@ parse_interval_setting(const char *value, Interval *result)
 
 	PG_TRY();
 	{
-		Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(
-			interval_in, CStringGetDatum(value), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+		Interval *iv = DatumGetIntervalP(DirectFunctionCall3(
+		    interval_in, CStringGetDatum(value), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 
 		*result = *iv;
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData *edata;
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
@@ -63,7 +63,7 @@ interval_is_negative(const Interval *iv)
 static bool
 check_retention(char **newval, void **extra, GucSource source)
 {
-	Interval	iv;
+	Interval iv;
 
 	if (*newval == NULL || !parse_interval_setting(*newval, &iv))
 		return false;
@@ -79,21 +79,23 @@ check_retention(char **newval, void **extra, GucSource source)
 static bool
 check_partition_width(char **newval, void **extra, GucSource source)
 {
-	Interval	iv;
-	int64		usecs;
+	Interval iv;
+	int64    usecs;
 
 	if (*newval == NULL || !parse_interval_setting(*newval, &iv))
 		return false;
 	if (iv.month != 0)
 	{
-		GUC_check_errdetail("A partition width must be a fixed duration; months and years vary in length.");
+		GUC_check_errdetail(
+		    "A partition width must be a fixed duration; months and years vary in length.");
 		GUC_check_errhint("Use days or hours, for example '1 day' or '7 days'.");
 		return false;
 	}
 	usecs = iv.time + (int64) iv.day * USECS_PER_DAY;
 	if (usecs < USECS_PER_HOUR || usecs % USECS_PER_HOUR != 0)
 	{
-		GUC_check_errdetail("A partition width must be a whole number of hours, at least one hour.");
+		GUC_check_errdetail(
+		    "A partition width must be a whole number of hours, at least one hour.");
 		return false;
 	}
 	return true;
@@ -102,48 +104,34 @@ check_partition_width(char **newval, void **extra, GucSource source)
 void
 settings_define(void)
 {
-	DefineCustomStringVariable("k8s_events.retention",
-							   "How long events are kept; older ones are skipped at ingest and their partitions dropped.",
-							   "An interval such as '120 days'; '0' keeps events forever.",
-							   &k8s_events_retention,
-							   "120 days",
-							   PGC_SUSET,
-							   0,
-							   check_retention, NULL, NULL);
+	DefineCustomStringVariable(
+	    "k8s_events.retention",
+	    "How long events are kept; older ones are skipped at ingest and their partitions dropped.",
+	    "An interval such as '120 days'; '0' keeps events forever.", &k8s_events_retention,
+	    "120 days", PGC_SUSET, 0, check_retention, NULL, NULL);
 
-	DefineCustomStringVariable("k8s_events.partition_width",
-							   "Time span of each partition of k8s_events.events.",
-							   "A whole number of hours or days, such as '1 day'. Changing it affects new partitions only.",
-							   &k8s_events_partition_width,
-							   "1 day",
-							   PGC_SUSET,
-							   0,
-							   check_partition_width, NULL, NULL);
+	DefineCustomStringVariable(
+	    "k8s_events.partition_width", "Time span of each partition of k8s_events.events.",
+	    "A whole number of hours or days, such as '1 day'. Changing it affects new partitions "
+	    "only.",
+	    &k8s_events_partition_width, "1 day", PGC_SUSET, 0, check_partition_width, NULL, NULL);
 
-	DefineCustomIntVariable("k8s_events.drop_lock_timeout",
-							"How long drop_partitions waits for a lock before leaving a partition for next time.",
-							NULL,
-							&k8s_events_drop_lock_timeout_ms,
-							1000, 1, 60 * 1000,
-							PGC_SUSET,
-							GUC_UNIT_MS,
-							NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "k8s_events.drop_lock_timeout",
+	    "How long drop_partitions waits for a lock before leaving a partition for next time.", NULL,
+	    &k8s_events_drop_lock_timeout_ms, 1000, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+	    NULL);
 
-	DefineCustomIntVariable("k8s_events.batch_size",
-							"Events written per INSERT statement by ingest.",
-							NULL,
-							&k8s_events_batch_size,
-							1000, 1, 100000,
-							PGC_USERSET,
-							0,
-							NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	    "k8s_events.batch_size", "Events written per INSERT statement by ingest.", NULL,
+	    &k8s_events_batch_size, 1000, 1, 100000, PGC_USERSET, 0, NULL, NULL, NULL);
 }
 
 static Interval
 setting_interval(const char *value)
 {
-	Interval   *iv = DatumGetIntervalP(DirectFunctionCall3(
-		interval_in, CStringGetDatum(value), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	Interval *iv = DatumGetIntervalP(DirectFunctionCall3(
+	    interval_in, CStringGetDatum(value), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
 
 	return *iv;
 }
@@ -151,19 +139,18 @@ setting_interval(const char *value)
 TimestampTz
 settings_retention_cutoff(TimestampTz now)
 {
-	Interval	iv = setting_interval(k8s_events_retention);
+	Interval iv = setting_interval(k8s_events_retention);
 
 	if (iv.month == 0 && iv.day == 0 && iv.time == 0)
 		return DT_NOBEGIN;
-	return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval,
-												   TimestampTzGetDatum(now),
-												   IntervalPGetDatum(&iv)));
+	return DatumGetTimestampTz(DirectFunctionCall2(
+	    timestamptz_mi_interval, TimestampTzGetDatum(now), IntervalPGetDatum(&iv)));
 }
 
 int64
 settings_partition_width_usecs(void)
 {
-	Interval	iv = setting_interval(k8s_events_partition_width);
+	Interval iv = setting_interval(k8s_events_partition_width);
 
 	return iv.time + (int64) iv.day * USECS_PER_DAY;
 }

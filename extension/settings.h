@@ -10,8 +10,8 @@
 /* Raw setting strings, as PostgreSQL's GUC machinery owns them. */
 extern char *k8s_events_retention;
 extern char *k8s_events_partition_width;
-extern int	k8s_events_drop_lock_timeout_ms;
-extern int	k8s_events_batch_size;
+extern int   k8s_events_drop_lock_timeout_ms;
+extern int   k8s_events_batch_size;
 
 extern void settings_define(void);
 

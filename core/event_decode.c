@@ -1,0 +1,444 @@
+/*
+ * event_decode.c
+ *	  Recognise Kubernetes payloads and decode Events of both APIs.
+ *
+ * core/v1 Events (involvedObject, message, source, count, firstTimestamp,
+ * lastTimestamp) and events.k8s.io/v1 Events (regarding, note,
+ * deprecatedSource, series, eventTime, deprecated* timestamps) describe the
+ * same thing; this file is the one place that maps both onto our columns.
+ */
+#include "event_decode.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rfc3339.h"
+
+static bool
+set_err(char *err, size_t errlen, const char *fmt, const char *arg1, const char *arg2)
+{
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen, fmt, arg1, arg2);
+	return false;
+}
+
+static const char *
+json_type_name(const json_t *value)
+{
+	switch (json_typeof(value))
+	{
+		case JSON_OBJECT:
+			return "an object";
+		case JSON_ARRAY:
+			return "an array";
+		case JSON_STRING:
+			return "a string";
+		case JSON_INTEGER:
+		case JSON_REAL:
+			return "a number";
+		case JSON_TRUE:
+		case JSON_FALSE:
+			return "a boolean";
+		case JSON_NULL:
+			return "null";
+	}
+	return "unknown";
+}
+
+/* An object member that may be absent or null; anything else must be an object. */
+static bool
+get_object(json_t *parent, const char *key, const char *path, json_t **result, char *err,
+           size_t errlen)
+{
+	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
+
+	*result = NULL;
+	if (value == NULL || json_is_null(value))
+		return true;
+	if (!json_is_object(value))
+		return set_err(err, errlen, "%s is %s, not an object", path, json_type_name(value));
+	*result = value;
+	return true;
+}
+
+/*
+ * A string member; absent, null and "" all read as NULL, because Kubernetes
+ * writes "" for an unset string in core/v1 and omits it in events.k8s.io/v1.
+ */
+static bool
+get_string(json_t *parent, const char *key, const char *path, const char **result, char *err,
+           size_t errlen)
+{
+	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
+
+	*result = NULL;
+	if (value == NULL || json_is_null(value))
+		return true;
+	if (!json_is_string(value))
+		return set_err(err, errlen, "%s is %s, not a string", path, json_type_name(value));
+	if (json_string_length(value) > 0)
+		*result = json_string_value(value);
+	return true;
+}
+
+/* A timestamp member; Go's zero time counts as unset, as it does in Kubernetes. */
+static bool
+get_time(json_t *parent, const char *key, const char *path, bool *present, int64_t *usecs,
+         char *err, size_t errlen)
+{
+	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
+	char    why[128];
+
+	*present = false;
+	if (value == NULL || json_is_null(value))
+		return true;
+	if (!json_is_string(value))
+		return set_err(err, errlen, "%s is %s, not a timestamp string", path,
+		               json_type_name(value));
+	if (json_string_length(value) == 0)
+		return true;
+	if (!rfc3339_parse(json_string_value(value), json_string_length(value), usecs, why,
+	                   sizeof(why)))
+	{
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "invalid timestamp in %s: \"%.64s\": %s", path,
+			         json_string_value(value), why);
+		return false;
+	}
+	*present = *usecs != RFC3339_GO_ZERO_TIME_USECS;
+	return true;
+}
+
+/* A count member: a positive integer is a count, 0/absent/null is "not set". */
+static bool
+get_count(json_t *parent, const char *key, const char *path, int64_t *count, char *err,
+          size_t errlen)
+{
+	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
+
+	if (value == NULL || json_is_null(value))
+		return true;
+	if (!json_is_integer(value))
+		return set_err(err, errlen, "%s is %s, not an integer", path, json_type_name(value));
+	/* Kubernetes counts are int32; anything larger is not from an API server. */
+	if (json_integer_value(value) > INT32_MAX || json_integer_value(value) < 0)
+		return set_err(err, errlen, "%s is out of range: must be between 0 and 2147483647", path,
+		               NULL);
+	if (*count == 0 && json_integer_value(value) > 0)
+		*count = json_integer_value(value);
+	return true;
+}
+
+typedef struct TimeField
+{
+	const char *container; /* NULL: the Event itself */
+	const char *key;
+	const char *path;
+} TimeField;
+
+/*
+ * Which field says when an observation happened, newest first.  The order is
+ * the contract of event_time(); it is the partition key, so it never changes.
+ */
+static const TimeField event_time_fields[] = {
+    {"series", "lastObservedTime", "series.lastObservedTime"},
+    {NULL, "lastTimestamp", "lastTimestamp"},
+    {NULL, "eventTime", "eventTime"},
+    {NULL, "deprecatedLastTimestamp", "deprecatedLastTimestamp"},
+    {NULL, "firstTimestamp", "firstTimestamp"},
+    {NULL, "deprecatedFirstTimestamp", "deprecatedFirstTimestamp"},
+    {"metadata", "creationTimestamp", "metadata.creationTimestamp"},
+};
+
+/* When the event first happened. */
+static const TimeField first_time_fields[] = {
+    {NULL, "firstTimestamp", "firstTimestamp"},
+    {NULL, "deprecatedFirstTimestamp", "deprecatedFirstTimestamp"},
+    {NULL, "eventTime", "eventTime"},
+    {"metadata", "creationTimestamp", "metadata.creationTimestamp"},
+};
+
+static bool
+first_present_time(json_t *event, const TimeField *fields, size_t nfields, bool *present,
+                   int64_t *usecs, char *err, size_t errlen)
+{
+	*present = false;
+	for (size_t i = 0; i < nfields; i++)
+	{
+		json_t *container = event;
+
+		if (fields[i].container != NULL)
+		{
+			if (!get_object(event, fields[i].container, fields[i].container, &container, err,
+			                errlen))
+				return false;
+			if (container == NULL)
+				continue;
+		}
+		if (!get_time(container, fields[i].key, fields[i].path, present, usecs, err, errlen))
+			return false;
+		if (*present)
+			return true;
+	}
+	return true;
+}
+
+bool
+event_time_of(json_t *event, bool *present, int64_t *usecs, char *err, size_t errlen)
+{
+	return first_present_time(event, event_time_fields,
+	                          sizeof(event_time_fields) / sizeof(event_time_fields[0]), present,
+	                          usecs, err, errlen);
+}
+
+static bool
+is_uuid(const char *s)
+{
+	static const char pattern[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+	if (strlen(s) != sizeof(pattern) - 1)
+		return false;
+	for (size_t i = 0; i < sizeof(pattern) - 1; i++)
+	{
+		char c = s[i];
+
+		if (pattern[i] == '-'
+		        ? c != '-'
+		        : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+			return false;
+	}
+	return true;
+}
+
+bool
+event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
+{
+	json_t *metadata, *involved, *series, *source;
+	bool    present;
+
+	memset(row, 0, sizeof(*row));
+	if (!json_is_object(event))
+		return set_err(err, errlen, "the event is %s, not an object", json_type_name(event), NULL);
+
+	if (!get_object(event, "metadata", "metadata", &metadata, err, errlen))
+		return false;
+	if (metadata == NULL)
+		return set_err(err, errlen, "the event has no metadata", NULL, NULL);
+	if (!get_string(metadata, "uid", "metadata.uid", &row->uid, err, errlen))
+		return false;
+	if (row->uid == NULL)
+		return set_err(err, errlen, "the event has no metadata.uid", NULL, NULL);
+	if (!is_uuid(row->uid))
+		return set_err(err, errlen, "metadata.uid \"%.64s\" is not a UUID", row->uid, NULL);
+	if (!get_string(metadata, "resourceVersion", "metadata.resourceVersion", &row->resource_version,
+	                err, errlen))
+		return false;
+	if (row->resource_version == NULL)
+		row->resource_version = "";
+
+	if (!event_time_of(event, &present, &row->event_time, err, errlen))
+		return false;
+	if (!present)
+		return set_err(err, errlen,
+		               "the event has no timestamp: none of series.lastObservedTime, "
+		               "lastTimestamp, eventTime, deprecatedLastTimestamp, firstTimestamp, "
+		               "deprecatedFirstTimestamp, metadata.creationTimestamp is set",
+		               NULL, NULL);
+	if (!first_present_time(event, first_time_fields,
+	                        sizeof(first_time_fields) / sizeof(first_time_fields[0]), &present,
+	                        &row->first_time, err, errlen))
+		return false;
+	if (!present || row->first_time > row->event_time)
+		row->first_time = row->event_time;
+
+	/* core/v1 names the object involvedObject, events.k8s.io/v1 regarding. */
+	if (!get_object(event, "involvedObject", "involvedObject", &involved, err, errlen))
+		return false;
+	if (involved == NULL && !get_object(event, "regarding", "regarding", &involved, err, errlen))
+		return false;
+	if (!get_string(involved, "namespace", "involvedObject.namespace", &row->namespace, err,
+	                errlen) ||
+	    !get_string(involved, "kind", "involvedObject.kind", &row->kind, err, errlen) ||
+	    !get_string(involved, "name", "involvedObject.name", &row->name, err, errlen))
+		return false;
+	if (row->namespace == NULL &&
+	    !get_string(metadata, "namespace", "metadata.namespace", &row->namespace, err, errlen))
+		return false;
+
+	if (!get_string(event, "type", "type", &row->type, err, errlen) ||
+	    !get_string(event, "reason", "reason", &row->reason, err, errlen) ||
+	    !get_string(event, "message", "message", &row->message, err, errlen) ||
+	    !get_string(event, "action", "action", &row->action, err, errlen) ||
+	    !get_string(event, "reportingInstance", "reportingInstance", &row->reporting_instance, err,
+	                errlen))
+		return false;
+	if (row->message == NULL && !get_string(event, "note", "note", &row->message, err, errlen))
+		return false;
+	if (!get_string(event, "reportingComponent", "reportingComponent", &row->reporting_controller,
+	                err, errlen))
+		return false;
+	if (row->reporting_controller == NULL &&
+	    !get_string(event, "reportingController", "reportingController", &row->reporting_controller,
+	                err, errlen))
+		return false;
+
+	if (!get_object(event, "source", "source", &source, err, errlen))
+		return false;
+	if (source == NULL &&
+	    !get_object(event, "deprecatedSource", "deprecatedSource", &source, err, errlen))
+		return false;
+	if (!get_string(source, "component", "source.component", &row->source_component, err, errlen) ||
+	    !get_string(source, "host", "source.host", &row->source_host, err, errlen))
+		return false;
+
+	if (!get_object(event, "series", "series", &series, err, errlen))
+		return false;
+	row->count = 0;
+	if (!get_count(series, "count", "series.count", &row->count, err, errlen) ||
+	    !get_count(event, "count", "count", &row->count, err, errlen) ||
+	    !get_count(event, "deprecatedCount", "deprecatedCount", &row->count, err, errlen))
+		return false;
+	if (row->count == 0)
+		row->count = 1;
+	return true;
+}
+
+static bool
+is_watch_frame(json_t *item)
+{
+	return json_is_string(json_object_get(item, "type")) && json_object_get(item, "object") != NULL;
+}
+
+static bool
+is_eventrouter_line(json_t *item)
+{
+	return json_is_string(json_object_get(item, "verb")) && json_object_get(item, "event") != NULL;
+}
+
+static bool
+is_list(json_t *item)
+{
+	return json_is_object(item) && json_object_get(item, "items") != NULL &&
+	       json_object_get(item, "involvedObject") == NULL &&
+	       json_object_get(item, "regarding") == NULL;
+}
+
+static PayloadItemKind
+invalid(char *reason, size_t reasonlen, const char *fmt, const char *arg1, const char *arg2)
+{
+	set_err(reason, reasonlen, fmt, arg1, arg2);
+	return ITEM_INVALID;
+}
+
+/* The Event inside a watch frame or eventrouter envelope must itself be an Event. */
+static PayloadItemKind
+classify_event(json_t *candidate, json_t **event, char *reason, size_t reasonlen)
+{
+	json_t *kind;
+
+	if (!json_is_object(candidate))
+		return invalid(reason, reasonlen, "the item is %s, not a JSON object",
+		               json_type_name(candidate), NULL);
+	kind = json_object_get(candidate, "kind");
+	if (json_is_string(kind) && strcmp(json_string_value(kind), "Event") != 0)
+		return invalid(reason, reasonlen, "the item is a %.64s, not an Event",
+		               json_string_value(kind), NULL);
+	*event = candidate;
+	return ITEM_EVENT;
+}
+
+json_t *
+payload_unwrap(json_t *item)
+{
+	if (json_is_object(item) && is_watch_frame(item))
+		return json_object_get(item, "object");
+	if (json_is_object(item) && is_eventrouter_line(item))
+		return json_object_get(item, "event");
+	return item;
+}
+
+PayloadItemKind
+payload_item_classify(json_t *item, json_t **event, char *reason, size_t reasonlen)
+{
+	*event = NULL;
+	if (!json_is_object(item))
+		return invalid(reason, reasonlen, "the item is %s, not a JSON object", json_type_name(item),
+		               NULL);
+
+	if (is_watch_frame(item))
+	{
+		const char *type = json_string_value(json_object_get(item, "type"));
+
+		if (strcmp(type, "ADDED") == 0 || strcmp(type, "MODIFIED") == 0)
+			return classify_event(json_object_get(item, "object"), event, reason, reasonlen);
+		if (strcmp(type, "DELETED") == 0)
+			return ITEM_DELETED;
+		if (strcmp(type, "BOOKMARK") == 0)
+			return ITEM_BOOKMARK;
+		if (strcmp(type, "ERROR") == 0)
+			return ITEM_ERROR_FRAME;
+		return invalid(reason, reasonlen, "unknown watch event type \"%.32s\"", type, NULL);
+	}
+
+	if (is_eventrouter_line(item))
+	{
+		const char *verb = json_string_value(json_object_get(item, "verb"));
+
+		if (strcmp(verb, "ADDED") == 0 || strcmp(verb, "UPDATED") == 0)
+			return classify_event(json_object_get(item, "event"), event, reason, reasonlen);
+		if (strcmp(verb, "DELETED") == 0)
+			return ITEM_DELETED;
+		return invalid(reason, reasonlen, "unknown eventrouter verb \"%.32s\"", verb, NULL);
+	}
+
+	if (is_list(item))
+		return invalid(reason, reasonlen, "a list inside a list is not supported", NULL, NULL);
+
+	return classify_event(item, event, reason, reasonlen);
+}
+
+static void
+walk_item(json_t *item, PayloadItemCallback callback, void *arg)
+{
+	char            reason[EVENT_ERR_LEN];
+	json_t         *event;
+	PayloadItemKind kind = payload_item_classify(item, &event, reason, sizeof(reason));
+
+	callback(arg, kind, item, event, kind == ITEM_INVALID ? reason : NULL);
+}
+
+void
+payload_walk(json_t *payload, PayloadItemCallback callback, void *arg)
+{
+	json_t *items = payload;
+	size_t  index;
+	json_t *item;
+
+	if (is_list(payload))
+	{
+		items = json_object_get(payload, "items");
+		if (json_is_null(items))
+			return; /* kubectl writes "items": null for an empty list */
+		if (!json_is_array(items))
+		{
+			char reason[EVENT_ERR_LEN];
+
+			set_err(reason, sizeof(reason), "the list's items is %s, not an array",
+			        json_type_name(items), NULL);
+			callback(arg, ITEM_INVALID, payload, NULL, reason);
+			return;
+		}
+	}
+	if (!json_is_array(items))
+	{
+		walk_item(payload, callback, arg);
+		return;
+	}
+	json_array_foreach(items, index, item)
+	{
+		if (json_is_array(item) || is_list(item))
+			callback(arg, ITEM_INVALID, item, NULL, "a list inside a list is not supported");
+		else
+			walk_item(item, callback, arg);
+	}
+}

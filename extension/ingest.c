@@ -1,0 +1,464 @@
+/*
+ * ingest.c
+ *	  The write path: Kubernetes payload → rows of k8s_events.events.
+ *
+ * Items are decoded by core/event_decode.c, buffered column by column, and
+ * written k8s_events.batch_size at a time by one INSERT over unnest()ed arrays,
+ * which also computes occurrences (the increase of count since the stored
+ * observations of the same event) and skips observations already stored
+ * (ON CONFLICT on the row key).  Partitions are created before the first row
+ * is written, so the transaction never upgrades its lock on the parent while
+ * holding a weaker one.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pg_builtins.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "event_decode.h"
+#include "ingest.h"
+#include "json_backend.h"
+#include "partitions.h"
+#include "rfc3339.h"
+#include "settings.h"
+#include "unix_time.h"
+
+PG_FUNCTION_INFO_V1(k8s_ingest);
+PG_FUNCTION_INFO_V1(k8s_ingest_report);
+
+/* First key of the advisory locks this extension takes: 'k8se'. */
+#define INGEST_LOCK_CLASS 0x6b387365
+
+typedef enum Column
+{
+	COL_UID,
+	COL_RESOURCE_VERSION,
+	COL_EVENT_TIME,
+	COL_FIRST_TIME,
+	COL_NAMESPACE,
+	COL_KIND,
+	COL_NAME,
+	COL_TYPE,
+	COL_REASON,
+	COL_MESSAGE,
+	COL_COUNT,
+	COL_SOURCE_COMPONENT,
+	COL_SOURCE_HOST,
+	COL_REPORTING_CONTROLLER,
+	COL_REPORTING_INSTANCE,
+	COL_ACTION,
+	COL_EVENT,
+	NUM_COLUMNS
+} Column;
+
+static const Oid column_types[NUM_COLUMNS] = {
+    UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,  TEXTOID,
+    TEXTOID, INT4OID, TEXTOID,        TEXTOID,        TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+};
+
+/*
+ * $1 cluster, $2..$18 one array per Column, $19 the earliest first_time of the
+ * batch: earlier observations of these events cannot lie before it, so older
+ * partitions need not be searched for their counts.
+ */
+static const char insert_sql[] =
+    "WITH batch AS ("
+    "  SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],"
+    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[],"
+    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[])"
+    "  WITH ORDINALITY AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
+    "    type, reason, message, count, source_component, source_host, reporting_controller,"
+    "    reporting_instance, action, event, ord)"
+    "), stored AS ("
+    "  SELECT e.uid, pg_catalog.max(e.count) AS max_count FROM k8s_events.events AS e"
+    "  WHERE e.cluster = $1 AND e.uid = ANY ($2) AND e.event_time >= $19"
+    "  GROUP BY e.uid"
+    ")"
+    "INSERT INTO k8s_events.events AS e (cluster, uid, resource_version, event_time, first_time,"
+    "  namespace, kind, name, type, reason, message, count, occurrences, source_component,"
+    "  source_host, reporting_controller, reporting_instance, action, event)"
+    "SELECT $1, b.uid, b.resource_version, b.event_time, b.first_time, b.namespace, b.kind,"
+    "  b.name, b.type, b.reason, b.message, b.count,"
+    /* The increase over the highest count seen before, stored or earlier in this batch. */
+    "  pg_catalog.int4larger(0, b.count - pg_catalog.int4larger(coalesce(s.max_count, 0),"
+    "    coalesce(pg_catalog.max(b.count) OVER (PARTITION BY b.uid ORDER BY b.count, b.ord"
+    "      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))),"
+    "  b.source_component, b.source_host, b.reporting_controller, b.reporting_instance, b.action,"
+    "  b.event"
+    " FROM batch AS b LEFT JOIN stored AS s ON s.uid = b.uid"
+    " ON CONFLICT DO NOTHING";
+
+static const char reject_sql[] =
+    "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
+
+/* Plans live for the backend's life; the plan cache revalidates them after DDL. */
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr reject_plan = NULL;
+
+struct Ingest
+{
+	char         *cluster;
+	char         *source;
+	TimestampTz   cutoff;    /* events before it are expired */
+	MemoryContext batch_cxt; /* the buffered rows; reset after each write */
+	int           capacity;
+	int           n;
+	Datum        *values[NUM_COLUMNS];
+	bool         *nulls[NUM_COLUMNS];
+	TimestampTz   earliest_first; /* of the buffered rows */
+	TimestampTz   batch_newest;
+	IngestCounts  counts;
+};
+
+static SPIPlanPtr
+prepare_kept(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	if (insert_plan == NULL)
+	{
+		Oid argtypes[NUM_COLUMNS + 2];
+
+		argtypes[0] = TEXTOID;
+		for (int c = 0; c < NUM_COLUMNS; c++)
+			argtypes[c + 1] = get_array_type(column_types[c]);
+		argtypes[NUM_COLUMNS + 1] = TIMESTAMPTZOID;
+		insert_plan = prepare_kept(insert_sql, NUM_COLUMNS + 2, argtypes);
+	}
+	if (reject_plan == NULL)
+	{
+		Oid argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+
+		reject_plan = prepare_kept(reject_sql, 4, argtypes);
+	}
+}
+
+Ingest *
+ingest_begin(const char *cluster, const char *source)
+{
+	Ingest *ingest = palloc0(sizeof(Ingest));
+
+	if (cluster[0] == '\0')
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),
+		         errhint("Name the cluster the events come from, for example 'prod-eu'.")));
+
+	ingest->cluster = pstrdup(cluster);
+	ingest->source = pstrdup(source);
+	ingest->cutoff = settings_retention_cutoff(GetCurrentTransactionStartTimestamp());
+	ingest->capacity = k8s_events_batch_size;
+	ingest->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "k8s_events ingest batch",
+	                                          ALLOCSET_DEFAULT_SIZES);
+	for (int c = 0; c < NUM_COLUMNS; c++)
+	{
+		ingest->values[c] = palloc(sizeof(Datum) * ingest->capacity);
+		ingest->nulls[c] = palloc(sizeof(bool) * ingest->capacity);
+	}
+	ingest->earliest_first = DT_NOEND;
+	ingest->batch_newest = DT_NOBEGIN;
+	ingest->counts.newest = DT_NOBEGIN;
+
+	DirectFunctionCall2(
+	    pg_advisory_xact_lock_int4, Int32GetDatum(INGEST_LOCK_CLASS),
+	    Int32GetDatum((int32) hash_bytes((const unsigned char *) cluster, strlen(cluster))));
+	prepare_plans();
+	return ingest;
+}
+
+static void
+reject(Ingest *ingest, const char *payload, const char *error)
+{
+	Datum args[4] = {CStringGetTextDatum(ingest->cluster), CStringGetTextDatum(ingest->source),
+	                 CStringGetTextDatum(error), CStringGetTextDatum(payload)};
+
+	if (SPI_execute_plan(reject_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record a rejected item");
+	ingest->counts.rejected++;
+}
+
+void
+ingest_reject_raw(Ingest *ingest, const char *payload, const char *error)
+{
+	ingest->counts.received++;
+	reject(ingest, payload, error);
+}
+
+static void
+reject_json(Ingest *ingest, json_t *item, const char *error)
+{
+	MemoryContext old = MemoryContextSwitchTo(ingest->batch_cxt);
+
+	reject(ingest, json_to_cstring(item), error);
+	MemoryContextSwitchTo(old);
+}
+
+static void
+set_text(Ingest *ingest, Column c, const char *value)
+{
+	ingest->nulls[c][ingest->n] = value == NULL;
+	ingest->values[c][ingest->n] = value != NULL ? CStringGetTextDatum(value) : (Datum) 0;
+}
+
+static void
+set_datum(Ingest *ingest, Column c, Datum value)
+{
+	ingest->nulls[c][ingest->n] = false;
+	ingest->values[c][ingest->n] = value;
+}
+
+static Datum
+build_array(Ingest *ingest, Column c)
+{
+	int16 typlen;
+	bool  typbyval;
+	char  typalign;
+	int   dims[1] = {ingest->n};
+	int   lbs[1] = {1};
+
+	get_typlenbyvalalign(column_types[c], &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(ingest->values[c], ingest->nulls[c], 1, dims, lbs,
+	                                          column_types[c], typlen, typbyval, typalign));
+}
+
+static void
+flush(Ingest *ingest)
+{
+	Datum         args[NUM_COLUMNS + 2];
+	MemoryContext old;
+
+	if (ingest->n == 0)
+		return;
+	old = MemoryContextSwitchTo(ingest->batch_cxt);
+	args[0] = CStringGetTextDatum(ingest->cluster);
+	for (int c = 0; c < NUM_COLUMNS; c++)
+		args[c + 1] = build_array(ingest, c);
+	args[NUM_COLUMNS + 1] = TimestampTzGetDatum(ingest->earliest_first);
+	MemoryContextSwitchTo(old);
+
+	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert into k8s_events.events");
+
+	ingest->counts.stored += SPI_processed;
+	ingest->counts.duplicates += ingest->n - SPI_processed;
+	if (SPI_processed > 0 && ingest->batch_newest > ingest->counts.newest)
+		ingest->counts.newest = ingest->batch_newest;
+	SPI_freetuptable(SPI_tuptable);
+
+	ingest->n = 0;
+	ingest->earliest_first = DT_NOEND;
+	ingest->batch_newest = DT_NOBEGIN;
+	MemoryContextReset(ingest->batch_cxt);
+}
+
+static void
+append_row(Ingest *ingest, json_t *event, const EventRow *row)
+{
+	MemoryContext old = MemoryContextSwitchTo(ingest->batch_cxt);
+	TimestampTz   event_time = timestamptz_from_unix_usecs(row->event_time);
+	TimestampTz   first_time = timestamptz_from_unix_usecs(row->first_time);
+
+	set_datum(ingest, COL_UID, DirectFunctionCall1(uuid_in, CStringGetDatum(row->uid)));
+	set_text(ingest, COL_RESOURCE_VERSION, row->resource_version);
+	set_datum(ingest, COL_EVENT_TIME, TimestampTzGetDatum(event_time));
+	set_datum(ingest, COL_FIRST_TIME, TimestampTzGetDatum(first_time));
+	set_text(ingest, COL_NAMESPACE, row->namespace);
+	set_text(ingest, COL_KIND, row->kind);
+	set_text(ingest, COL_NAME, row->name);
+	set_text(ingest, COL_TYPE, row->type);
+	set_text(ingest, COL_REASON, row->reason);
+	set_text(ingest, COL_MESSAGE, row->message);
+	set_datum(ingest, COL_COUNT, Int32GetDatum((int32) row->count));
+	set_text(ingest, COL_SOURCE_COMPONENT, row->source_component);
+	set_text(ingest, COL_SOURCE_HOST, row->source_host);
+	set_text(ingest, COL_REPORTING_CONTROLLER, row->reporting_controller);
+	set_text(ingest, COL_REPORTING_INSTANCE, row->reporting_instance);
+	set_text(ingest, COL_ACTION, row->action);
+	set_datum(ingest, COL_EVENT, jsonb_from_json(event));
+	MemoryContextSwitchTo(old);
+
+	ingest->earliest_first = Min(ingest->earliest_first, first_time);
+	ingest->batch_newest = Max(ingest->batch_newest, event_time);
+	if (++ingest->n == ingest->capacity)
+		flush(ingest);
+}
+
+/* Events before the retention cutoff would be dropped with their partition anyway. */
+static bool
+is_expired(const Ingest *ingest, const EventRow *row)
+{
+	return timestamptz_from_unix_usecs(row->event_time) < ingest->cutoff;
+}
+
+static void
+store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const char *reason)
+{
+	Ingest  *ingest = arg;
+	EventRow row;
+	char     err[EVENT_ERR_LEN];
+
+	CHECK_FOR_INTERRUPTS();
+	ingest->counts.received++;
+	switch (kind)
+	{
+		case ITEM_INVALID:
+			reject_json(ingest, item, reason);
+			break;
+		case ITEM_DELETED:
+			ingest->counts.deleted++;
+			break;
+		case ITEM_BOOKMARK:
+			ingest->counts.bookmarks++;
+			break;
+		case ITEM_ERROR_FRAME:
+			ingest->counts.error_frames++;
+			break;
+		case ITEM_EVENT:
+			if (!event_decode(event, &row, err, sizeof(err)))
+				reject_json(ingest, item, err);
+			else if (is_expired(ingest, &row))
+				ingest->counts.expired++;
+			else
+				append_row(ingest, event, &row);
+			break;
+	}
+}
+
+typedef struct TimeList
+{
+	const Ingest *ingest;
+	TimestampTz  *times;
+	int           n;
+	int           capacity;
+} TimeList;
+
+static void
+collect_time(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const char *reason)
+{
+	TimeList *list = arg;
+	EventRow  row;
+	char      err[EVENT_ERR_LEN];
+
+	if (kind != ITEM_EVENT || !event_decode(event, &row, err, sizeof(err)) ||
+	    is_expired(list->ingest, &row))
+		return;
+	/* Consecutive events usually share a partition; keep the list short. */
+	if (list->n > 0 && list->times[list->n - 1] == timestamptz_from_unix_usecs(row.event_time))
+		return;
+	if (list->n == list->capacity)
+	{
+		list->capacity *= 2;
+		list->times = repalloc_huge(list->times, sizeof(TimestampTz) * list->capacity);
+	}
+	list->times[list->n++] = timestamptz_from_unix_usecs(row.event_time);
+}
+
+void
+ingest_payload(Ingest *ingest, json_t *payload)
+{
+	TimeList list = {ingest, palloc(sizeof(TimestampTz) * 64), 0, 64};
+
+	/* First every partition the payload needs, then the rows (see the file header). */
+	payload_walk(payload, collect_time, &list);
+	partitions_ensure(list.times, list.n);
+	pfree(list.times);
+
+	payload_walk(payload, store_item, ingest);
+}
+
+IngestCounts
+ingest_end(Ingest *ingest)
+{
+	flush(ingest);
+	if (ingest->counts.stored > 0)
+	{
+		char    newest[RFC3339_BUFLEN];
+		json_t *note;
+		char   *text;
+
+		if (!rfc3339_format(unix_usecs_from_timestamptz(ingest->counts.newest), newest))
+			newest[0] = '\0';
+		/* Listeners (the dashboard) learn that rows arrived, and how recent they are. */
+		note = json_pack("{s:s, s:I, s:s}", "cluster", ingest->cluster, "rows",
+		                 (json_int_t) ingest->counts.stored, "newest", newest);
+		text = json_to_cstring(note);
+		Async_Notify("k8s_events", text);
+		json_decref(note);
+		pfree(text);
+	}
+	MemoryContextDelete(ingest->batch_cxt);
+	return ingest->counts;
+}
+
+static IngestCounts
+ingest_sql_call(FunctionCallInfo fcinfo)
+{
+	Jsonb       *payload = PG_GETARG_JSONB_P(0);
+	char        *cluster = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Ingest      *ingest;
+	json_t      *root;
+	char        *error;
+	IngestCounts counts;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ingest = ingest_begin(cluster, "ingest()");
+	root = json_from_jsonb(payload, &error);
+	if (root == NULL)
+		ingest_reject_raw(ingest, JsonbToCString(NULL, &payload->root, VARSIZE(payload)), error);
+	else
+		ingest_payload(ingest, root);
+	counts = ingest_end(ingest);
+	SPI_finish();
+	return counts;
+}
+
+/* ingest(payload jsonb, cluster text) → bigint: rows newly stored. */
+Datum
+k8s_ingest(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(ingest_sql_call(fcinfo).stored);
+}
+
+/* ingest_report(payload jsonb, cluster text) → record: where every item went. */
+Datum
+k8s_ingest_report(PG_FUNCTION_ARGS)
+{
+	IngestCounts counts = ingest_sql_call(fcinfo);
+	TupleDesc    tupdesc;
+	Datum        values[8];
+	bool         nulls[8] = {false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(counts.received);
+	values[1] = Int64GetDatum(counts.stored);
+	values[2] = Int64GetDatum(counts.duplicates);
+	values[3] = Int64GetDatum(counts.rejected);
+	values[4] = Int64GetDatum(counts.expired);
+	values[5] = Int64GetDatum(counts.deleted);
+	values[6] = Int64GetDatum(counts.bookmarks);
+	values[7] = Int64GetDatum(counts.error_frames);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

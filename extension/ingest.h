@@ -1,0 +1,48 @@
+/*
+ * ingest.h
+ *	  Storing Kubernetes payloads in k8s_events.events: the one write path.
+ *
+ * k8s_events.ingest() uses it today; the background watcher and the
+ * k8s-events program go through the same code, so keys, occurrences,
+ * retention and rejects mean the same whoever writes.
+ */
+#ifndef K8S_EVENTS_INGEST_H
+#define K8S_EVENTS_INGEST_H
+
+#include <jansson.h>
+
+#include "datatype/timestamp.h"
+
+typedef struct IngestCounts
+{
+	int64       received;     /* items looked at */
+	int64       stored;       /* rows newly stored */
+	int64       duplicates;   /* observations already stored */
+	int64       rejected;     /* items written to k8s_events.rejected */
+	int64       expired;      /* events older than k8s_events.retention */
+	int64       deleted;      /* DELETED frames (not events) */
+	int64       bookmarks;    /* BOOKMARK frames (not events) */
+	int64       error_frames; /* ERROR frames (not events) */
+	TimestampTz newest;       /* newest event_time stored, or DT_NOBEGIN */
+} IngestCounts;
+
+typedef struct Ingest Ingest;
+
+/*
+ * Start writing for one cluster, inside an SPI connection and a transaction.
+ * Takes a transaction-scoped advisory lock on the cluster so that concurrent
+ * writers of the same cluster compute occurrences from each other's rows.
+ * source names the writer in k8s_events.rejected (e.g. "ingest()").
+ */
+extern Ingest *ingest_begin(const char *cluster, const char *source);
+
+/* Store every item of a payload (see payload_walk in core/event_decode.h). */
+extern void ingest_payload(Ingest *ingest, json_t *payload);
+
+/* Record raw input that is not even JSON. */
+extern void ingest_reject_raw(Ingest *ingest, const char *payload, const char *error);
+
+/* Write what is buffered, send NOTIFY k8s_events, and return the counts. */
+extern IngestCounts ingest_end(Ingest *ingest);
+
+#endif

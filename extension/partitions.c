@@ -1,0 +1,457 @@
+/*
+ * partitions.c
+ *	  Creating and dropping the time partitions of k8s_events.events.
+ *
+ * Partitions are aligned on k8s_events.partition_width counted from Monday
+ * 2000-01-03 00:00 UTC, so daily partitions start at UTC midnight and weekly
+ * ones on Mondays.  When the width changes, new partitions are clipped to the
+ * gaps between existing ones, so ranges never overlap.
+ *
+ * Dropping takes the parent's lock before the partition's, the same order a
+ * query takes them, so retention cannot deadlock with readers; every lock wait
+ * is bounded by k8s_events.drop_lock_timeout, and what cannot be locked now is
+ * left for the next run.
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/partition.h"
+#include "catalog/pg_class.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "partitioning/partdesc.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "partitions.h"
+#include "rfc3339.h"
+#include "settings.h"
+#include "unix_time.h"
+
+PG_FUNCTION_INFO_V1(k8s_partition_bounds);
+PG_FUNCTION_INFO_V1(k8s_create_partitions);
+PG_FUNCTION_INFO_V1(k8s_drop_partitions);
+PG_FUNCTION_INFO_V1(k8s_drop_expired_partitions);
+
+/* Monday 2000-01-03 00:00 UTC, as PostgreSQL counts: two days after its epoch. */
+#define PARTITION_ORIGIN ((TimestampTz) 2 * USECS_PER_DAY)
+
+/* A guard against a typo creating years of partitions in one call. */
+#define MAX_PARTITIONS_PER_CALL 5000
+
+Oid
+partitions_parent_oid(void)
+{
+	Oid nsp = get_namespace_oid("k8s_events", true);
+	Oid relid = OidIsValid(nsp) ? get_relname_relid("events", nsp) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+		        (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("table k8s_events.events does not exist"),
+		         errhint("Run CREATE EXTENSION k8s_events in this database.")));
+	return relid;
+}
+
+static TimestampTz
+range_datum_value(List *datums, TimestampTz unbounded)
+{
+	PartitionRangeDatum *datum = linitial_node(PartitionRangeDatum, datums);
+
+	if (datum->kind != PARTITION_RANGE_DATUM_VALUE)
+		return unbounded;
+	return DatumGetTimestampTz(castNode(Const, datum->value)->constvalue);
+}
+
+static int
+compare_ranges(const void *a, const void *b)
+{
+	TimestampTz fa = ((const PartitionRange *) a)->from;
+	TimestampTz fb = ((const PartitionRange *) b)->from;
+
+	return fa < fb ? -1 : fa > fb ? 1 : 0;
+}
+
+PartitionRange *
+partitions_list(int *count)
+{
+	Relation        parent = table_open(partitions_parent_oid(), AccessShareLock);
+	PartitionDesc   desc = RelationGetPartitionDesc(parent, false);
+	PartitionRange *ranges = palloc0(sizeof(PartitionRange) * Max(desc->nparts, 1));
+
+	for (int i = 0; i < desc->nparts; i++)
+	{
+		HeapTuple           tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(desc->oids[i]));
+		Datum               bound;
+		bool                isnull;
+		PartitionBoundSpec *spec;
+
+		if (!HeapTupleIsValid(tuple))
+			elog(ERROR, "cache lookup failed for relation %u", desc->oids[i]);
+		bound = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relpartbound, &isnull);
+		if (isnull)
+			elog(ERROR, "partition %u has no bound", desc->oids[i]);
+		spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(bound)));
+		ranges[i].relid = desc->oids[i];
+		ranges[i].from = range_datum_value(spec->lowerdatums, DT_NOBEGIN);
+		ranges[i].to = range_datum_value(spec->upperdatums, DT_NOEND);
+		ReleaseSysCache(tuple);
+	}
+	*count = desc->nparts;
+	table_close(parent, NoLock);
+	qsort(ranges, *count, sizeof(PartitionRange), compare_ranges);
+	return ranges;
+}
+
+/* The partition containing ts, or NULL. */
+static const PartitionRange *
+find_range(const PartitionRange *ranges, int count, TimestampTz ts)
+{
+	int lo = 0, hi = count - 1;
+
+	while (lo <= hi)
+	{
+		int mid = (lo + hi) / 2;
+
+		if (ts < ranges[mid].from)
+			hi = mid - 1;
+		else if (ts >= ranges[mid].to)
+			lo = mid + 1;
+		else
+			return &ranges[mid];
+	}
+	return NULL;
+}
+
+static TimestampTz
+bucket_start(TimestampTz ts, int64 width)
+{
+	int64 offset = ts - PARTITION_ORIGIN;
+	int64 rem = offset % width;
+
+	if (rem < 0)
+		rem += width;
+	return ts - rem;
+}
+
+/* "events_20261125", or "events_20261125_0600" when not at midnight. */
+static char *
+partition_name(TimestampTz from)
+{
+	char iso[RFC3339_BUFLEN];
+
+	if (!rfc3339_format(unix_usecs_from_timestamptz(from), iso))
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("timestamp out of range for a partition of k8s_events.events")));
+	/* iso is YYYY-MM-DDTHH:MM:SS... */
+	if (strncmp(iso + 11, "00:00", 5) == 0)
+		return psprintf("events_%.4s%.2s%.2s", iso, iso + 5, iso + 8);
+	return psprintf("events_%.4s%.2s%.2s_%.2s%.2s", iso, iso + 5, iso + 8, iso + 11, iso + 14);
+}
+
+static char *
+timestamp_literal(TimestampTz ts)
+{
+	char iso[RFC3339_BUFLEN];
+
+	if (!rfc3339_format(unix_usecs_from_timestamptz(ts), iso))
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("timestamp out of range for a partition of k8s_events.events")));
+	return quote_literal_cstr(iso);
+}
+
+static Oid
+create_partition(TimestampTz from, TimestampTz to)
+{
+	char *name = partition_name(from);
+	char *sql = psprintf("CREATE TABLE k8s_events.%s PARTITION OF k8s_events.events "
+	                     "FOR VALUES FROM (%s) TO (%s)",
+	                     quote_identifier(name), timestamp_literal(from), timestamp_literal(to));
+
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not create partition %s", name);
+	return get_relname_relid(name, get_namespace_oid("k8s_events", false));
+}
+
+/*
+ * create_partitions(from, to) → setof regclass: partitions covering every
+ * instant of [from, to) that no partition covers yet.
+ */
+Datum
+k8s_create_partitions(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo  *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TimestampTz     from = PG_GETARG_TIMESTAMPTZ(0);
+	TimestampTz     to = PG_GETARG_TIMESTAMPTZ(1);
+	int64           width = settings_partition_width_usecs();
+	PartitionRange *ranges;
+	int             count;
+	bool            locked = false;
+	int             created = 0;
+
+	if (TIMESTAMP_NOT_FINITE(from) || TIMESTAMP_NOT_FINITE(to))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("partition ranges must be finite")));
+	if (from >= to)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("the start of the range must be before its end")));
+	if ((to - from) / width >= MAX_PARTITIONS_PER_CALL)
+		ereport(ERROR,
+		        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+		         errmsg("the range would need more than %d partitions", MAX_PARTITIONS_PER_CALL),
+		         errhint("Create them in several calls, or widen k8s_events.partition_width.")));
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	ranges = partitions_list(&count);
+	for (TimestampTz at = from; at < to;)
+	{
+		const PartitionRange *existing = find_range(ranges, count, at);
+		TimestampTz           start, end;
+		Datum                 value;
+		bool                  isnull = false;
+
+		if (existing != NULL)
+		{
+			at = existing->to;
+			continue;
+		}
+		/*
+		 * Creating a partition needs an exclusive lock on the parent.  Take it
+		 * only once something is missing, then look again: another session may
+		 * have created it while we waited.
+		 */
+		if (!locked)
+		{
+			LockRelationOid(partitions_parent_oid(), AccessExclusiveLock);
+			locked = true;
+			ranges = partitions_list(&count);
+			continue;
+		}
+		start = Max(bucket_start(at, width), at == from ? bucket_start(from, width) : at);
+		end = start + width;
+		for (int i = 0; i < count; i++)
+		{
+			if (ranges[i].to <= at && ranges[i].to > start)
+				start = ranges[i].to;
+			if (ranges[i].from > at && ranges[i].from < end)
+				end = ranges[i].from;
+		}
+		value = ObjectIdGetDatum(create_partition(start, end));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		created++;
+		at = end;
+	}
+	SPI_finish();
+	if (created > 0)
+		elog(DEBUG1, "k8s_events: created %d partitions", created);
+	return (Datum) 0;
+}
+
+void
+partitions_ensure(const TimestampTz *times, int n)
+{
+	PartitionRange *ranges;
+	int             count;
+	SPIPlanPtr      plan = NULL;
+
+	if (n == 0)
+		return;
+	ranges = partitions_list(&count);
+	for (int i = 0; i < n; i++)
+	{
+		Datum args[2];
+		Oid   argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+
+		if (find_range(ranges, count, times[i]) != NULL)
+			continue;
+		if (plan == NULL)
+		{
+			plan = SPI_prepare("SELECT k8s_events.create_partitions($1, $2)", 2, argtypes);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		}
+		args[0] = TimestampTzGetDatum(times[i]);
+		args[1] = TimestampTzGetDatum(times[i] + 1);
+		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "k8s_events.create_partitions failed");
+		ranges = partitions_list(&count);
+	}
+	if (plan != NULL)
+		SPI_freeplan(plan);
+}
+
+/* partition_bounds() → setof (partition regclass, range_from, range_to), oldest first. */
+Datum
+k8s_partition_bounds(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo  *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	PartitionRange *ranges;
+	int             count;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	ranges = partitions_list(&count);
+	for (int i = 0; i < count; i++)
+	{
+		Datum values[3] = {ObjectIdGetDatum(ranges[i].relid), TimestampTzGetDatum(ranges[i].from),
+		                   TimestampTzGetDatum(ranges[i].to)};
+		bool  nulls[3] = {false, ranges[i].from == DT_NOBEGIN, ranges[i].to == DT_NOEND};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Run fn(arg) in a subtransaction with lock_timeout set to
+ * k8s_events.drop_lock_timeout.  Returns false, with the error swallowed, if
+ * it timed out waiting for a lock; any other error propagates.
+ */
+static bool
+with_bounded_lock_wait(void (*fn)(void *), void *arg, char **why)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int  nestlevel = NewGUCNestLevel();
+		char timeout[32];
+
+		snprintf(timeout, sizeof(timeout), "%d", k8s_events_drop_lock_timeout_ms);
+		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
+		                         GUC_ACTION_SAVE, true, 0, false);
+		fn(arg);
+		AtEOXact_GUC(true, nestlevel);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			PG_RE_THROW();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		*why = edata->message;
+		ok = false;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+static void
+lock_parent(void *arg)
+{
+	LockRelationOid(*(Oid *) arg, AccessExclusiveLock);
+}
+
+static void
+drop_partition(void *arg)
+{
+	Oid   relid = *(Oid *) arg;
+	char *sql;
+
+	LockRelationOid(relid, AccessExclusiveLock);
+	sql = psprintf("DROP TABLE %s",
+	               quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                          get_rel_name(relid)));
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not drop partition %u", relid);
+}
+
+/* Drop, oldest first, every partition whose whole range lies before cutoff. */
+static void
+drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
+{
+	PartitionRange *ranges;
+	int             count;
+	Oid             parent;
+	char           *why;
+
+	ranges = partitions_list(&count);
+	if (count == 0 || ranges[0].to > cutoff)
+		return;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	parent = partitions_parent_oid();
+	if (!with_bounded_lock_wait(lock_parent, &parent, &why))
+	{
+		ereport(
+		    NOTICE,
+		    (errmsg("k8s_events.events is busy; no partition dropped this time"),
+		     errdetail("%s", why),
+		     errhint(
+		         "The next run will try again; k8s_events.drop_lock_timeout bounds the wait.")));
+		SPI_finish();
+		return;
+	}
+	for (int i = 0; i < count && ranges[i].to <= cutoff; i++)
+	{
+		char *name = quote_qualified_identifier(
+		    get_namespace_name(get_rel_namespace(ranges[i].relid)), get_rel_name(ranges[i].relid));
+
+		if (with_bounded_lock_wait(drop_partition, &ranges[i].relid, &why))
+		{
+			Datum value = CStringGetTextDatum(name);
+			bool  isnull = false;
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
+		}
+		else
+			ereport(NOTICE, (errmsg("partition %s is busy; left for the next run", name),
+			                 errdetail("%s", why)));
+	}
+	SPI_finish();
+}
+
+/* drop_partitions(older_than interval) → setof text: the partitions dropped. */
+Datum
+k8s_drop_partitions(PG_FUNCTION_ARGS)
+{
+	Interval   *older_than = PG_GETARG_INTERVAL_P(0);
+	TimestampTz cutoff;
+
+	if (older_than->month < 0 || older_than->day < 0 || older_than->time < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("older_than must not be negative")));
+	cutoff = DatumGetTimestampTz(DirectFunctionCall2(
+	    timestamptz_mi_interval, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+	    IntervalPGetDatum(older_than)));
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	drop_partitions_before((ReturnSetInfo *) fcinfo->resultinfo, cutoff);
+	return (Datum) 0;
+}
+
+/* drop_partitions() → setof text: apply k8s_events.retention ('0' drops nothing). */
+Datum
+k8s_drop_expired_partitions(PG_FUNCTION_ARGS)
+{
+	TimestampTz cutoff = settings_retention_cutoff(GetCurrentTransactionStartTimestamp());
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (cutoff != DT_NOBEGIN)
+		drop_partitions_before((ReturnSetInfo *) fcinfo->resultinfo, cutoff);
+	return (Datum) 0;
+}

@@ -1,0 +1,34 @@
+-- k8s_events: roles and privileges (least privilege; nothing for PUBLIC).
+
+-- Roles are cluster-wide: a second database with the extension reuses them,
+-- and DROP EXTENSION leaves them (other databases may still use them).
+DO $roles$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'k8s_events_reader') THEN
+        CREATE ROLE k8s_events_reader NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'k8s_events_writer') THEN
+        CREATE ROLE k8s_events_writer NOLOGIN;
+    END IF;
+END
+$roles$;
+
+-- Functions are executable by PUBLIC by default; the schema is not usable by
+-- PUBLIC, and the functions that write or drop are revoked explicitly too.
+REVOKE ALL ON SCHEMA k8s_events FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.ingest(jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions(interval) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions() FROM PUBLIC;
+
+-- Readers: every table and view, every read-only function.
+GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
+GRANT SELECT ON ALL TABLES IN SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
+
+-- Writers: readers' rights plus storing events (partitions are made for them
+-- by create_partitions, which runs as the owner) and recording rejects.
+GRANT INSERT ON k8s_events.events, k8s_events.rejected TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.ingest(jsonb, text) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) TO k8s_events_writer;
