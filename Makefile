@@ -19,7 +19,7 @@ DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
 EXTRA_CLEAN = loader/k8s-events loader/*.o
 
 REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
-REGRESS_OPTS = --inputdir=. --dbname=k8s_events_regress
+REGRESS_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -Icore -Iextension
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

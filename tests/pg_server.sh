@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cmd=${1:-status}
 dir=${2:-${K8S_EVENTS_PGDIR:-$here/.run/pg}}
 port=${K8S_EVENTS_PGPORT:-54329}
-bindir=$(pg_config --bindir)
+bindir=${PG_BINDIR:-$(/usr/lib/postgresql/15/bin/pg_config --bindir)}
 
 as_owner() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

@@ -1,0 +1,259 @@
+/*
+ * messages.c
+ *	  Pull the pod name or the image out of the free-text message of a Kubernetes
+ *	  event, and split an image reference into its parts.
+ *
+ * The message parsers are hand-written prefix matches rather than regular
+ * expressions: they run once per row over millions of events, and the message
+ * forms are fixed strings in the Kubernetes sources:
+ *
+ *	controller_utils.go (ReplicaSet, Job, DaemonSet ...)  "Created pod: X", "Deleted pod: X"
+ *	stateful_pod_control.go     "create Pod X in StatefulSet S successful" (also update, delete,
+ *								"... failed error: ...", and the PVC forms "create Claim C Pod X
+ *								in StatefulSet S success", "... Claim C for Pod X in ...")
+ *	scheduler                   "Successfully assigned ns/X to node" (before 1.13 without ns/),
+ *								"skip schedule deleting pod: ns/X"
+ *	kubelet image_manager.go    "Pulling image \"X\"" (before 1.12 "pulling ..."),
+ *								"Successfully pulled image \"X\" in ...", "Container image \"X\"
+ *								already present on machine" / "is not present with pull policy
+ *								of Never", "Failed to pull image \"X\": ...", "Back-off pulling
+ *								image \"X\"", "Failed to inspect image \"X\": ...", "Failed to
+ *								apply default image tag \"X\": ..."
+ *
+ * and client-go's event aggregator may put "(combined from similar events): " in
+ * front of any of them.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "image_ref.h"
+
+PG_FUNCTION_INFO_V1(pod_from_message);
+PG_FUNCTION_INFO_V1(image_from_message);
+PG_FUNCTION_INFO_V1(parse_image);
+
+#define COMBINED_PREFIX "(combined from similar events): "
+
+/* How much of a bad reference the error message repeats. */
+#define REF_QUOTE_MAX 200
+
+typedef struct Cursor
+{
+	const char *p;
+	const char *end;
+} Cursor;
+
+/* Consume lit if the cursor starts with it. */
+static bool
+skip_literal(Cursor *c, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if ((size_t) (c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+		return false;
+	c->p += n;
+	return true;
+}
+
+static Cursor
+message_cursor(text *message)
+{
+	Cursor c;
+
+	c.p = VARDATA_ANY(message);
+	c.end = c.p + VARSIZE_ANY_EXHDR(message);
+	skip_literal(&c, COMBINED_PREFIX);
+	return c;
+}
+
+static bool
+is_name_char(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+}
+
+/*
+ * A DNS-1123 subdomain (what object names are): the longest run of lower-case
+ * letters, digits, '-' and '.', less trailing '-' and '.' (a name ends with an
+ * alphanumeric, so those are sentence punctuation).  Consumes it; false when the
+ * run does not start with an alphanumeric.
+ */
+static bool
+scan_name(Cursor *c, const char **start, size_t *len)
+{
+	const char *s = c->p;
+	const char *e = s;
+
+	while (e < c->end && is_name_char(*e))
+		e++;
+	c->p = e;
+	while (e > s && (e[-1] == '-' || e[-1] == '.'))
+		e--;
+	if (e == s || s[0] == '-' || s[0] == '.')
+		return false;
+	*start = s;
+	*len = (size_t) (e - s);
+	return true;
+}
+
+/* "ns/name" or (older messages) just "name": the name. */
+static bool
+scan_namespaced_name(Cursor *c, const char **start, size_t *len)
+{
+	if (!scan_name(c, start, len))
+		return false;
+	if (c->p < c->end && *c->p == '/' && c->p == *start + *len)
+	{
+		c->p++;
+		return scan_name(c, start, len);
+	}
+	return true;
+}
+
+static bool
+find_pod(Cursor c, const char **start, size_t *len)
+{
+	Cursor save;
+
+	if (skip_literal(&c, "Created pod: ") || skip_literal(&c, "Deleted pod: "))
+		return scan_name(&c, start, len);
+	if (skip_literal(&c, "Successfully assigned ") ||
+	    skip_literal(&c, "skip schedule deleting pod: "))
+		return scan_namespaced_name(&c, start, len);
+
+	/* StatefulSet: "<verb> Pod X in StatefulSet" or "<verb> Claim C [for ]Pod X in StatefulSet". */
+	if (!(skip_literal(&c, "create ") || skip_literal(&c, "update ") ||
+	      skip_literal(&c, "delete ")))
+		return false;
+	if (skip_literal(&c, "Claim "))
+	{
+		const char *claim;
+		size_t      claim_len;
+
+		if (!scan_name(&c, &claim, &claim_len) || !skip_literal(&c, " "))
+			return false;
+		skip_literal(&c, "for ");
+	}
+	if (!skip_literal(&c, "Pod ") || !scan_name(&c, start, len))
+		return false;
+	/* Only the whole name may stand before " in StatefulSet ". */
+	save = c;
+	save.p = *start + *len;
+	return skip_literal(&save, " in StatefulSet ");
+}
+
+static const char *const image_prefixes[] = {
+    "Pulling image \"",
+    "pulling image \"",
+    "Successfully pulled image \"",
+    "Container image \"",
+    "Failed to pull image \"",
+    "Back-off pulling image \"",
+    "Failed to inspect image \"",
+    "Failed to apply default image tag \"",
+    "Image \"",
+};
+
+/*
+ * The text between the quotes after one of image_prefixes.  The kubelet quotes
+ * with Go's %q, which escapes an inner '"' as \", so a quote after a backslash
+ * does not close.
+ */
+static bool
+find_image(Cursor c, const char **start, size_t *len)
+{
+	size_t      i;
+	const char *q;
+
+	for (i = 0; i < lengthof(image_prefixes); i++)
+		if (skip_literal(&c, image_prefixes[i]))
+			break;
+	if (i == lengthof(image_prefixes))
+		return false;
+	for (q = c.p; q < c.end && *q != '"'; q++)
+		if (*q == '\\' && q + 1 < c.end)
+			q++;
+	if (q >= c.end || q == c.p)
+		return false;
+	*start = c.p;
+	*len = (size_t) (q - c.p);
+	return true;
+}
+
+Datum
+pod_from_message(PG_FUNCTION_ARGS)
+{
+	text       *message = PG_GETARG_TEXT_PP(0);
+	const char *start;
+	size_t      len;
+
+	if (!find_pod(message_cursor(message), &start, &len))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(start, (int) len));
+}
+
+Datum
+image_from_message(PG_FUNCTION_ARGS)
+{
+	text       *message = PG_GETARG_TEXT_PP(0);
+	const char *start;
+	size_t      len;
+
+	if (!find_image(message_cursor(message), &start, &len))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(start, (int) len));
+}
+
+static Datum
+part_datum(ImageRefPart part, bool *isnull)
+{
+	*isnull = part.ptr == NULL;
+	if (*isnull)
+		return (Datum) 0;
+	return PointerGetDatum(cstring_to_text_with_len(part.ptr, (int) part.len));
+}
+
+Datum
+parse_image(PG_FUNCTION_ARGS)
+{
+	text          *ref = PG_GETARG_TEXT_PP(0);
+	const char    *data = VARDATA_ANY(ref);
+	int            len = VARSIZE_ANY_EXHDR(ref);
+	ImageRef       parsed;
+	char           err[512];
+	TupleDesc      tupdesc;
+	Datum          values[4];
+	bool           nulls[4];
+	StringInfoData repo;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("function returning record called in context "
+		                       "that cannot accept type record")));
+
+	if (!image_ref_parse(data, (size_t) len, &parsed, err, sizeof(err)))
+	{
+		int shown = pg_mbcliplen(data, len, REF_QUOTE_MAX);
+
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("invalid image reference: \"%.*s%s\"", shown, data,
+		                       shown < len ? "..." : ""),
+		                errdetail_internal("%s", err)));
+	}
+
+	values[0] = part_datum(parsed.registry, &nulls[0]);
+	initStringInfo(&repo);
+	appendStringInfoString(&repo, parsed.repository_prefix);
+	appendBinaryStringInfo(&repo, parsed.repository.ptr, (int) parsed.repository.len);
+	values[1] = PointerGetDatum(cstring_to_text_with_len(repo.data, repo.len));
+	nulls[1] = false;
+	values[2] = part_datum(parsed.tag, &nulls[2]);
+	values[3] = part_datum(parsed.digest, &nulls[3]);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
