@@ -240,7 +240,7 @@ k8s_create_partitions(PG_FUNCTION_ARGS)
 			continue;
 		}
 		start = Max(bucket_start(at, width), at == from ? bucket_start(from, width) : at);
-		end = start + width;
+		end = bucket_start(at, width) + width;
 		for (int i = 0; i < count; i++)
 		{
 			if (ranges[i].to <= at && ranges[i].to > start)
