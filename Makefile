@@ -20,6 +20,8 @@ EXTRA_CLEAN = loader/k8s-events loader/*.o
 
 REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=.
+ISOLATION    = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -Icore -Iextension
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
