@@ -248,6 +248,7 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 	                        sizeof(first_time_fields) / sizeof(first_time_fields[0]), &present,
 	                        &row->first_time, err, errlen))
 		return false;
+	row->first_time_known = present;
 	if (!present || row->first_time > row->event_time)
 		row->first_time = row->event_time;
 

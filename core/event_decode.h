@@ -62,9 +62,10 @@ typedef struct EventRow
 	const char *uid;
 	const char *resource_version; /* "" when the object has none */
 	int64_t     event_time;       /* microseconds since 1970-01-01T00:00:00Z */
-	int64_t     first_time;
-	const char *namespace; /* of the involved object, else the Event's own */
-	const char *kind;      /* of the involved object */
+	int64_t     first_time;       /* event_time when the Event says nothing earlier */
+	bool        first_time_known; /* read from a field, not copied from event_time */
+	const char *namespace;        /* of the involved object, else the Event's own */
+	const char *kind;             /* of the involved object */
 	const char *name;
 	const char *type;
 	const char *reason;

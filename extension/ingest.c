@@ -298,7 +298,12 @@ append_row(Ingest *ingest, json_t *event, const EventRow *row)
 	set_datum(ingest, COL_EVENT, jsonb_from_json(event));
 	MemoryContextSwitchTo(old);
 
-	ingest->earliest_first = Min(ingest->earliest_first, first_time);
+	/*
+	 * Earlier observations of an event lie at or after its first time; without
+	 * one (a hand-made Event), they could lie anywhere.
+	 */
+	ingest->earliest_first =
+	    Min(ingest->earliest_first, row->first_time_known ? first_time : DT_NOBEGIN);
 	ingest->batch_newest = Max(ingest->batch_newest, event_time);
 	if (++ingest->n == ingest->capacity)
 		flush(ingest);

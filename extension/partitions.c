@@ -169,16 +169,43 @@ timestamp_literal(TimestampTz ts)
 	return quote_literal_cstr(iso);
 }
 
+/*
+ * The indexes every partition carries.  They are made per partition rather
+ * than on the parent because pg_dump cannot restore partitioned indexes of an
+ * extension's table; the observation key stays unique across the table since
+ * event_time, which is in it, decides the partition.
+ */
+static const char *const partition_index_ddl[] = {
+    "ALTER TABLE k8s_events.%s ADD CONSTRAINT %s UNIQUE (cluster, uid, resource_version, "
+    "event_time)",
+    "CREATE INDEX %2$s ON k8s_events.%1$s (namespace, kind, name, event_time)",
+    "CREATE INDEX %2$s ON k8s_events.%1$s (reason, event_time)",
+};
+static const char *const partition_index_suffix[] = {"observation_key", "object_idx", "reason_idx"};
+
+static void
+execute_utility(const char *sql)
+{
+	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not run: %s", sql);
+}
+
 static Oid
 create_partition(TimestampTz from, TimestampTz to)
 {
 	char *name = partition_name(from);
-	char *sql = psprintf("CREATE TABLE k8s_events.%s PARTITION OF k8s_events.events "
-	                     "FOR VALUES FROM (%s) TO (%s)",
-	                     quote_identifier(name), timestamp_literal(from), timestamp_literal(to));
 
-	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
-		elog(ERROR, "could not create partition %s", name);
+	execute_utility(psprintf("CREATE TABLE k8s_events.%s PARTITION OF k8s_events.events "
+	                         "FOR VALUES FROM (%s) TO (%s)",
+	                         quote_identifier(name), timestamp_literal(from),
+	                         timestamp_literal(to)));
+	for (int i = 0; i < (int) lengthof(partition_index_ddl); i++)
+	{
+		char *index = psprintf("%s_%s", name, partition_index_suffix[i]);
+
+		execute_utility(
+		    psprintf(partition_index_ddl[i], quote_identifier(name), quote_identifier(index)));
+	}
 	return get_relname_relid(name, get_namespace_oid("k8s_events", false));
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/pg_server.sh start|stop|status [DIR]
 #
-# A throwaway PostgreSQL 15 cluster for tests and the demo: k8s_events preloaded,
+# A throwaway PostgreSQL 15 cluster for tests and the demo: k8s_events preloaded
+# (K8S_EVENTS_PRELOAD='' starts one without it),
 # listening only on a unix socket inside DIR (default: .run/pg in the project).
 # PostgreSQL refuses to run as root, so when started by root the cluster belongs to
 # the 'postgres' user. Prints the environment to connect with (PGHOST, PGPORT, PGUSER).
@@ -27,7 +28,7 @@ start)
 listen_addresses = ''
 unix_socket_directories = '$dir'
 port = $port
-shared_preload_libraries = 'k8s_events'
+shared_preload_libraries = '${K8S_EVENTS_PRELOAD-k8s_events}'
 fsync = off
 synchronous_commit = off
 full_page_writes = off

@@ -1,6 +1,11 @@
 -- k8s_events: schema and storage.
 \echo Use "CREATE EXTENSION k8s_events" to load this file. \quit
 
+-- Created here rather than by the control file so that it belongs to the extension
+-- and DROP EXTENSION removes it.
+CREATE SCHEMA k8s_events;
+COMMENT ON SCHEMA k8s_events IS 'Kubernetes events: tables, views and functions of the k8s_events extension';
+
 -- Every observation of every Event, partitioned by the time it reports.
 -- The table is created without partitions: the first ingest or
 -- k8s_events.create_partitions() makes them, so they are not extension members
@@ -26,10 +31,6 @@ CREATE TABLE k8s_events.events (
     action               text,
     event                jsonb       NOT NULL,
     ingested_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    -- An observation is (cluster, uid, resource_version); event_time is in the
-    -- key only because a partitioned table's unique keys must hold the
-    -- partition key, and it is a function of the observation, so it adds nothing.
-    CONSTRAINT events_observation_key UNIQUE (cluster, uid, resource_version, event_time),
     CONSTRAINT events_count_positive CHECK (count > 0),
     CONSTRAINT events_occurrences_not_negative CHECK (occurrences >= 0)
 ) PARTITION BY RANGE (event_time);
@@ -49,10 +50,14 @@ COMMENT ON COLUMN k8s_events.events.occurrences IS
 COMMENT ON COLUMN k8s_events.events.event IS
     'The Event object as received.';
 
--- Drill-down: one object over a time range, the dashboard's main query.
-CREATE INDEX events_object_idx ON k8s_events.events (namespace, kind, name, event_time);
--- The seed's questions pick events by reason over a time range.
-CREATE INDEX events_reason_idx ON k8s_events.events (reason, event_time);
+-- Indexes live on each partition, made by k8s_events.create_partitions() (see
+-- extension/partitions.c), not on this parent: pg_dump cannot restore partitioned
+-- indexes of a table that belongs to an extension.  Each partition gets
+--   UNIQUE (cluster, uid, resource_version, event_time)  the observation key: an
+--       observation is (cluster, uid, resource_version); event_time is a function
+--       of it and picks the partition, so the key is unique across the table;
+--   (namespace, kind, name, event_time)  drill-down: one object over a time range;
+--   (reason, event_time)                 the seed's questions pick events by reason.
 
 -- Dead letters: what a client sent that could not be stored, and why.
 CREATE TABLE k8s_events.rejected (

@@ -37,7 +37,9 @@ CREATE FUNCTION k8s_events.partition_bounds(OUT partition regclass, OUT range_fr
     OUT range_to timestamptz)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'k8s_partition_bounds'
-    LANGUAGE C STRICT VOLATILE PARALLEL SAFE;
+    LANGUAGE C STRICT STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION k8s_events.partition_bounds() IS
+    'The partitions of k8s_events.events with their time ranges, oldest first.';
 
 CREATE FUNCTION k8s_events.create_partitions(from_time timestamptz, to_time timestamptz)
     RETURNS SETOF regclass
