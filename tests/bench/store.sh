@@ -27,7 +27,7 @@ db=bench
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 psql -X -q -d "$db" -c "CREATE EXTENSION k8s_events"
 
-start=$(date -u -d "today 00:00 -$days days" +%Y-%m-%dT%H:%M:%SZ)
+start=$(date -u -d "$days days ago" +%Y-%m-%dT00:00:00Z)
 loader/k8s-events generate --seed 7 --start "$start" --hours $((days * 24)) --nodes "$nodes" \
 	--namespaces "$namespaces" --cluster-version mixed --format list --list-size 1000 >"$data"
 echo "data: $(wc -l <"$data") EventLists, $(($(stat -c %s "$data") / 1048576)) MiB ($days days, $nodes nodes, $namespaces namespaces)"

@@ -1,0 +1,15 @@
+/*
+ * commands.h
+ *	  The subcommands of the k8s-events program.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand name)
+ * and returns the process exit status: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef K8S_EVENTS_COMMANDS_H
+#define K8S_EVENTS_COMMANDS_H
+
+#define EXIT_USAGE 2
+
+extern int cmd_generate(int argc, char **argv);
+
+#endif

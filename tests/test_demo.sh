@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The README's first command: scripts/demo loads a simulated week and answers the seed's
+# three questions. Run on its own server; a second run stores nothing new.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+dir=$(mktemp -d /tmp/k8s_events_demo.XXXXXX)
+chmod 755 "$dir"
+export K8S_EVENTS_PGDIR=$dir K8S_EVENTS_PGPORT=54337
+trap 'tests/pg_server.sh stop "$dir"; rm -rf "$dir"' EXIT
+
+check() { if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; echo "$out" | tail -40 | sed 's/^/#   /'; fi; }
+
+out=$(scripts/demo 2>&1)
+rc=$?
+test "$rc" = 0
+check "scripts/demo exits 0" $?
+
+# The load summary: received = stored > 0, nothing rejected or expired.
+summary=$(grep -A2 'received | stored' <<<"$out" | tail -1 | tr -d ' ')
+IFS='|' read -r received stored duplicates rejected expired <<<"$summary"
+test "${received:-0}" -gt 10000 && test "$stored" = "$received" && test "$rejected" = 0 && test "$expired" = 0
+check "the demo stores a week of simulated events ($summary)" $?
+
+for section in "(a) deploy history" "(b) NodeNotReady per node" "(c) pod trouble"; do
+	rows=$(awk -v s="$section" 'index($0, s) { on = 1; next } /^== / { on = 0 } on && / \| / { n++ } END { print n + 0 }' <<<"$out")
+	test "$rows" -ge 3
+	check "the demo answers $section with rows ($((rows - 1)) shown)" $?
+done
+
+grep -q "psql -h $dir -p 54337 -U postgres k8s_events" <<<"$out"
+check "the demo says how to connect with psql" $?
+
+out=$(scripts/demo 2>&1)
+summary=$(grep -A2 'received | stored' <<<"$out" | tail -1 | tr -d ' ')
+IFS='|' read -r received2 stored2 duplicates2 _ <<<"$summary"
+test "$stored2" = 0 && test "$duplicates2" = "$received"
+check "running the demo again stores nothing new ($summary)" $?
