@@ -19,6 +19,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pg_builtins.h"
 #include "utils/array.h"
@@ -201,7 +203,22 @@ reject(Ingest *ingest, const char *payload, const char *error)
 void
 ingest_reject_raw(Ingest *ingest, const char *payload, const char *error)
 {
+	int len = strlen(payload);
+
 	ingest->counts.received++;
+	/* Raw input may be any bytes; a text column only takes the database encoding. */
+	if (!pg_verifymbstr(payload, len, true))
+	{
+		StringInfoData hex;
+
+		initStringInfo(&hex);
+		appendStringInfoString(&hex, "\\x");
+		for (int i = 0; i < len; i++)
+			appendStringInfo(&hex, "%02x", (unsigned char) payload[i]);
+		reject(ingest, hex.data,
+		       psprintf("%s (the payload is not valid text; stored as hex)", error));
+		return;
+	}
 	reject(ingest, payload, error);
 }
 

@@ -39,7 +39,7 @@ extern Ingest *ingest_begin(const char *cluster, const char *source);
 /* Store every item of a payload (see payload_walk in core/event_decode.h). */
 extern void ingest_payload(Ingest *ingest, json_t *payload);
 
-/* Record raw input that is not even JSON. */
+/* Record raw input that is not even JSON; bytes that are not valid text are kept as hex. */
 extern void ingest_reject_raw(Ingest *ingest, const char *payload, const char *error);
 
 /* Write what is buffered, send NOTIFY k8s_events, and return the counts. */

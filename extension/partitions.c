@@ -231,7 +231,8 @@ k8s_create_partitions(PG_FUNCTION_ARGS)
 	if (from >= to)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("the start of the range must be before its end")));
-	if ((to - from) / width >= MAX_PARTITIONS_PER_CALL)
+	/* In double: the span of two valid timestamps can exceed int64. */
+	if (((double) to - (double) from) / width >= MAX_PARTITIONS_PER_CALL)
 		ereport(ERROR,
 		        (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 		         errmsg("the range would need more than %d partitions", MAX_PARTITIONS_PER_CALL),
