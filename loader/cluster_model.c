@@ -83,6 +83,7 @@ typedef enum
 	A_NODE_NOTREADY,
 	A_NODE_EVICT,
 	A_NODE_READY,
+	A_NODE_PRESSURE_EVICT,
 	/* actions from here on target a pod (a = pool index, gen = its generation) */
 	A_POD_FIRST,
 	A_POD_SCHEDULE = A_POD_FIRST,
@@ -1696,6 +1697,8 @@ do_node_trouble(cm_model *m, int n)
 		host_ev(m, t + rndi(m, 20, 90) * SEC, &ref, "Warning", "EvictionThresholdMet", "kubelet",
 		        nd->name, "Attempting to reclaim ephemeral-storage");
 	}
+	if (nd->trouble_kind != 2 && chance(m, 0.6))
+		push(m, m->now + rndi(m, 100, 150) * SEC, A_NODE_PRESSURE_EVICT, n, nd->trouble_id, 0);
 	for (int p = 0; p < m->cappods; p++)
 	{
 		pod *pd = &m->pods[p];
@@ -1710,6 +1713,50 @@ do_node_trouble(cm_model *m, int n)
 		                                                       : EP_LIVENESS);
 	}
 	push(m, m->now + lead, A_NODE_NOTREADY, n, 0, 0);
+}
+
+/*
+ * Node-pressure eviction: the kubelet fails the pod using the most of the scarce
+ * resource beyond its request; its ReplicaSet replaces it.
+ */
+static void
+do_node_pressure_evict(cm_model *m, int n, uint32_t trouble_id)
+{
+	node   *nd = &m->nodes[n];
+	int64_t t = m->now;
+	int     victims = (int) rndi(m, 1, 2);
+
+	if (!nd->trouble || nd->trouble_id != trouble_id || !nd->ready)
+		return;
+	for (int p = 0; p < m->cappods && victims > 0; p++)
+	{
+		pod        *pd = &m->pods[p];
+		const char *cn;
+		int         rsi;
+
+		if (!pd->used || pd->node != n || pd->state != PS_RUNNING || pd->rs < 0 || !chance(m, 0.5))
+			continue;
+		cn = container_name(m, pd, 1);
+		if (nd->trouble_kind == 0)
+			pod_ev(m, t, p, -1, WARNING("Evicted"),
+			       "The node was low on resource: memory. Threshold quantity: 100Mi, available: "
+			       "%dKi. Container %s was using %dKi, request is %dMi, has larger consumption of "
+			       "memory. ",
+			       (int) rndi(m, 60000, 102000), cn, (int) rndi(m, 900000, 4000000),
+			       (int) (128 << rndi(m, 0, 3)));
+		else
+			pod_ev(m, t, p, -1, WARNING("Evicted"),
+			       "The node was low on resource: ephemeral-storage. Threshold quantity: "
+			       "10Gi, available: %dKi. Container %s was using %dKi, request is 0, has larger "
+			       "consumption of ephemeral-storage. ",
+			       (int) rndi(m, 8000000, 10400000), cn, (int) rndi(m, 2000000, 30000000));
+		pod_ev(m, t + rndi(m, 5, 80) * MS, p, 1, NORMAL("Killing"), "Stopping container %s", cn);
+		rsi = pd->rs;
+		pod_free(m, p);
+		t += rndi(m, 100, 900) * MS;
+		rs_scale_up(m, &t, rsi, 1);
+		victims--;
+	}
 }
 
 static void
@@ -2508,6 +2555,9 @@ dispatch(cm_model *m, const action *a)
 			break;
 		case A_NODE_EVICT:
 			do_node_evict(m, a->a, a->gen);
+			break;
+		case A_NODE_PRESSURE_EVICT:
+			do_node_pressure_evict(m, a->a, a->gen);
 			break;
 		case A_NODE_READY:
 			do_node_ready(m, a->a);

@@ -343,7 +343,7 @@ r = json.load(open(sys.argv[1]))['reasons']
 need = ['ScalingReplicaSet', 'SuccessfulCreate', 'SuccessfulDelete', 'Scheduled', 'Pulling', 'Pulled',
         'Created', 'Started', 'Killing', 'Unhealthy', 'BackOff', 'OOMKilling', 'NodeNotReady',
         'NodeReady', 'SuccessfulRescale', 'Completed', 'SawCompletedJob', 'FailedScheduling',
-        'FailedMount', 'Failed', 'TaintManagerEviction', 'SuccessfulAttachVolume']
+        'FailedMount', 'Failed', 'TaintManagerEviction', 'SuccessfulAttachVolume', 'Evicted']
 missing = [k for k in need if not r.get(k)]
 if missing:
     print('#   missing:', missing)
