@@ -47,7 +47,8 @@ SELECT k8s_events.ingest(jsonb_build_array(
   pg_temp.ev(33, 'Pod', 'payments', 'api-5f5f5-ddddd', 'BackOff', 'Back-off restarting failed container api in pod api-5f5f5-ddddd_payments(2)', '2026-06-02T10:27:00Z', 1, 'node-1', 'Warning'),
   pg_temp.ev(34, 'Pod', 'payments', 'api-5f5f5-ddddd', 'BackOff', 'Back-off restarting failed container api in pod api-5f5f5-ddddd_payments(2)', '2026-06-02T10:33:00Z', 3, 'node-1', 'Warning', 33),
   pg_temp.ev(35, 'Pod', 'payments', 'api-5f5f5-ddddd', 'Unhealthy', 'Liveness probe failed: Get "http://10.0.0.5:8080/healthz": dial tcp 10.0.0.5:8080: connect: connection refused', '2026-06-02T10:29:00Z', host => 'node-1', typ => 'Warning'),
-  pg_temp.ev(36, 'Pod', 'shop', 'web-6b9f8-aaaaa', 'OOMKilling', 'Memory cgroup out of memory: Killed process 4242 (web)', '2026-06-02T10:52:00Z', host => 'node-1', typ => 'Warning'),
+  pg_temp.ev(36, 'Node', NULL, 'node-1', 'OOMKilling', 'Memory cgroup out of memory: Killed process 4242 (web) total-vm:4403686kB, anon-rss:484176kB, file-rss:48173kB, shmem-rss:0kB, UID:1000 pgtables:2159kB oom_score_adj:934', '2026-06-02T10:52:00Z', host => 'node-1', typ => 'Warning'),
+  pg_temp.ev(37, 'Pod', 'shop', 'web-6b9f8-aaaaa', 'BackOff', 'Back-off restarting failed container web in pod web-6b9f8-aaaaa_shop(4)', '2026-06-02T10:53:00Z', host => 'node-1', typ => 'Warning'),
   -- node-2 goes NotReady at 15:20: a readiness failure just before, and a pod that was
   -- never seen scheduled, placed by its kubelet's source host.
   pg_temp.ev(40, 'Node', NULL, 'node-2', 'NodeNotReady', 'Node node-2 status is now: NodeNotReady', '2026-06-02T15:20:00Z', host => 'node-2'),
@@ -61,5 +62,5 @@ SELECT k8s_events.ingest(jsonb_build_array(
 \i examples/deploy_history.sql
 -- (b) NodeNotReady per node, bucketed by hour.
 \i examples/node_not_ready.sql
--- (c) OOM / BackOff / probe failures on pods, near their node's NodeNotReady.
+-- (c) OOM kills on a node and back-offs / probe failures of its pods, near its NodeNotReady.
 \i examples/node_trouble.sql
