@@ -37,6 +37,20 @@ SELECT event = pg_temp.ev('11111111-1111-4111-8111-111111111111', '100', 1, '202
        event_time = k8s_events.event_time(event) AS same_time
 FROM k8s_events.events;
 
+-- Every field is kept as sent: nested objects and arrays, unicode, escapes, numbers.
+CREATE TEMP TABLE fidelity AS SELECT '{"kind":"Event","apiVersion":"v1",
+  "metadata":{"uid":"12121212-1212-4121-8121-121212121212","resourceVersion":"1",
+              "labels":{"app.kubernetes.io/name":"web"},"annotations":{},
+              "managedFields":[{"manager":"kubelet","fieldsV1":{"f:count":{},"f:lastTimestamp":{}}}]},
+  "lastTimestamp":"2026-03-05T10:00:00Z","count":3,"related":null,
+  "message":"naïve ☃ \"quoted\" back\\slash\nnew line\ttab \u0001 𝄞",
+  "numbers":[0,-1,2.5,-0.1,1e-7,12345678901234567,9223372036854775807,-9223372036854775808],
+  "flags":[true,false,null,[],{},[[1]]]}'::jsonb AS e;
+SELECT k8s_events.ingest(e, 'fidelity') FROM fidelity;
+SELECT ev.event = f.e AS kept_exactly, ev.message = f.e->>'message' AS message_column
+FROM k8s_events.events AS ev, fidelity AS f WHERE ev.cluster = 'fidelity';
+SELECT k8s_events.event_time(e) FROM fidelity;
+
 -- Occurrences: counts 1..5 observed one by one add up to 5, not 15.
 SELECT k8s_events.ingest(pg_temp.ev('11111111-1111-4111-8111-111111111111', (100 + c)::text, c + 1,
                                     format('2026-03-01T10:%s:00Z', lpad((c * 5)::text, 2, '0'))), 'prod')
