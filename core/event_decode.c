@@ -14,6 +14,8 @@
 
 #include "rfc3339.h"
 
+#define Min64(a, b) ((a) < (b) ? (a) : (b))
+
 static bool
 set_err(char *err, size_t errlen, const char *fmt, const char *arg1, const char *arg2)
 {
@@ -215,6 +217,7 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 {
 	json_t *metadata, *involved, *series, *source;
 	bool    present;
+	int64_t created;
 
 	memset(row, 0, sizeof(*row));
 	if (!json_is_object(event))
@@ -249,7 +252,19 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 	                        &row->first_time, err, errlen))
 		return false;
 	row->first_time_known = present;
-	if (!present || row->first_time > row->event_time)
+	/*
+	 * Clocks disagree: kubelets stamp lastTimestamp, the API server
+	 * creationTimestamp.  Keep the earliest of them for finding earlier
+	 * observations, and never let first_time come after event_time.
+	 */
+	row->earliest_time = present ? Min64(row->first_time, row->event_time) : row->event_time;
+	if (!get_object(event, "metadata", "metadata", &metadata, err, errlen) ||
+	    !get_time(metadata, "creationTimestamp", "metadata.creationTimestamp", &present, &created,
+	              err, errlen))
+		return false;
+	if (present)
+		row->earliest_time = Min64(row->earliest_time, created);
+	if (!row->first_time_known || row->first_time > row->event_time)
 		row->first_time = row->event_time;
 
 	/* core/v1 names the object involvedObject, events.k8s.io/v1 regarding. */

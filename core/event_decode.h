@@ -64,6 +64,7 @@ typedef struct EventRow
 	int64_t     event_time;       /* microseconds since 1970-01-01T00:00:00Z */
 	int64_t     first_time;       /* event_time when the Event says nothing earlier */
 	bool        first_time_known; /* read from a field, not copied from event_time */
+	int64_t     earliest_time;    /* the earliest time the Event mentions, unclamped */
 	const char *namespace;        /* of the involved object, else the Event's own */
 	const char *kind;             /* of the involved object */
 	const char *name;

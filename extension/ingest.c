@@ -7,8 +7,8 @@
  * which also computes occurrences (the increase of count since the stored
  * observations of the same event) and skips observations already stored
  * (ON CONFLICT on the row key).  Partitions are created before the first row
- * is written, so the transaction never upgrades its lock on the parent while
- * holding a weaker one.
+ * is written; payloads are decoded twice for that (once for the times, once
+ * for the rows), which costs less than holding every decoded row.
  */
 #include "postgres.h"
 
@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "pg_builtins.h"
 #include "utils/array.h"
+#include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -40,6 +41,9 @@
 
 PG_FUNCTION_INFO_V1(k8s_ingest);
 PG_FUNCTION_INFO_V1(k8s_ingest_report);
+
+/* How far the clocks stamping one Event may disagree, for finding its earlier observations. */
+#define CLOCK_SKEW_SLACK USECS_PER_DAY
 
 /* First key of the advisory locks this extension takes: 'k8se'. */
 #define INGEST_LOCK_CLASS 0x6b387365
@@ -72,8 +76,8 @@ static const Oid column_types[NUM_COLUMNS] = {
 };
 
 /*
- * $1 cluster, $2..$18 one array per Column, $19 the earliest first_time of the
- * batch: earlier observations of these events cannot lie before it, so older
+ * $1 cluster, $2..$18 one array per Column, $19 a time before which no earlier
+ * observation of these events can lie (see append_row), so that older
  * partitions need not be searched for their counts.
  */
 static const char insert_sql[] =
@@ -162,6 +166,21 @@ ingest_begin(const char *cluster, const char *source)
 {
 	Ingest *ingest = palloc0(sizeof(Ingest));
 
+	/*
+	 * occurrences compares with the counts other writers committed; a
+	 * snapshot taken before our lock on the cluster would not see them.
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(
+		    ERROR,
+		    (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		     errmsg("k8s_events ingest requires the READ COMMITTED isolation level"),
+		     errdetail("A REPEATABLE READ or SERIALIZABLE snapshot would miss counts that other "
+		               "writers store meanwhile, and count their occurrences twice."),
+		     errhint("Run it in a READ COMMITTED transaction.")));
+	if (strlen(cluster) > 253)
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG),
+		                errmsg("cluster name is longer than 253 characters")));
 	if (cluster[0] == '\0')
 		ereport(ERROR,
 		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),
@@ -316,11 +335,14 @@ append_row(Ingest *ingest, json_t *event, const EventRow *row)
 	MemoryContextSwitchTo(old);
 
 	/*
-	 * Earlier observations of an event lie at or after its first time; without
-	 * one (a hand-made Event), they could lie anywhere.
+	 * Earlier observations of an event lie after the earliest time it
+	 * mentions, give or take the skew between the clocks that wrote them;
+	 * without a first time (a hand-made Event) they could lie anywhere.
 	 */
-	ingest->earliest_first =
-	    Min(ingest->earliest_first, row->first_time_known ? first_time : DT_NOBEGIN);
+	ingest->earliest_first = Min(
+	    ingest->earliest_first,
+	    row->first_time_known ? timestamptz_from_unix_usecs(row->earliest_time) - CLOCK_SKEW_SLACK
+	                          : DT_NOBEGIN);
 	ingest->batch_newest = Max(ingest->batch_newest, event_time);
 	if (++ingest->n == ingest->capacity)
 		flush(ingest);
@@ -331,6 +353,29 @@ static bool
 is_expired(const Ingest *ingest, const EventRow *row)
 {
 	return timestamptz_from_unix_usecs(row->event_time) < ingest->cutoff;
+}
+
+/*
+ * Decode an Event and check what the table needs beyond the decoder's rules:
+ * a time that a partition can hold.  false, with err set, to reject it.
+ */
+static bool
+decode_for_store(json_t *event, EventRow *row, char *err, size_t errlen)
+{
+	TimestampTz event_time;
+
+	if (!event_decode(event, row, err, errlen))
+		return false;
+	/* Outside these no Kubernetes cluster ran, and partitions could not be named. */
+	event_time = timestamptz_from_unix_usecs(row->event_time);
+	if (event_time < (TimestampTz) (date2j(1970, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY ||
+	    event_time >= (TimestampTz) (date2j(9000, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
+	{
+		snprintf(err, errlen, "event_time %s is outside 1970-01-01 .. 8999-12-31",
+		         timestamptz_to_str(event_time));
+		return false;
+	}
+	return true;
 }
 
 static void
@@ -357,7 +402,7 @@ store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const c
 			ingest->counts.error_frames++;
 			break;
 		case ITEM_EVENT:
-			if (!event_decode(event, &row, err, sizeof(err)))
+			if (!decode_for_store(event, &row, err, sizeof(err)))
 				reject_json(ingest, item, err);
 			else if (is_expired(ingest, &row))
 				ingest->counts.expired++;
@@ -382,10 +427,10 @@ collect_time(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const
 	EventRow  row;
 	char      err[EVENT_ERR_LEN];
 
-	if (kind != ITEM_EVENT || !event_decode(event, &row, err, sizeof(err)) ||
+	if (kind != ITEM_EVENT || !decode_for_store(event, &row, err, sizeof(err)) ||
 	    is_expired(list->ingest, &row))
 		return;
-	/* Consecutive events usually share a partition; keep the list short. */
+	/* Skip repeats of the previous time; partitions_ensure finds the rest cheaply. */
 	if (list->n > 0 && list->times[list->n - 1] == timestamptz_from_unix_usecs(row.event_time))
 		return;
 	if (list->n == list->capacity)

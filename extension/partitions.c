@@ -46,8 +46,13 @@ PG_FUNCTION_INFO_V1(k8s_drop_expired_partitions);
 /* Monday 2000-01-03 00:00 UTC, as PostgreSQL counts: two days after its epoch. */
 #define PARTITION_ORIGIN ((TimestampTz) 2 * USECS_PER_DAY)
 
-/* A guard against a typo creating years of partitions in one call. */
-#define MAX_PARTITIONS_PER_CALL 5000
+/*
+ * A guard against a typo creating years of partitions in one call, and a
+ * limit of the lock table: each new partition holds about ten locks (table,
+ * indexes, TOAST) until commit, and the default max_locks_per_transaction
+ * leaves room for some hundreds in one transaction.
+ */
+#define MAX_PARTITIONS_PER_CALL 400
 
 Oid
 partitions_parent_oid(void)
@@ -82,12 +87,15 @@ compare_ranges(const void *a, const void *b)
 }
 
 PartitionRange *
-partitions_list(int *count)
+partitions_list(int *count, Oid *default_partition)
 {
 	Relation        parent = table_open(partitions_parent_oid(), AccessShareLock);
 	PartitionDesc   desc = RelationGetPartitionDesc(parent, false);
 	PartitionRange *ranges = palloc0(sizeof(PartitionRange) * Max(desc->nparts, 1));
+	int             n = 0;
 
+	if (default_partition != NULL)
+		*default_partition = InvalidOid;
 	for (int i = 0; i < desc->nparts; i++)
 	{
 		HeapTuple           tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(desc->oids[i]));
@@ -101,14 +109,29 @@ partitions_list(int *count)
 		if (isnull)
 			elog(ERROR, "partition %u has no bound", desc->oids[i]);
 		spec = castNode(PartitionBoundSpec, stringToNode(TextDatumGetCString(bound)));
-		ranges[i].relid = desc->oids[i];
-		ranges[i].from = range_datum_value(spec->lowerdatums, DT_NOBEGIN);
-		ranges[i].to = range_datum_value(spec->upperdatums, DT_NOEND);
 		ReleaseSysCache(tuple);
+		/* A DEFAULT partition has no range; it is reported apart and never dropped. */
+		if (spec->is_default)
+		{
+			if (default_partition != NULL)
+				*default_partition = desc->oids[i];
+			continue;
+		}
+		ranges[n].relid = desc->oids[i];
+		ranges[n].from = range_datum_value(spec->lowerdatums, DT_NOBEGIN);
+		ranges[n].to = range_datum_value(spec->upperdatums, DT_NOEND);
+		n++;
 	}
-	*count = desc->nparts;
-	table_close(parent, NoLock);
-	qsort(ranges, *count, sizeof(PartitionRange), compare_ranges);
+	*count = n;
+
+	/*
+	 * The ranges are a copy, so the lock can go now.  Holding it would make
+	 * the stronger lock that creating or dropping a partition takes next an
+	 * upgrade, and two sessions upgrading deadlock; those callers list again
+	 * once they hold their own lock.
+	 */
+	table_close(parent, AccessShareLock);
+	qsort(ranges, n, sizeof(PartitionRange), compare_ranges);
 	return ranges;
 }
 
@@ -152,10 +175,14 @@ partition_name(TimestampTz from)
 	if (!rfc3339_format(unix_usecs_from_timestamptz(from), iso))
 		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 		                errmsg("timestamp out of range for a partition of k8s_events.events")));
-	/* iso is YYYY-MM-DDTHH:MM:SS... */
-	if (strncmp(iso + 11, "00:00", 5) == 0)
+	/* iso is YYYY-MM-DDTHH:MM:SS[.ffffff]Z */
+	if (strncmp(iso + 11, "00:00:00Z", 9) == 0)
 		return psprintf("events_%.4s%.2s%.2s", iso, iso + 5, iso + 8);
-	return psprintf("events_%.4s%.2s%.2s_%.2s%.2s", iso, iso + 5, iso + 8, iso + 11, iso + 14);
+	if (strncmp(iso + 16, ":00Z", 4) == 0)
+		return psprintf("events_%.4s%.2s%.2s_%.2s%.2s", iso, iso + 5, iso + 8, iso + 11, iso + 14);
+	/* Only clipping to a hand-made partition gives such a bound. */
+	return psprintf("events_%.4s%.2s%.2s_%.2s%.2s%.2s", iso, iso + 5, iso + 8, iso + 11, iso + 14,
+	                iso + 17);
 }
 
 static char *
@@ -190,15 +217,23 @@ execute_utility(const char *sql)
 		elog(ERROR, "could not run: %s", sql);
 }
 
+/*
+ * Make the table with its indexes first and attach it afterwards: ATTACH
+ * PARTITION takes only a SHARE UPDATE EXCLUSIVE lock on the parent, which
+ * neither readers nor writers conflict with, where CREATE TABLE ... PARTITION
+ * OF would take an ACCESS EXCLUSIVE one.  Writers create partitions in the
+ * middle of their transactions, so the weaker lock is what keeps two of them
+ * from deadlocking, and readers from waiting.
+ */
 static Oid
 create_partition(TimestampTz from, TimestampTz to)
 {
 	char *name = partition_name(from);
 
-	execute_utility(psprintf("CREATE TABLE k8s_events.%s PARTITION OF k8s_events.events "
-	                         "FOR VALUES FROM (%s) TO (%s)",
-	                         quote_identifier(name), timestamp_literal(from),
-	                         timestamp_literal(to)));
+	execute_utility(psprintf("CREATE TABLE k8s_events.%s (LIKE k8s_events.events "
+	                         "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
+	                         "INCLUDING COMPRESSION)",
+	                         quote_identifier(name)));
 	for (int i = 0; i < (int) lengthof(partition_index_ddl); i++)
 	{
 		char *index = psprintf("%s_%s", name, partition_index_suffix[i]);
@@ -206,6 +241,10 @@ create_partition(TimestampTz from, TimestampTz to)
 		execute_utility(
 		    psprintf(partition_index_ddl[i], quote_identifier(name), quote_identifier(index)));
 	}
+	execute_utility(psprintf("ALTER TABLE k8s_events.events ATTACH PARTITION k8s_events.%s "
+	                         "FOR VALUES FROM (%s) TO (%s)",
+	                         quote_identifier(name), timestamp_literal(from),
+	                         timestamp_literal(to)));
 	return get_relname_relid(name, get_namespace_oid("k8s_events", false));
 }
 
@@ -242,7 +281,7 @@ k8s_create_partitions(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	ranges = partitions_list(&count);
+	ranges = partitions_list(&count, NULL);
 	for (TimestampTz at = from; at < to;)
 	{
 		const PartitionRange *existing = find_range(ranges, count, at);
@@ -256,15 +295,15 @@ k8s_create_partitions(PG_FUNCTION_ARGS)
 			continue;
 		}
 		/*
-		 * Creating a partition needs an exclusive lock on the parent.  Take it
-		 * only once something is missing, then look again: another session may
-		 * have created it while we waited.
+		 * Attaching a partition takes SHARE UPDATE EXCLUSIVE on the parent,
+		 * which is self-exclusive: take it once something is missing, then
+		 * look again, since another session may have made it meanwhile.
 		 */
 		if (!locked)
 		{
-			LockRelationOid(partitions_parent_oid(), AccessExclusiveLock);
+			LockRelationOid(partitions_parent_oid(), ShareUpdateExclusiveLock);
 			locked = true;
-			ranges = partitions_list(&count);
+			ranges = partitions_list(&count, NULL);
 			continue;
 		}
 		start = Max(bucket_start(at, width), at == from ? bucket_start(from, width) : at);
@@ -296,7 +335,7 @@ partitions_ensure(const TimestampTz *times, int n)
 
 	if (n == 0)
 		return;
-	ranges = partitions_list(&count);
+	ranges = partitions_list(&count, NULL);
 	for (int i = 0; i < n; i++)
 	{
 		Datum args[2];
@@ -314,27 +353,38 @@ partitions_ensure(const TimestampTz *times, int n)
 		args[1] = TimestampTzGetDatum(times[i] + 1);
 		if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "k8s_events.create_partitions failed");
-		ranges = partitions_list(&count);
+		ranges = partitions_list(&count, NULL);
 	}
 	if (plan != NULL)
 		SPI_freeplan(plan);
 }
 
-/* partition_bounds() → setof (partition regclass, range_from, range_to), oldest first. */
+/*
+ * partition_bounds() → setof (partition regclass, range_from, range_to),
+ * oldest first; a DEFAULT partition last, with NULL bounds.
+ */
 Datum
 k8s_partition_bounds(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo  *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	PartitionRange *ranges;
 	int             count;
+	Oid             default_partition;
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	ranges = partitions_list(&count);
+	ranges = partitions_list(&count, &default_partition);
 	for (int i = 0; i < count; i++)
 	{
 		Datum values[3] = {ObjectIdGetDatum(ranges[i].relid), TimestampTzGetDatum(ranges[i].from),
 		                   TimestampTzGetDatum(ranges[i].to)};
 		bool  nulls[3] = {false, ranges[i].from == DT_NOBEGIN, ranges[i].to == DT_NOEND};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	if (OidIsValid(default_partition))
+	{
+		Datum values[3] = {ObjectIdGetDatum(default_partition), (Datum) 0, (Datum) 0};
+		bool  nulls[3] = {false, true, true};
 
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
@@ -375,12 +425,15 @@ with_bounded_lock_wait(void (*fn)(void *), void *arg, char **why)
 
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
-			PG_RE_THROW();
 		FlushErrorState();
+		/* End the subtransaction whatever happened, so the caller's state is intact. */
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
+		/* A deadlock with a reader that locked a partition first is "busy" too. */
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
+		    edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
+			ReThrowError(edata);
 		*why = edata->message;
 		ok = false;
 	}
@@ -417,7 +470,8 @@ drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
 	Oid             parent;
 	char           *why;
 
-	ranges = partitions_list(&count);
+	/* A look without a lock first: most runs have nothing to drop. */
+	ranges = partitions_list(&count, NULL);
 	if (count == 0 || ranges[0].to > cutoff)
 		return;
 
@@ -435,6 +489,8 @@ drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
 		SPI_finish();
 		return;
 	}
+	/* The parent is ours now, in the order readers lock: parent, then partition. */
+	ranges = partitions_list(&count, NULL);
 	for (int i = 0; i < count && ranges[i].to <= cutoff; i++)
 	{
 		char *name = quote_qualified_identifier(

@@ -17,8 +17,12 @@ typedef struct PartitionRange
 /* The OID of k8s_events.events; ERROR when the extension is not installed. */
 extern Oid partitions_parent_oid(void);
 
-/* The partitions of k8s_events.events sorted by range; *count set. palloc'd. */
-extern PartitionRange *partitions_list(int *count);
+/*
+ * The range partitions of k8s_events.events sorted by range; *count set;
+ * palloc'd.  A DEFAULT partition is left out and, if default_partition is
+ * not NULL, returned there (else InvalidOid).
+ */
+extern PartitionRange *partitions_list(int *count, Oid *default_partition);
 
 /*
  * Make sure a partition exists for each of the n times, creating missing ones

@@ -18,7 +18,7 @@
 
 char *k8s_events_retention = NULL;
 char *k8s_events_partition_width = NULL;
-int   k8s_events_drop_lock_timeout_ms = 1000;
+int   k8s_events_drop_lock_timeout_ms = 500;
 int   k8s_events_batch_size = 1000;
 
 /*
@@ -119,7 +119,7 @@ settings_define(void)
 	DefineCustomIntVariable(
 	    "k8s_events.drop_lock_timeout",
 	    "How long drop_partitions waits for a lock before leaving a partition for next time.", NULL,
-	    &k8s_events_drop_lock_timeout_ms, 1000, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
+	    &k8s_events_drop_lock_timeout_ms, 500, 1, 60 * 1000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL,
 	    NULL);
 
 	DefineCustomIntVariable(

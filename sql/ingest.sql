@@ -82,6 +82,18 @@ WHERE uid = '33333333-3333-4333-8333-333333333333' ORDER BY resource_version;
 SELECT k8s_events.ingest(pg_temp.ev('44444444-4444-4444-8444-444444444444', '400', 7, '2026-03-01T13:00:00Z'), 'prod');
 SELECT count, occurrences FROM k8s_events.events WHERE uid = '44444444-4444-4444-8444-444444444444';
 
+-- Skewed clocks: firstTimestamp after lastTimestamp, creationTimestamp after both.
+-- first_time never comes after event_time, and earlier observations are still found.
+SELECT k8s_events.ingest(jsonb_build_array(
+  jsonb_set(pg_temp.ev('45454545-4545-4545-8545-454545454545', '450', 1, '2026-03-01T13:00:00Z',
+                       first_ts => '2026-03-01T13:30:00Z'), '{metadata,creationTimestamp}', '"2026-03-02T02:00:00Z"'),
+  jsonb_set(pg_temp.ev('45454545-4545-4545-8545-454545454545', '451', 2, '2026-03-01T13:05:00Z',
+                       first_ts => '2026-03-01T13:30:00Z'), '{metadata,creationTimestamp}', '"2026-03-02T02:00:00Z"')), 'skew');
+SELECT k8s_events.ingest(jsonb_set(pg_temp.ev('45454545-4545-4545-8545-454545454545', '452', 3, '2026-03-01T13:10:00Z',
+                       first_ts => '2026-03-02T01:00:00Z'), '{metadata,creationTimestamp}', '"2026-03-02T02:00:00Z"'), 'skew');
+SELECT resource_version, count, occurrences, first_time, event_time FROM k8s_events.events
+WHERE cluster = 'skew' ORDER BY resource_version;
+
 -- The same observation twice in one payload is stored once.
 SELECT * FROM k8s_events.ingest_report(jsonb_build_array(
     pg_temp.ev('55555555-5555-4555-8555-555555555555', '500', 1, '2026-03-01T14:00:00Z'),
@@ -190,7 +202,22 @@ SET k8s_events.partition_width = '90 minutes';
 SET k8s_events.partition_width = '30 minutes';
 SET k8s_events.retention = '0';
 
+-- Times no cluster can produce are rejected, not stored in a partition of year 9999.
+SELECT received, stored, rejected FROM k8s_events.ingest_report(jsonb_build_array(
+  pg_temp.ev('47474747-4747-4747-8747-000000000001', '1', 1, '9999-12-31T12:00:00Z', first_ts => '9999-12-31T12:00:00Z'),
+  pg_temp.ev('47474747-4747-4747-8747-000000000002', '1', 1, '0001-01-01T00:00:00+01:00', first_ts => '0001-01-01T00:00:00+01:00'),
+  pg_temp.ev('47474747-4747-4747-8747-000000000003', '1', 1, '1969-12-31T23:59:59Z', first_ts => '1969-12-31T23:59:59Z'),
+  pg_temp.ev('47474747-4747-4747-8747-000000000004', '1', 1, '1970-01-01T00:00:00Z', first_ts => '1970-01-01T00:00:00Z')), 'range');
+SELECT error FROM k8s_events.rejected WHERE cluster = 'range' ORDER BY id;
+SELECT event_time FROM k8s_events.events WHERE cluster = 'range';
+
+-- occurrences needs to see other writers' commits: only READ COMMITTED.
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT k8s_events.ingest(pg_temp.ev('48484848-4848-4848-8848-000000000001', '1', 1, '2026-03-04T10:00:00Z'), 'rr');
+ROLLBACK;
+
 -- The cluster name is part of the key and must be given.
+SELECT k8s_events.ingest(pg_temp.ev('11111111-1111-4111-8111-111111111111', '100', 1, '2026-03-01T10:00:00Z'), repeat('x', 254));
 SELECT k8s_events.ingest(pg_temp.ev('11111111-1111-4111-8111-111111111111', '100', 1, '2026-03-01T10:00:00Z'), '');
 SELECT k8s_events.ingest(NULL, 'prod') IS NULL AS strict_null;
 -- The default cluster is 'default'.

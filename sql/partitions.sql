@@ -51,6 +51,14 @@ SELECT k8s_events.ingest(jsonb_build_array(
 SELECT tableoid::regclass AS partition, uid, event_time FROM k8s_events.events ORDER BY event_time;
 SELECT partition, range_from, range_to FROM k8s_events.partitions WHERE range_from >= '2026-02-01';
 
+-- A DEFAULT partition (made by hand) is listed without bounds and never dropped;
+-- new partitions are still made beside it.
+CREATE TABLE k8s_events.events_default PARTITION OF k8s_events.events DEFAULT;
+SELECT partition, range_from, range_to FROM k8s_events.partition_bounds() WHERE range_from IS NULL;
+SELECT * FROM k8s_events.create_partitions('2026-02-03', '2026-02-04');
+SELECT k8s_events.ingest('{"metadata":{"uid":"d0000000-0000-4000-8000-000000000005","resourceVersion":"5"},"lastTimestamp":"2026-02-05T00:10:00Z"}', 'p');
+SELECT tableoid::regclass AS partition FROM k8s_events.events WHERE resource_version = '5';
+
 -- drop_partitions: whole partitions before now() - older_than, oldest first, never one
 -- that straddles the cutoff. (Names depend on today's date, so properties are shown.)
 SELECT count(*) > 0 AS made FROM k8s_events.create_partitions(now() - interval '10 days', now() + interval '1 day');
@@ -78,6 +86,9 @@ SET k8s_events.retention = '3 days';
 SELECT count(*) > 0 AS dropped_with_retention_3_days FROM k8s_events.drop_partitions();
 SELECT count(*) AS left_before_cutoff FROM k8s_events.partitions WHERE range_to <= now() - interval '3 days';
 RESET k8s_events.retention;
+
+SELECT partition FROM k8s_events.partitions WHERE range_from IS NULL;
+DROP TABLE k8s_events.events_default;
 
 SELECT * FROM k8s_events.drop_partitions('-1 day');
 SELECT * FROM k8s_events.drop_partitions(NULL);

@@ -35,7 +35,6 @@ full_page_writes = off
 timezone = 'UTC'
 log_min_messages = warning
 lc_messages = 'C'
-max_locks_per_transaction = 256
 CONF
 	fi
 	if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then

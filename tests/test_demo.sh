@@ -22,9 +22,10 @@ test "${received:-0}" -gt 10000 && test "$stored" = "$received" && test "$reject
 check "the demo stores a week of simulated events ($summary)" $?
 
 for section in "(a) deploy history" "(b) NodeNotReady per node" "(c) pod trouble"; do
-	rows=$(awk -v s="$section" 'index($0, s) { on = 1; next } /^== / { on = 0 } on && / \| / { n++ } END { print n + 0 }' <<<"$out")
+	# Lines with column separators after the section title, less the header line.
+	rows=$(awk -v s="$section" 'index($0, s) { on = 1; next } /^== / { on = 0 } on && / \| / { n++ } END { print n - 1 }' <<<"$out")
 	test "$rows" -ge 3
-	check "the demo answers $section with rows ($((rows - 1)) shown)" $?
+	check "the demo answers $section with at least 3 rows ($rows shown)" $?
 done
 
 grep -q "psql -h $dir -p 54337 -U postgres k8s_events" <<<"$out"
