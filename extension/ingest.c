@@ -105,7 +105,8 @@ static const char insert_sql[] =
     "  b.source_component, b.source_host, b.reporting_controller, b.reporting_instance, b.action,"
     "  b.event"
     " FROM batch AS b LEFT JOIN stored AS s ON s.uid = b.uid"
-    " ON CONFLICT DO NOTHING";
+    " ON CONFLICT DO NOTHING"
+    " RETURNING e.event_time";
 
 static const char reject_sql[] =
     "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
@@ -125,7 +126,6 @@ struct Ingest
 	Datum        *values[NUM_COLUMNS];
 	bool         *nulls[NUM_COLUMNS];
 	TimestampTz   earliest_first; /* of the buffered rows */
-	TimestampTz   batch_newest;
 	IngestCounts  counts;
 };
 
@@ -198,7 +198,6 @@ ingest_begin(const char *cluster, const char *source)
 		ingest->nulls[c] = palloc(sizeof(bool) * ingest->capacity);
 	}
 	ingest->earliest_first = DT_NOEND;
-	ingest->batch_newest = DT_NOBEGIN;
 	ingest->counts.newest = DT_NOBEGIN;
 
 	DirectFunctionCall2(
@@ -293,18 +292,24 @@ flush(Ingest *ingest)
 	args[NUM_COLUMNS + 1] = TimestampTzGetDatum(ingest->earliest_first);
 	MemoryContextSwitchTo(old);
 
-	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert into k8s_events.events");
 
 	ingest->counts.stored += SPI_processed;
 	ingest->counts.duplicates += ingest->n - SPI_processed;
-	if (SPI_processed > 0 && ingest->batch_newest > ingest->counts.newest)
-		ingest->counts.newest = ingest->batch_newest;
+	/* The newest of the rows really stored, for listeners. */
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool        isnull;
+		TimestampTz stored = DatumGetTimestampTz(
+		    SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		ingest->counts.newest = Max(ingest->counts.newest, stored);
+	}
 	SPI_freetuptable(SPI_tuptable);
 
 	ingest->n = 0;
 	ingest->earliest_first = DT_NOEND;
-	ingest->batch_newest = DT_NOBEGIN;
 	MemoryContextReset(ingest->batch_cxt);
 }
 
@@ -343,7 +348,6 @@ append_row(Ingest *ingest, json_t *event, const EventRow *row)
 	    ingest->earliest_first,
 	    row->first_time_known ? timestamptz_from_unix_usecs(row->earliest_time) - CLOCK_SKEW_SLACK
 	                          : DT_NOBEGIN);
-	ingest->batch_newest = Max(ingest->batch_newest, event_time);
 	if (++ingest->n == ingest->capacity)
 		flush(ingest);
 }
