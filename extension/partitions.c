@@ -166,15 +166,22 @@ bucket_start(TimestampTz ts, int64 width)
 	return ts - rem;
 }
 
+/* ts as "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", whatever the session's DateStyle and TimeZone. */
+static void
+format_utc(TimestampTz ts, char *iso)
+{
+	if (!rfc3339_format(unix_usecs_from_timestamptz(ts), iso))
+		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+		                errmsg("timestamp out of range for a partition of k8s_events.events")));
+}
+
 /* "events_20261125", or "events_20261125_0600" when not at midnight. */
 static char *
 partition_name(TimestampTz from)
 {
 	char iso[RFC3339_BUFLEN];
 
-	if (!rfc3339_format(unix_usecs_from_timestamptz(from), iso))
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		                errmsg("timestamp out of range for a partition of k8s_events.events")));
+	format_utc(from, iso);
 	/* iso is YYYY-MM-DDTHH:MM:SS[.ffffff]Z */
 	if (strncmp(iso + 11, "00:00:00Z", 9) == 0)
 		return psprintf("events_%.4s%.2s%.2s", iso, iso + 5, iso + 8);
@@ -190,9 +197,7 @@ timestamp_literal(TimestampTz ts)
 {
 	char iso[RFC3339_BUFLEN];
 
-	if (!rfc3339_format(unix_usecs_from_timestamptz(ts), iso))
-		ereport(ERROR, (errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-		                errmsg("timestamp out of range for a partition of k8s_events.events")));
+	format_utc(ts, iso);
 	return quote_literal_cstr(iso);
 }
 

@@ -189,7 +189,11 @@ timestamp_bucket(const BucketWidth *w, Timestamp value, Timestamp origin)
 
 PG_FUNCTION_INFO_V1(time_bucket_timestamp);
 
-/* time_bucket(interval, timestamp [, origin timestamp]) */
+/*
+ * time_bucket(interval, timestamp [, origin timestamp]), and the timestamptz
+ * variants without a zone: bucketing a timestamptz in UTC is the same
+ * arithmetic on the same microseconds, so both SQL signatures call this.
+ */
 Datum
 time_bucket_timestamp(PG_FUNCTION_ARGS)
 {
@@ -205,26 +209,6 @@ time_bucket_timestamp(PG_FUNCTION_ARGS)
 	if (TIMESTAMP_NOT_FINITE(value))
 		PG_RETURN_TIMESTAMP(value);
 	PG_RETURN_TIMESTAMP(timestamp_bucket(&w, value, origin));
-}
-
-PG_FUNCTION_INFO_V1(time_bucket_timestamptz);
-
-/* time_bucket(interval, timestamptz [, origin timestamptz]): bucketed in UTC. */
-Datum
-time_bucket_timestamptz(PG_FUNCTION_ARGS)
-{
-	BucketWidth w = check_width(PG_GETARG_INTERVAL_P(0));
-	TimestampTz value = PG_GETARG_TIMESTAMPTZ(1);
-	TimestampTz origin = TB_DEFAULT_ORIGIN;
-
-	if (PG_NARGS() > 2)
-	{
-		origin = PG_GETARG_TIMESTAMPTZ(2);
-		check_origin(origin);
-	}
-	if (TIMESTAMP_NOT_FINITE(value))
-		PG_RETURN_TIMESTAMPTZ(value);
-	PG_RETURN_TIMESTAMPTZ(timestamp_bucket(&w, value, origin));
 }
 
 PG_FUNCTION_INFO_V1(time_bucket_timestamptz_zone);

@@ -39,8 +39,11 @@ SELECT k8s_events.ingest(jsonb_build_object('kind', 'Event',
   'lastTimestamp', to_char(now() - interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')), 'prod');
 SELECT k8s_events.ingest('[1]', 'prod');
 SELECT count(*) FROM k8s_events.rejected;
--- ...but cannot change what is stored, drop partitions, or change retention.
+-- ...but cannot write rows any other way, change what is stored, drop partitions, or change retention.
 SELECT * FROM k8s_events.drop_partitions('0');
+INSERT INTO k8s_events.events (cluster, uid, resource_version, event_time, first_time, count, occurrences, event)
+VALUES ('prod', 'f0000000-0000-4000-8000-000000000009', '9', now(), now(), 1, 1000, '{}');
+INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ('x', 'x', 'x', 'x');
 UPDATE k8s_events.events SET reason = 'Forged';
 DELETE FROM k8s_events.events;
 DO $$

@@ -18,9 +18,12 @@ CREATE FUNCTION k8s_events.unix_millis(ts timestamptz) RETURNS bigint
 COMMENT ON FUNCTION k8s_events.unix_millis(timestamptz) IS
     'Milliseconds since 1970-01-01 00:00 UTC, floored.';
 
+-- Writers store events only through ingest, which keeps the key, occurrences and
+-- event_time right; so it runs as the owner and writers get no INSERT on the table.
 CREATE FUNCTION k8s_events.ingest(payload jsonb, cluster text DEFAULT 'default') RETURNS bigint
     AS 'MODULE_PATHNAME', 'k8s_ingest'
-    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION k8s_events.ingest(jsonb, text) IS
     'Store an Event, a JSON array, an EventList/List, an eventrouter line or a watch frame; returns the rows newly stored.';
 
@@ -29,7 +32,8 @@ CREATE FUNCTION k8s_events.ingest_report(payload jsonb, cluster text DEFAULT 'de
     OUT expired bigint, OUT deleted bigint, OUT bookmarks bigint, OUT error_frames bigint)
     RETURNS record
     AS 'MODULE_PATHNAME', 'k8s_ingest_report'
-    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION k8s_events.ingest_report(jsonb, text) IS
     'Like ingest(), but says where every item went: stored, duplicate, rejected, expired (older than k8s_events.retention), or a DELETED/BOOKMARK/ERROR watch frame.';
 

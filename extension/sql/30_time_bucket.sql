@@ -10,13 +10,13 @@
 
 CREATE FUNCTION k8s_events.time_bucket(bucket_width interval, ts timestamptz)
   RETURNS timestamptz
-  AS 'MODULE_PATHNAME', 'time_bucket_timestamptz' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'time_bucket_timestamp' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION k8s_events.time_bucket(interval, timestamptz) IS
   'Start of the bucket of the given width holding ts, computed in UTC; buckets are aligned on 2000-01-03 00:00 UTC (months on 2000-01-01)';
 
 CREATE FUNCTION k8s_events.time_bucket(bucket_width interval, ts timestamptz, origin timestamptz)
   RETURNS timestamptz
-  AS 'MODULE_PATHNAME', 'time_bucket_timestamptz' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+  AS 'MODULE_PATHNAME', 'time_bucket_timestamp' LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION k8s_events.time_bucket(interval, timestamptz, timestamptz) IS
   'Start of the bucket of the given width holding ts, computed in UTC, buckets aligned on origin (only its year and month for month widths)';
 

@@ -26,9 +26,10 @@ REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions() FROM PUBLIC;
 GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
 
--- Writers: readers' rights plus storing events (partitions are made for them
--- by create_partitions, which runs as the owner) and recording rejects.
-GRANT INSERT ON k8s_events.events, k8s_events.rejected TO k8s_events_writer;
+-- Writers: readers' rights plus storing events through ingest (which, like
+-- create_partitions, runs as the owner). No INSERT, UPDATE or DELETE on the
+-- tables: a row that did not come through ingest could break the key,
+-- occurrences or event_time.
 GRANT EXECUTE ON FUNCTION k8s_events.ingest(jsonb, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) TO k8s_events_writer;
