@@ -25,7 +25,7 @@ ISOLATION_OPTS = --inputdir=.
 
 PG_CPPFLAGS = -Icore -Iextension
 PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK  = -ljansson
+SHLIB_LINK  = -ljansson -lcurl -lyaml
 
 # No LLVM bitcode: the JIT gains nothing on these functions and clang need not be installed.
 override with_llvm = no
@@ -40,7 +40,7 @@ $(DATA_built): $(SQL_PARTS)
 # The k8s-events program (loader/): plain C over core/.
 LOADER_SRCS = $(sort $(wildcard loader/*.c))
 LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -Icore -Iloader
-LOADER_LIBS = -ljansson
+LOADER_LIBS = -ljansson -lmicrohttpd -lcurl -lyaml
 
 ifneq ($(LOADER_SRCS),)
 all: loader/k8s-events
