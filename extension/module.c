@@ -8,10 +8,13 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "json_backend.h"
 #include "settings.h"
+#include "shared_state.h"
+#include "workers.h"
 
 PG_MODULE_MAGIC;
 
@@ -23,4 +26,10 @@ _PG_init(void)
 	json_backend_init();
 	settings_define();
 	MarkGUCPrefixReserved("k8s_events");
+
+	/* The watchers need shared memory and a launcher, which only preloading gives. */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	shared_state_install_hooks();
+	workers_register_launcher();
 }

@@ -9,6 +9,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -20,6 +21,9 @@ char *k8s_events_retention = NULL;
 char *k8s_events_partition_width = NULL;
 int   k8s_events_drop_lock_timeout_ms = 500;
 int   k8s_events_batch_size = 1000;
+char *k8s_events_database = NULL;
+int   k8s_events_flush_interval_ms = 250;
+int   k8s_events_maintenance_interval_s = 3600;
 
 /*
  * Parse an interval without throwing: check hooks report through
@@ -104,6 +108,24 @@ check_partition_width(char **newval, void **extra, GucSource source)
 void
 settings_define(void)
 {
+	/* A postmaster setting can only be defined while the server starts. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable(
+		    "k8s_events.database", "Database the background workers store events in.",
+		    "The extension must be created there; the launcher waits until it is.",
+		    &k8s_events_database, "postgres", PGC_POSTMASTER, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("k8s_events.flush_interval",
+	                        "Longest time a watcher holds received events before committing them.",
+	                        NULL, &k8s_events_flush_interval_ms, 250, 10, 60 * 1000, PGC_SIGHUP,
+	                        GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable(
+	    "k8s_events.maintenance_interval",
+	    "How often the launcher creates upcoming partitions and applies retention.", NULL,
+	    &k8s_events_maintenance_interval_s, 3600, 10, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, NULL,
+	    NULL, NULL);
+
 	DefineCustomStringVariable(
 	    "k8s_events.retention",
 	    "How long events are kept; older ones are skipped at ingest and their partitions dropped.",

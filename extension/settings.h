@@ -12,6 +12,9 @@ extern char *k8s_events_retention;
 extern char *k8s_events_partition_width;
 extern int   k8s_events_drop_lock_timeout_ms;
 extern int   k8s_events_batch_size;
+extern char *k8s_events_database;
+extern int   k8s_events_flush_interval_ms;
+extern int   k8s_events_maintenance_interval_s;
 
 extern void settings_define(void);
 

@@ -1,0 +1,262 @@
+/*
+ * launcher.c
+ *	  The static background worker that keeps one watcher running per enabled cluster.
+ *
+ * It waits until the extension exists in k8s_events.database, then reconciles the
+ * running watchers with k8s_events.clusters whenever that table changes (the SQL
+ * functions that change it set our latch at commit) and at least every few
+ * seconds, and does partition maintenance every k8s_events.maintenance_interval.
+ * A watcher that fails is restarted by the postmaster after bgw_restart_time.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_extension.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "settings.h"
+#include "shared_state.h"
+#include "workers.h"
+
+/* How often the launcher looks at k8s_events.clusters without being woken. */
+#define RECONCILE_INTERVAL_MS 5000
+/* A watcher that exits with an error is started again after this. */
+#define WATCHER_RESTART_SECONDS 5
+
+typedef struct RunningWatcher
+{
+	BackgroundWorkerHandle *handle; /* NULL: slot free */
+	char                    cluster[CLUSTER_NAME_LEN];
+} RunningWatcher;
+
+/* Indexed like SharedState.slots: the launcher owns slot assignment. */
+static RunningWatcher running[MAX_WATCHED_CLUSTERS];
+
+void
+workers_register_launcher(void)
+{
+	BackgroundWorker worker = {0};
+
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "k8s_events");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "k8s_events_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "k8s_events launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "k8s_events launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+static bool
+start_watcher(int slot, const char *cluster)
+{
+	BackgroundWorker worker = {0};
+	SharedState     *shared = shared_state();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	memset(&shared->slots[slot], 0, sizeof(WatchSlot));
+	shared->slots[slot].in_use = true;
+	strlcpy(shared->slots[slot].cluster, cluster, CLUSTER_NAME_LEN);
+	shared->slots[slot].state = WATCH_STARTING;
+	shared->slots[slot].since = GetCurrentTimestamp();
+	LWLockRelease(shared->lock);
+
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = WATCHER_RESTART_SECONDS;
+	worker.bgw_main_arg = Int32GetDatum(slot);
+	worker.bgw_notify_pid = MyProcPid;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "k8s_events");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "k8s_events_watcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "k8s_events watcher %.40s", cluster);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "k8s_events watcher");
+	if (!RegisterDynamicBackgroundWorker(&worker, &running[slot].handle))
+	{
+		ereport(WARNING,
+		        (errmsg("k8s_events: could not start a watcher for cluster \"%s\"", cluster),
+		         errhint("Raise max_worker_processes; each watched cluster needs one.")));
+		running[slot].handle = NULL;
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+		shared->slots[slot].in_use = false;
+		LWLockRelease(shared->lock);
+		return false;
+	}
+	strlcpy(running[slot].cluster, cluster, CLUSTER_NAME_LEN);
+	return true;
+}
+
+static void
+stop_watcher(int slot)
+{
+	SharedState *shared = shared_state();
+
+	TerminateBackgroundWorker(running[slot].handle);
+	pfree(running[slot].handle);
+	running[slot].handle = NULL;
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->slots[slot].in_use = false;
+	LWLockRelease(shared->lock);
+}
+
+/* The enabled clusters, in a list of palloc'd names; NIL if the extension is absent. */
+static List *
+enabled_clusters(void)
+{
+	List *names = NIL;
+
+	if (!OidIsValid(get_extension_oid("k8s_events", true)))
+		return NIL;
+	if (SPI_execute("SELECT name FROM k8s_events.clusters WHERE enabled ORDER BY name", true, 0) !=
+	    SPI_OK_SELECT)
+		elog(ERROR, "could not read k8s_events.clusters");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		/* The list outlives SPI's memory: the launcher frees it after reconciling. */
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		names = lappend(names, pstrdup(name));
+		MemoryContextSwitchTo(old);
+	}
+	return names;
+}
+
+static void
+reconcile(List *wanted)
+{
+	ListCell *lc;
+
+	/* Stop watchers of clusters no longer wanted. */
+	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+	{
+		bool keep = false;
+
+		if (running[slot].handle == NULL)
+			continue;
+		foreach (lc, wanted)
+			keep |= strcmp(lfirst(lc), running[slot].cluster) == 0;
+		if (!keep)
+			stop_watcher(slot);
+	}
+	/* Start the missing ones. */
+	foreach (lc, wanted)
+	{
+		const char *cluster = lfirst(lc);
+		int         free_slot = -1;
+		bool        found = false;
+
+		for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+		{
+			if (running[slot].handle == NULL)
+			{
+				if (free_slot < 0)
+					free_slot = slot;
+			}
+			else if (strcmp(running[slot].cluster, cluster) == 0)
+				found = true;
+		}
+		if (found)
+			continue;
+		if (free_slot < 0)
+		{
+			ereport(WARNING, (errmsg("k8s_events: more than %d clusters; \"%s\" is not watched",
+			                         MAX_WATCHED_CLUSTERS, cluster)));
+			continue;
+		}
+		start_watcher(free_slot, cluster);
+	}
+}
+
+/* Partitions for the next two days, and retention; errors are reported, not fatal. */
+static void
+maintain_partitions(void)
+{
+	if (SPI_execute(
+	        "SELECT count(*) FROM k8s_events.create_partitions(now(), now() + interval '2 days')",
+	        false, 0) != SPI_OK_SELECT ||
+	    SPI_execute("SELECT count(*) FROM k8s_events.drop_partitions()", false, 0) != SPI_OK_SELECT)
+		elog(WARNING, "k8s_events: partition maintenance failed");
+}
+
+/* One transaction: read the wanted clusters, reconcile, maybe maintain. */
+static void
+launcher_round(bool maintain)
+{
+	List *wanted;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "reading k8s_events.clusters");
+
+	wanted = enabled_clusters();
+	if (maintain && OidIsValid(get_extension_oid("k8s_events", true)))
+	{
+		pgstat_report_activity(STATE_RUNNING, "maintaining k8s_events partitions");
+		maintain_partitions();
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+
+	reconcile(wanted);
+	list_free_deep(wanted);
+}
+
+PGDLLEXPORT void k8s_events_launcher_main(Datum main_arg);
+
+void
+k8s_events_launcher_main(Datum main_arg)
+{
+	TimestampTz  next_maintenance = 0;
+	SharedState *shared = shared_state();
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(k8s_events_database, NULL, 0);
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->launcher_latch = MyLatch;
+	LWLockRelease(shared->lock);
+
+	for (;;)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+		bool        maintain = now >= next_maintenance;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		launcher_round(maintain);
+		if (maintain)
+			next_maintenance =
+			    TimestampTzPlusMilliseconds(now, (int64) k8s_events_maintenance_interval_s * 1000);
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+		                 RECONCILE_INTERVAL_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}

@@ -1,0 +1,176 @@
+/*
+ * shared_state.c
+ *	  The shared memory of k8s_events, and the SQL functions that read or poke it.
+ *
+ * It exists only when the library is in shared_preload_libraries; without it
+ * there are no workers, watch_status is empty and waking the launcher is a no-op.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "shared_state.h"
+
+PG_FUNCTION_INFO_V1(k8s_wake_launcher_at_commit);
+PG_FUNCTION_INFO_V1(k8s_watch_status);
+
+static SharedState            *state = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+static bool                    wake_registered = false;
+
+static void
+request_shared_memory(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SharedState)));
+	RequestNamedLWLockTranche("k8s_events", 1);
+}
+
+static void
+attach_shared_memory(void)
+{
+	bool found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	state = ShmemInitStruct("k8s_events", sizeof(SharedState), &found);
+	if (!found)
+	{
+		memset(state, 0, sizeof(SharedState));
+		state->lock = &(GetNamedLWLockTranche("k8s_events"))->lock;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+shared_state_install_hooks(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = request_shared_memory;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = attach_shared_memory;
+}
+
+SharedState *
+shared_state(void)
+{
+	return state;
+}
+
+const char *
+watch_state_name(WatchState s)
+{
+	switch (s)
+	{
+		case WATCH_STARTING:
+			return "starting";
+		case WATCH_LISTING:
+			return "listing";
+		case WATCH_WATCHING:
+			return "watching";
+		case WATCH_BACKOFF:
+			return "backoff";
+		case WATCH_FAILED:
+			return "failed";
+	}
+	return "unknown";
+}
+
+bool
+shared_state_read_slot(int slot, WatchSlot *copy)
+{
+	bool in_use;
+
+	LWLockAcquire(state->lock, LW_SHARED);
+	*copy = state->slots[slot];
+	in_use = copy->in_use;
+	LWLockRelease(state->lock);
+	return in_use;
+}
+
+/* Set the launcher's latch once the transaction that changed the clusters commits. */
+static void
+wake_launcher_on_commit(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT && state != NULL)
+	{
+		Latch *latch;
+
+		LWLockAcquire(state->lock, LW_SHARED);
+		latch = state->launcher_latch;
+		LWLockRelease(state->lock);
+		if (latch != NULL)
+			SetLatch(latch);
+	}
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT)
+	{
+		UnregisterXactCallback(wake_launcher_on_commit, NULL);
+		wake_registered = false;
+	}
+}
+
+Datum
+k8s_wake_launcher_at_commit(PG_FUNCTION_ARGS)
+{
+	if (!wake_registered)
+	{
+		RegisterXactCallback(wake_launcher_on_commit, NULL);
+		wake_registered = true;
+	}
+	PG_RETURN_VOID();
+}
+
+static Datum
+timestamp_or_null(TimestampTz ts, bool *isnull)
+{
+	*isnull = ts == 0;
+	return TimestampTzGetDatum(ts);
+}
+
+/* watch_status() → one row per running watcher, from shared memory. */
+Datum
+k8s_watch_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+
+	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
+	if (state == NULL)
+		return (Datum) 0;
+	for (int i = 0; i < MAX_WATCHED_CLUSTERS; i++)
+	{
+		WatchSlot slot;
+		Datum     values[14];
+		bool      nulls[14] = {false};
+
+		if (!shared_state_read_slot(i, &slot))
+			continue;
+		values[0] = CStringGetTextDatum(slot.cluster);
+		values[1] = CStringGetTextDatum(watch_state_name(slot.state));
+		values[2] = CStringGetTextDatum(slot.resource_version);
+		nulls[2] = slot.resource_version[0] == '\0';
+		values[3] = Int64GetDatum(slot.events_stored);
+		values[4] = Int64GetDatum(slot.duplicates);
+		values[5] = Int64GetDatum(slot.rejected);
+		values[6] = Int64GetDatum(slot.deleted_seen);
+		values[7] = Int64GetDatum(slot.relists);
+		values[8] = Int64GetDatum(slot.reconnects);
+		values[9] = timestamp_or_null(slot.last_event_at, &nulls[9]);
+		values[10] = CStringGetTextDatum(slot.last_error);
+		nulls[10] = slot.last_error[0] == '\0';
+		values[11] = timestamp_or_null(slot.last_error_at, &nulls[11]);
+		values[12] = timestamp_or_null(slot.since, &nulls[12]);
+		values[13] = Int32GetDatum(slot.pid);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}

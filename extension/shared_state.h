@@ -1,0 +1,63 @@
+/*
+ * shared_state.h
+ *	  What the launcher, the watchers and SQL sessions share: one slot per watched
+ *	  cluster, holding its status for k8s_events.watch_status.
+ */
+#ifndef K8S_EVENTS_SHARED_STATE_H
+#define K8S_EVENTS_SHARED_STATE_H
+
+#include "datatype/timestamp.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+
+#define MAX_WATCHED_CLUSTERS 64
+#define CLUSTER_NAME_LEN     256
+#define STATUS_ERROR_LEN     512
+
+typedef enum WatchState
+{
+	WATCH_STARTING,
+	WATCH_LISTING,
+	WATCH_WATCHING,
+	WATCH_BACKOFF,
+	WATCH_FAILED
+} WatchState;
+
+typedef struct WatchSlot
+{
+	bool        in_use;
+	char        cluster[CLUSTER_NAME_LEN];
+	pid_t       pid;
+	WatchState  state;
+	char        resource_version[64];
+	int64       events_stored;
+	int64       duplicates;
+	int64       rejected;
+	int64       deleted_seen;
+	int64       relists;
+	int64       reconnects;
+	TimestampTz last_event_at;
+	char        last_error[STATUS_ERROR_LEN];
+	TimestampTz last_error_at;
+	TimestampTz since; /* when state last changed */
+} WatchSlot;
+
+typedef struct SharedState
+{
+	LWLock   *lock; /* protects slots */
+	Latch    *launcher_latch;
+	WatchSlot slots[MAX_WATCHED_CLUSTERS];
+} SharedState;
+
+/* Hooks into shared memory; called from _PG_init when preloaded. */
+extern void shared_state_install_hooks(void);
+
+/* NULL when the library was not preloaded. */
+extern SharedState *shared_state(void);
+
+extern const char *watch_state_name(WatchState state);
+
+/* Copy of a slot, taken under the lock. */
+extern bool shared_state_read_slot(int slot, WatchSlot *copy);
+
+#endif

@@ -1,0 +1,139 @@
+-- k8s_events: the clusters the background watcher follows, and where each one stands.
+
+-- One row per cluster. File paths are read by the server's background worker, with the
+-- server's rights, so only the extension owner or a superuser may change this table.
+CREATE TABLE k8s_events.clusters (
+    name                     text        PRIMARY KEY,
+    api_server               text,
+    token_file               text,
+    ca_file                  text,
+    client_cert_file         text,
+    client_key_file          text,
+    kubeconfig               text,
+    context                  text,
+    namespace                text,
+    insecure_skip_tls_verify boolean     NOT NULL DEFAULT false,
+    enabled                  boolean     NOT NULL DEFAULT true,
+    created_at               timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    CONSTRAINT clusters_name_valid CHECK (name <> '' AND pg_catalog.length(name) <= 253),
+    CONSTRAINT clusters_api_server_url CHECK (api_server ~ '^https?://'),
+    CONSTRAINT clusters_context_needs_kubeconfig CHECK (context IS NULL OR kubeconfig IS NOT NULL)
+);
+COMMENT ON TABLE k8s_events.clusters IS
+    'Kubernetes clusters the background worker lists and watches; change it with add_cluster, remove_cluster and set_cluster_enabled.';
+
+-- The resourceVersion each watcher resumes from, committed with the rows it covers.
+CREATE TABLE k8s_events.watch_checkpoints (
+    cluster          text        PRIMARY KEY REFERENCES k8s_events.clusters (name) ON DELETE CASCADE,
+    resource_version text        NOT NULL,
+    updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+COMMENT ON TABLE k8s_events.watch_checkpoints IS
+    'Where each cluster''s watch resumes: the resourceVersion of the newest event stored or bookmark seen.';
+
+SELECT pg_catalog.pg_extension_config_dump('k8s_events.clusters', '');
+SELECT pg_catalog.pg_extension_config_dump('k8s_events.watch_checkpoints', '');
+
+-- Wakes the launcher when the transaction that changed k8s_events.clusters commits.
+CREATE FUNCTION k8s_events.wake_launcher_at_commit() RETURNS void
+    AS 'MODULE_PATHNAME', 'k8s_wake_launcher_at_commit'
+    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE;
+
+CREATE FUNCTION k8s_events.add_cluster(
+    name                     text,
+    api_server               text    DEFAULT NULL,
+    token_file               text    DEFAULT NULL,
+    ca_file                  text    DEFAULT NULL,
+    client_cert_file         text    DEFAULT NULL,
+    client_key_file          text    DEFAULT NULL,
+    kubeconfig               text    DEFAULT NULL,
+    context                  text    DEFAULT NULL,
+    namespace                text    DEFAULT NULL,
+    insecure_skip_tls_verify boolean DEFAULT false)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    INSERT INTO k8s_events.clusters AS c (name, api_server, token_file, ca_file, client_cert_file,
+        client_key_file, kubeconfig, context, namespace, insecure_skip_tls_verify)
+    VALUES (add_cluster.name, add_cluster.api_server, add_cluster.token_file, add_cluster.ca_file,
+        add_cluster.client_cert_file, add_cluster.client_key_file, add_cluster.kubeconfig,
+        add_cluster.context, add_cluster.namespace, add_cluster.insecure_skip_tls_verify);
+    PERFORM k8s_events.wake_launcher_at_commit();
+EXCEPTION WHEN unique_violation THEN
+    RAISE EXCEPTION 'cluster "%" already exists', add_cluster.name
+        USING ERRCODE = 'duplicate_object',
+              HINT = 'Remove it first with k8s_events.remove_cluster(), or pick another name.';
+END
+$$;
+COMMENT ON FUNCTION k8s_events.add_cluster(text, text, text, text, text, text, text, text, text, boolean) IS
+    'Follow a cluster: by api_server and files, by kubeconfig (and context), or, with neither, in-cluster. Takes effect at commit.';
+
+CREATE FUNCTION k8s_events.remove_cluster(name text) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM k8s_events.clusters AS c WHERE c.name = remove_cluster.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'cluster "%" does not exist', remove_cluster.name USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM k8s_events.wake_launcher_at_commit();
+END
+$$;
+COMMENT ON FUNCTION k8s_events.remove_cluster(text) IS
+    'Stop following a cluster (its events stay). Takes effect at commit.';
+
+CREATE FUNCTION k8s_events.set_cluster_enabled(name text, enabled boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE k8s_events.clusters AS c SET enabled = set_cluster_enabled.enabled
+    WHERE c.name = set_cluster_enabled.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'cluster "%" does not exist', set_cluster_enabled.name USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM k8s_events.wake_launcher_at_commit();
+END
+$$;
+COMMENT ON FUNCTION k8s_events.set_cluster_enabled(text, boolean) IS
+    'Pause or resume following a cluster. Takes effect at commit.';
+
+REVOKE ALL ON FUNCTION k8s_events.wake_launcher_at_commit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION k8s_events.add_cluster(text, text, text, text, text, text, text, text, text, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION k8s_events.remove_cluster(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION k8s_events.set_cluster_enabled(text, boolean) FROM PUBLIC;
+
+CREATE FUNCTION k8s_events.watch_status_shared(
+    OUT cluster text, OUT state text, OUT resource_version text, OUT events_stored bigint,
+    OUT duplicates bigint, OUT rejected bigint, OUT deleted_seen bigint, OUT relists bigint,
+    OUT reconnects bigint, OUT last_event_at timestamptz, OUT last_error text,
+    OUT last_error_at timestamptz, OUT since timestamptz, OUT pid integer)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'k8s_watch_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+-- Every configured cluster and how its watcher is doing. Counters are since the watcher
+-- started; resource_version falls back to the committed checkpoint.
+CREATE VIEW k8s_events.watch_status AS
+SELECT c.name AS cluster,
+       CASE WHEN NOT c.enabled THEN 'disabled' ELSE coalesce(w.state, 'starting') END AS state,
+       coalesce(w.resource_version, cp.resource_version) AS resource_version,
+       coalesce(w.events_stored, 0) AS events_stored,
+       coalesce(w.duplicates, 0) AS duplicates,
+       coalesce(w.rejected, 0) AS rejected,
+       coalesce(w.deleted_seen, 0) AS deleted_seen,
+       coalesce(w.relists, 0) AS relists,
+       coalesce(w.reconnects, 0) AS reconnects,
+       w.last_event_at,
+       w.last_error,
+       w.last_error_at,
+       w.since,
+       w.pid
+FROM k8s_events.clusters AS c
+LEFT JOIN k8s_events.watch_status_shared() AS w ON w.cluster = c.name
+LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name;
+COMMENT ON VIEW k8s_events.watch_status IS
+    'One row per configured cluster: the watcher''s state (starting, listing, watching, backoff, failed, disabled), checkpoint, counters and last error.';

@@ -1,0 +1,667 @@
+/*
+ * watcher.c
+ *	  The background worker that lists and watches one cluster's Events.
+ *
+ * LIST (paged with limit/continue) then WATCH from the list's resourceVersion
+ * with bookmarks; frames are batched and stored through the same ingest code
+ * as k8s_events.ingest(), and each batch commits together with the
+ * resourceVersion it reaches (k8s_events.watch_checkpoints), so after any crash
+ * the watch resumes exactly where the stored rows end.  410 Gone means the
+ * checkpoint fell out of the API server's window: list again (rows already
+ * stored are duplicates and skipped by key).  HTTP and network failures back
+ * off exponentially with jitter; database errors end the process, and the
+ * postmaster starts it again from the checkpoint.
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "tcop/tcopprot.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+#include "pg_builtins.h"
+
+#include "frame_splitter.h"
+#include "http_stream.h"
+#include "ingest.h"
+#include "json_backend.h"
+#include "settings.h"
+#include "shared_state.h"
+
+#define LIST_PAGE_SIZE     500
+#define BACKOFF_INITIAL_MS 1000
+#define BACKOFF_MAX_MS     60000
+#define PUMP_WAIT_MS       1000
+
+/* The cluster's row of k8s_events.clusters. */
+typedef struct ClusterConfig
+{
+	char *name;
+	char *api_server;
+	char *token_file;
+	char *ca_file;
+	char *client_cert_file;
+	char *client_key_file;
+	char *kubeconfig;
+	char *namespace;
+	bool insecure_skip_tls_verify;
+} ClusterConfig;
+
+/* Frames received and not yet committed. */
+typedef struct Batch
+{
+	MemoryContext cxt;
+	json_t       *frames;      /* array of watch frames, or one list page */
+	int           count;       /* frames (or pages) in it */
+	List         *raw_rejects; /* pairs of (payload, error) strings */
+	char          rv[64];      /* resourceVersion the batch reaches, "" if none */
+	TimestampTz   first_at;    /* when its first frame arrived */
+	bool          gone;        /* an ERROR frame said 410 */
+	char          error[256];  /* another ERROR frame's message */
+} Batch;
+
+static int           my_slot;
+static ClusterConfig config;
+static FrameSplitter splitter;
+static Batch         batch;
+
+static void
+set_state(WatchState s, const char *error)
+{
+	SharedState *shared = shared_state();
+	WatchSlot   *slot = &shared->slots[my_slot];
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (slot->state != s)
+		slot->since = GetCurrentTimestamp();
+	slot->state = s;
+	if (error != NULL)
+	{
+		strlcpy(slot->last_error, error, sizeof(slot->last_error));
+		slot->last_error_at = GetCurrentTimestamp();
+	}
+	LWLockRelease(shared->lock);
+	pgstat_report_activity(STATE_RUNNING, watch_state_name(s));
+}
+
+static void
+count(int64 *field, int64 by)
+{
+	SharedState *shared = shared_state();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	*field += by;
+	LWLockRelease(shared->lock);
+}
+
+static char *
+text_or_null(HeapTuple tuple, TupleDesc desc, int column)
+{
+	char *value = SPI_getvalue(tuple, desc, column);
+
+	return value != NULL ? MemoryContextStrdup(TopMemoryContext, value) : NULL;
+}
+
+/* Read the cluster's row and checkpoint; false when it is gone or disabled. */
+static bool
+load_config(char *checkpoint, size_t checkpoint_len)
+{
+	Oid           argtypes[1] = {TEXTOID};
+	Datum         args[1] = {CStringGetTextDatum(config.name)};
+	bool          found = false;
+	MemoryContext caller = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_execute_with_args("SELECT api_server, token_file, ca_file, client_cert_file, "
+	                          "client_key_file, kubeconfig, namespace, insecure_skip_tls_verify, "
+	                          "cp.resource_version FROM k8s_events.clusters AS c "
+	                          "LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name "
+	                          "WHERE c.name = $1 AND c.enabled",
+	                          1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read k8s_events.clusters");
+	if (SPI_processed == 1)
+	{
+		HeapTuple tuple = SPI_tuptable->vals[0];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		char     *rv = SPI_getvalue(tuple, desc, 9);
+
+		found = true;
+		config.api_server = text_or_null(tuple, desc, 1);
+		config.token_file = text_or_null(tuple, desc, 2);
+		config.ca_file = text_or_null(tuple, desc, 3);
+		config.client_cert_file = text_or_null(tuple, desc, 4);
+		config.client_key_file = text_or_null(tuple, desc, 5);
+		config.kubeconfig = text_or_null(tuple, desc, 6);
+		config.namespace = text_or_null(tuple, desc, 7);
+		config.insecure_skip_tls_verify = strcmp(SPI_getvalue(tuple, desc, 8), "t") == 0;
+		strlcpy(checkpoint, rv != NULL ? rv : "", checkpoint_len);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller);
+	return found;
+}
+
+/*
+ * The bearer token, read again at every connection because service-account
+ * tokens rotate.  Never logged.
+ */
+static char *
+read_token(char *err, size_t errlen)
+{
+	FILE  *f;
+	char   buf[16384];
+	size_t n;
+
+	if (config.token_file == NULL)
+		return NULL;
+	f = AllocateFile(config.token_file, "r");
+	if (f == NULL)
+	{
+		snprintf(err, errlen, "could not open token file \"%s\": %m", config.token_file);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	FreeFile(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+		n--;
+	buf[n] = '\0';
+	return pstrdup(buf);
+}
+
+/* curl has its own copy now; ours should not outlive the request. */
+static void
+forget_token(char *token)
+{
+	if (token != NULL)
+	{
+		explicit_bzero(token, strlen(token));
+		pfree(token);
+	}
+}
+
+static const char *
+events_path(void)
+{
+	if (config.namespace != NULL)
+		return psprintf("/api/v1/namespaces/%s/events", config.namespace);
+	return "/api/v1/events";
+}
+
+/* Commit the batch with the checkpoint it reaches. */
+static void
+flush_batch(void)
+{
+	IngestCounts  counts = {0};
+	MemoryContext old;
+	ListCell     *lc;
+	bool          any = batch.count > 0 || batch.raw_rejects != NIL;
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (!any && batch.rv[0] == '\0')
+		return;
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "storing events");
+	if (any)
+	{
+		Ingest *ingest = ingest_begin(config.name, "watch");
+
+		ingest_payload(ingest, batch.frames);
+		for (lc = list_head(batch.raw_rejects); lc != NULL; lc = lnext(batch.raw_rejects, lc))
+		{
+			char *payload = lfirst(lc);
+
+			lc = lnext(batch.raw_rejects, lc);
+			ingest_reject_raw(ingest, payload, lfirst(lc));
+		}
+		counts = ingest_end(ingest);
+	}
+	if (batch.rv[0] != '\0')
+	{
+		Oid   argtypes[2] = {TEXTOID, TEXTOID};
+		Datum args[2] = {CStringGetTextDatum(config.name), CStringGetTextDatum(batch.rv)};
+
+		if (SPI_execute_with_args("INSERT INTO k8s_events.watch_checkpoints AS cp "
+		                          "(cluster, resource_version) VALUES ($1, $2) "
+		                          "ON CONFLICT (cluster) DO UPDATE SET resource_version = $2, "
+		                          "updated_at = now()",
+		                          2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not store the checkpoint of cluster \"%s\"", config.name);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(caller); /* commit leaves us in TopMemoryContext */
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_RUNNING, watch_state_name(shared_state()->slots[my_slot].state));
+
+	{
+		SharedState *shared = shared_state();
+		WatchSlot   *slot = &shared->slots[my_slot];
+
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+		slot->events_stored += counts.stored;
+		slot->duplicates += counts.duplicates;
+		slot->rejected += counts.rejected;
+		slot->deleted_seen += counts.deleted;
+		if (counts.stored > 0)
+			slot->last_event_at = GetCurrentTimestamp();
+		if (batch.rv[0] != '\0')
+			strlcpy(slot->resource_version, batch.rv, sizeof(slot->resource_version));
+		LWLockRelease(shared->lock);
+	}
+
+	old = MemoryContextSwitchTo(batch.cxt);
+	MemoryContextReset(batch.cxt);
+	batch.frames = json_array();
+	MemoryContextSwitchTo(old);
+	batch.raw_rejects = NIL;
+	batch.count = 0;
+	batch.rv[0] = '\0';
+	batch.first_at = 0;
+}
+
+static void
+batch_init(void)
+{
+	MemoryContext old;
+
+	batch.cxt =
+	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch batch", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(batch.cxt);
+	batch.frames = json_array();
+	MemoryContextSwitchTo(old);
+}
+
+static bool
+batch_due(void)
+{
+	if (batch.first_at == 0)
+		return batch.rv[0] != '\0';
+	return batch.count >= k8s_events_batch_size ||
+	       TimestampDifferenceExceeds(batch.first_at, GetCurrentTimestamp(),
+	                                  k8s_events_flush_interval_ms);
+}
+
+static void
+note_arrival(void)
+{
+	if (batch.first_at == 0)
+		batch.first_at = GetCurrentTimestamp();
+}
+
+/* One watch frame: into the batch, or a signal to stop (ERROR frames). */
+static bool
+watch_frame(void *arg, const Frame *frame)
+{
+	MemoryContext old = MemoryContextSwitchTo(batch.cxt);
+	json_error_t  error;
+	json_t       *value = NULL;
+	const char   *type;
+	const char   *rv;
+
+	if (frame->kind == FRAME_TOO_LONG || !frame->terminated)
+	{
+		char *why = frame->kind == FRAME_TOO_LONG
+		                ? psprintf("watch frame of %llu bytes is longer than the limit",
+		                           (unsigned long long) frame->length)
+		                : pstrdup("the watch ended in the middle of a frame");
+
+		batch.raw_rejects = lappend(batch.raw_rejects, pnstrdup(frame->data, frame->len));
+		batch.raw_rejects = lappend(batch.raw_rejects, why);
+		note_arrival();
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+	value = json_loadb(frame->data, frame->len, 0, &error);
+	if (value == NULL)
+	{
+		batch.raw_rejects = lappend(batch.raw_rejects, pnstrdup(frame->data, frame->len));
+		batch.raw_rejects =
+		    lappend(batch.raw_rejects, psprintf("malformed watch frame: %s", error.text));
+		note_arrival();
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+	type = json_string_value(json_object_get(value, "type"));
+	if (type != NULL && strcmp(type, "ERROR") == 0)
+	{
+		json_t *code = json_object_get(json_object_get(value, "object"), "code");
+
+		if (json_integer_value(code) == 410)
+			batch.gone = true;
+		else
+			snprintf(
+			    batch.error, sizeof(batch.error), "watch ERROR: %s",
+			    json_string_value(json_object_get(json_object_get(value, "object"), "message")));
+		MemoryContextSwitchTo(old);
+		return true;
+	}
+	rv = json_string_value(json_object_get(
+	    json_object_get(json_object_get(value, "object"), "metadata"), "resourceVersion"));
+	if (rv != NULL)
+		strlcpy(batch.rv, rv, sizeof(batch.rv));
+	if (type == NULL || strcmp(type, "BOOKMARK") != 0)
+	{
+		json_array_append_new(batch.frames, value);
+		batch.count++;
+		note_arrival();
+	}
+	MemoryContextSwitchTo(old);
+	return false;
+}
+
+static bool
+watch_data(void *arg, const char *data, size_t len)
+{
+	FrameSplitterStatus status = frame_splitter_feed(&splitter, data, len, watch_frame, NULL, NULL);
+
+	/* An ERROR frame stopped the splitter: end the transfer. */
+	return status == FRAME_SPLITTER_OK;
+}
+
+static bool
+collect_body(void *arg, const char *data, size_t len)
+{
+	appendBinaryStringInfo((StringInfo) arg, data, len);
+	return true;
+}
+
+typedef enum Outcome
+{
+	OUTCOME_OK,    /* finished normally */
+	OUTCOME_GONE,  /* 410: the resourceVersion is too old; list again */
+	OUTCOME_RETRY, /* failed; back off and try again */
+} Outcome;
+
+static HttpEndpoint
+endpoint(char **token, char *err, size_t errlen)
+{
+	HttpEndpoint e = {0};
+
+	*token = read_token(err, errlen);
+	e.api_server = config.api_server;
+	e.token = *token;
+	e.ca_file = config.ca_file;
+	e.client_cert_file = config.client_cert_file;
+	e.client_key_file = config.client_key_file;
+	e.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
+	return e;
+}
+
+static void
+describe_failure(HttpStream *s, StringInfo body, char *err, size_t errlen)
+{
+	if (s->status == 0)
+		snprintf(err, errlen, "cannot reach %s: %s", config.api_server, s->curl_error);
+	else
+		snprintf(err, errlen, "HTTP %ld from %s: %.200s", s->status, config.api_server,
+		         body != NULL ? body->data : "");
+}
+
+/* Run one request to its end, pumping curl under our latch. */
+static void
+run_request(HttpStream *s, bool (*between)(void))
+{
+	while (http_stream_pump(s, PUMP_WAIT_MS) == HTTP_RUNNING)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+		if (between != NULL && !between())
+			break;
+	}
+}
+
+/* LIST every page; on success the list's resourceVersion is committed as checkpoint. */
+static Outcome
+list_events(long *retry_after, char *err, size_t errlen)
+{
+	StringInfoData body;
+	char           continue_token[4096] = "";
+	char          *token;
+
+	set_state(WATCH_LISTING, NULL);
+	initStringInfo(&body);
+	for (;;)
+	{
+		HttpStream    s;
+		HttpEndpoint  e = endpoint(&token, err, errlen);
+		char         *path;
+		json_t       *page;
+		json_error_t  jerror;
+		const char   *next;
+		const char   *rv;
+		MemoryContext old;
+
+		if (config.token_file != NULL && token == NULL)
+			return OUTCOME_RETRY;
+		path = continue_token[0] == '\0' ? psprintf("%s?limit=%d", events_path(), LIST_PAGE_SIZE)
+		                                 : psprintf("%s?limit=%d&continue=%s", events_path(),
+		                                            LIST_PAGE_SIZE, continue_token);
+		resetStringInfo(&body);
+		if (!http_stream_start(&s, &e, path, collect_body, &body, err, errlen))
+			return OUTCOME_RETRY;
+		forget_token(token);
+		run_request(&s, NULL);
+		http_stream_cleanup(&s);
+		*retry_after = s.retry_after;
+		if (s.status == 410)
+			return OUTCOME_GONE; /* the continue token expired */
+		if (s.status != 200)
+		{
+			describe_failure(&s, &body, err, errlen);
+			return OUTCOME_RETRY;
+		}
+
+		old = MemoryContextSwitchTo(batch.cxt);
+		page = json_loadb(body.data, body.len, 0, &jerror);
+		if (page == NULL)
+		{
+			MemoryContextSwitchTo(old);
+			snprintf(err, errlen, "the list page is not JSON: %s", jerror.text);
+			return OUTCOME_RETRY;
+		}
+		/* A page is a payload of its own (an EventList); it replaces the empty array. */
+		batch.frames = page;
+		batch.count = 1;
+		next = json_string_value(json_object_get(json_object_get(page, "metadata"), "continue"));
+		rv = json_string_value(
+		    json_object_get(json_object_get(page, "metadata"), "resourceVersion"));
+		strlcpy(continue_token, next != NULL ? next : "", sizeof(continue_token));
+		/* Only the last page's resourceVersion is a point to watch from. */
+		if (continue_token[0] == '\0' && rv != NULL)
+			strlcpy(batch.rv, rv, sizeof(batch.rv));
+		MemoryContextSwitchTo(old);
+		note_arrival();
+		flush_batch();
+		if (continue_token[0] == '\0')
+			return OUTCOME_OK;
+	}
+}
+
+static bool
+flush_if_due(void)
+{
+	if (batch_due())
+		flush_batch();
+	return true;
+}
+
+/* WATCH from rv until the server ends the watch, it fails, or 410. */
+static Outcome
+watch_events(const char *rv, long *retry_after, char *err, size_t errlen)
+{
+	HttpStream   s;
+	char        *token;
+	HttpEndpoint e = endpoint(&token, err, errlen);
+	/* Spread reconnections of many watchers, as client-go does. */
+	int   timeout = 240 + (int) pg_prng_uint64_range(&pg_global_prng_state, 0, 120);
+	char *path =
+	    psprintf("%s?watch=1&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%d",
+	             events_path(), rv, timeout);
+	Outcome outcome = OUTCOME_OK;
+
+	if (config.token_file != NULL && token == NULL)
+		return OUTCOME_RETRY;
+	set_state(WATCH_WATCHING, NULL);
+	frame_splitter_reset(&splitter);
+	batch.gone = false;
+	batch.error[0] = '\0';
+	if (!http_stream_start(&s, &e, path, watch_data, NULL, err, errlen))
+		return OUTCOME_RETRY;
+	forget_token(token);
+	run_request(&s, flush_if_due);
+	frame_splitter_finish(&splitter, watch_frame, NULL);
+	http_stream_cleanup(&s);
+	*retry_after = s.retry_after;
+	flush_batch();
+
+	if (batch.gone || s.status == 410)
+		outcome = OUTCOME_GONE;
+	else if (batch.error[0] != '\0')
+	{
+		strlcpy(err, batch.error, errlen);
+		outcome = OUTCOME_RETRY;
+	}
+	else if (s.status != 200)
+	{
+		describe_failure(&s, NULL, err, errlen);
+		outcome = OUTCOME_RETRY;
+	}
+	return outcome;
+}
+
+/* Sleep on the latch, so SIGTERM still ends us at once. */
+static void
+backoff(long *delay_ms, long retry_after_s, const char *why)
+{
+	long wait = *delay_ms;
+
+	set_state(WATCH_BACKOFF, why);
+	count(&shared_state()->slots[my_slot].reconnects, 1);
+	if (retry_after_s > 0)
+		wait = Max(wait, retry_after_s * 1000);
+	/* Full jitter on top of the exponential delay. */
+	wait += (long) pg_prng_uint64_range(&pg_global_prng_state, 0, wait / 2);
+	ereport(LOG,
+	        (errmsg("k8s_events: cluster \"%s\": %s; retrying in %ld ms", config.name, why, wait)));
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait,
+	                 PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	*delay_ms = Min(*delay_ms * 2, BACKOFF_MAX_MS);
+}
+
+PGDLLEXPORT void k8s_events_watcher_main(Datum main_arg);
+
+void
+k8s_events_watcher_main(Datum main_arg)
+{
+	SharedState  *shared;
+	char          checkpoint[64];
+	long          delay_ms = BACKOFF_INITIAL_MS;
+	MemoryContext round_cxt;
+
+	my_slot = DatumGetInt32(main_arg);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(k8s_events_database, NULL, 0);
+
+	shared = shared_state();
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	config.name = MemoryContextStrdup(TopMemoryContext, shared->slots[my_slot].cluster);
+	shared->slots[my_slot].pid = MyProcPid;
+	LWLockRelease(shared->lock);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		elog(ERROR, "could not initialise libcurl");
+	frame_splitter_init(&splitter, 0, NULL);
+	batch_init();
+
+	if (!load_config(checkpoint, sizeof(checkpoint)))
+		proc_exit(0); /* removed or disabled meanwhile: nothing to do */
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	strlcpy(shared->slots[my_slot].resource_version, checkpoint,
+	        sizeof(shared->slots[my_slot].resource_version));
+	LWLockRelease(shared->lock);
+	round_cxt =
+	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch round", ALLOCSET_DEFAULT_SIZES);
+	if (config.api_server == NULL)
+	{
+		set_state(WATCH_FAILED, "only api_server connections are supported so far; "
+		                        "kubeconfig and in-cluster configuration are not implemented yet");
+		for (;;)
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+		}
+	}
+
+	for (;;)
+	{
+		char    err[512] = "";
+		long    retry_after = -1;
+		Outcome outcome;
+
+		/* What one list or watch allocates (paths, bodies, tokens) goes with it. */
+		MemoryContextReset(round_cxt);
+		MemoryContextSwitchTo(round_cxt);
+		CHECK_FOR_INTERRUPTS();
+		if (checkpoint[0] == '\0')
+		{
+			outcome = list_events(&retry_after, err, sizeof(err));
+			if (outcome == OUTCOME_OK)
+			{
+				LWLockAcquire(shared->lock, LW_SHARED);
+				strlcpy(checkpoint, shared->slots[my_slot].resource_version, sizeof(checkpoint));
+				LWLockRelease(shared->lock);
+			}
+		}
+		else
+		{
+			outcome = watch_events(checkpoint, &retry_after, err, sizeof(err));
+			LWLockAcquire(shared->lock, LW_SHARED);
+			strlcpy(checkpoint, shared->slots[my_slot].resource_version, sizeof(checkpoint));
+			LWLockRelease(shared->lock);
+		}
+
+		switch (outcome)
+		{
+			case OUTCOME_OK:
+				delay_ms = BACKOFF_INITIAL_MS;
+				break;
+			case OUTCOME_GONE:
+				count(&shared->slots[my_slot].relists, 1);
+				checkpoint[0] = '\0';
+				delay_ms = BACKOFF_INITIAL_MS;
+				break;
+			case OUTCOME_RETRY:
+				backoff(&delay_ms, retry_after, err);
+				break;
+		}
+	}
+}

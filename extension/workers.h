@@ -1,0 +1,11 @@
+/*
+ * workers.h
+ *	  The background workers: the launcher and one watcher per cluster.
+ */
+#ifndef K8S_EVENTS_WORKERS_H
+#define K8S_EVENTS_WORKERS_H
+
+/* Register the static launcher; only while shared_preload_libraries is processed. */
+extern void workers_register_launcher(void);
+
+#endif
