@@ -52,6 +52,41 @@ timer_changed(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
+/* Hand curl PEM bytes; it copies them. */
+static void
+set_blob(CURL *easy, CURLoption option, const unsigned char *data, size_t len)
+{
+	struct curl_blob blob = {(void *) data, len, CURL_BLOB_COPY};
+
+	curl_easy_setopt(easy, option, &blob);
+}
+
+/*
+ * "name::host:port" for CURLOPT_CONNECT_TO, so a request to https://name:port/
+ * goes to the server's real address (kubeconfig's tls-server-name).
+ */
+static struct curl_slist *
+connect_to_for(const char *api_server, const char *tls_server_name)
+{
+	CURLU             *url = curl_url();
+	char              *host = NULL, *port = NULL;
+	struct curl_slist *list = NULL;
+
+	if (curl_url_set(url, CURLUPART_URL, api_server, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	{
+		char *entry = psprintf("%s::%s:%s", tls_server_name, host, port);
+
+		list = curl_slist_append(NULL, entry);
+		pfree(entry);
+	}
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(url);
+	return list;
+}
+
 static size_t
 body_received(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -108,10 +143,29 @@ http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const char *path,
 	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 300L);
 	if (endpoint->ca_file != NULL)
 		curl_easy_setopt(s->easy, CURLOPT_CAINFO, endpoint->ca_file);
+	else if (endpoint->ca_data != NULL)
+		set_blob(s->easy, CURLOPT_CAINFO_BLOB, endpoint->ca_data, endpoint->ca_len);
 	if (endpoint->client_cert_file != NULL)
 		curl_easy_setopt(s->easy, CURLOPT_SSLCERT, endpoint->client_cert_file);
+	else if (endpoint->client_cert_data != NULL)
+		set_blob(s->easy, CURLOPT_SSLCERT_BLOB, endpoint->client_cert_data,
+		         endpoint->client_cert_len);
 	if (endpoint->client_key_file != NULL)
 		curl_easy_setopt(s->easy, CURLOPT_SSLKEY, endpoint->client_key_file);
+	else if (endpoint->client_key_data != NULL)
+		set_blob(s->easy, CURLOPT_SSLKEY_BLOB, endpoint->client_key_data, endpoint->client_key_len);
+	if (endpoint->proxy_url != NULL)
+		curl_easy_setopt(s->easy, CURLOPT_PROXY, endpoint->proxy_url);
+	if (endpoint->tls_server_name != NULL)
+	{
+		/*
+		 * curl has no SNI override; connect to the URL's address but present
+		 * and verify the given name by resolving it there.
+		 */
+		s->resolve = connect_to_for(endpoint->api_server, endpoint->tls_server_name);
+		if (s->resolve != NULL)
+			curl_easy_setopt(s->easy, CURLOPT_CONNECT_TO, s->resolve);
+	}
 	if (endpoint->insecure_skip_tls_verify)
 	{
 		curl_easy_setopt(s->easy, CURLOPT_SSL_VERIFYPEER, 0L);
@@ -212,6 +266,9 @@ http_stream_cleanup(HttpStream *s)
 		curl_multi_cleanup(s->multi);
 	if (s->headers != NULL)
 		curl_slist_free_all(s->headers);
+	if (s->resolve != NULL)
+		curl_slist_free_all(s->resolve);
+	s->resolve = NULL;
 	s->easy = NULL;
 	s->multi = NULL;
 	s->headers = NULL;

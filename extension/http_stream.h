@@ -16,7 +16,16 @@ typedef struct HttpEndpoint
 	const char *ca_file;    /* PEM bundle to verify the server with, or NULL for the system's */
 	const char *client_cert_file; /* client certificate, or NULL */
 	const char *client_key_file;
-	bool        insecure_skip_tls_verify;
+	/* The same as PEM bytes (kubeconfig's *-data fields); used when the file is NULL. */
+	const unsigned char *ca_data;
+	size_t               ca_len;
+	const unsigned char *client_cert_data;
+	size_t               client_cert_len;
+	const unsigned char *client_key_data;
+	size_t               client_key_len;
+	const char          *tls_server_name; /* name to verify instead of the URL's host */
+	const char          *proxy_url;
+	bool                 insecure_skip_tls_verify;
 } HttpEndpoint;
 
 /* Receives body bytes as they arrive; return false to abort the transfer. */
@@ -33,6 +42,7 @@ typedef struct HttpStream
 	CURLM             *multi;
 	CURL              *easy;
 	struct curl_slist *headers;
+	struct curl_slist *resolve; /* CURLOPT_CONNECT_TO for a tls-server-name */
 	HttpDataCallback   on_data;
 	void              *arg;
 	long               timer_ms;   /* what curl asked for, -1: none */

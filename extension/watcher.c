@@ -32,7 +32,9 @@
 #include "utils/wait_event.h"
 #include "pg_builtins.h"
 
+#include "core_alloc.h"
 #include "frame_splitter.h"
+#include "kubeconfig.h"
 #include "http_stream.h"
 #include "ingest.h"
 #include "json_backend.h"
@@ -54,6 +56,7 @@ typedef struct ClusterConfig
 	char *client_cert_file;
 	char *client_key_file;
 	char *kubeconfig;
+	char *context;
 	char *namespace;
 	bool insecure_skip_tls_verify;
 } ClusterConfig;
@@ -128,7 +131,7 @@ load_config(char *checkpoint, size_t checkpoint_len)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_execute_with_args("SELECT api_server, token_file, ca_file, client_cert_file, "
 	                          "client_key_file, kubeconfig, namespace, insecure_skip_tls_verify, "
-	                          "cp.resource_version FROM k8s_events.clusters AS c "
+	                          "cp.resource_version, context FROM k8s_events.clusters AS c "
 	                          "LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name "
 	                          "WHERE c.name = $1 AND c.enabled",
 	                          1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
@@ -148,6 +151,7 @@ load_config(char *checkpoint, size_t checkpoint_len)
 		config.kubeconfig = text_or_null(tuple, desc, 6);
 		config.namespace = text_or_null(tuple, desc, 7);
 		config.insecure_skip_tls_verify = strcmp(SPI_getvalue(tuple, desc, 8), "t") == 0;
+		config.context = text_or_null(tuple, desc, 10);
 		strlcpy(checkpoint, rv != NULL ? rv : "", checkpoint_len);
 	}
 	SPI_finish();
@@ -155,33 +159,6 @@ load_config(char *checkpoint, size_t checkpoint_len)
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller);
 	return found;
-}
-
-/*
- * The bearer token, read again at every connection because service-account
- * tokens rotate.  Never logged.
- */
-static char *
-read_token(char *err, size_t errlen)
-{
-	FILE  *f;
-	char   buf[16384];
-	size_t n;
-
-	if (config.token_file == NULL)
-		return NULL;
-	f = AllocateFile(config.token_file, "r");
-	if (f == NULL)
-	{
-		snprintf(err, errlen, "could not open token file \"%s\": %m", config.token_file);
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	FreeFile(f);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
-		n--;
-	buf[n] = '\0';
-	return pstrdup(buf);
 }
 
 /* curl has its own copy now; ours should not outlive the request. */
@@ -392,28 +369,69 @@ typedef enum Outcome
 	OUTCOME_RETRY, /* failed; back off and try again */
 } Outcome;
 
-static HttpEndpoint
-endpoint(char **token, char *err, size_t errlen)
+/*
+ * How to reach the API server, worked out again at every connection: bound
+ * service-account tokens rotate, and kubeconfigs get rewritten.  Columns of
+ * k8s_events.clusters override what a kubeconfig says; with neither an
+ * api_server nor a kubeconfig, the in-cluster service account is used.
+ */
+static bool
+resolve_endpoint(HttpEndpoint *e, char **token, char *err, size_t errlen)
 {
-	HttpEndpoint e = {0};
+	KubeConfig kc = {0};
 
-	*token = read_token(err, errlen);
-	e.api_server = config.api_server;
-	e.token = *token;
-	e.ca_file = config.ca_file;
-	e.client_cert_file = config.client_cert_file;
-	e.client_key_file = config.client_key_file;
-	e.insecure_skip_tls_verify = config.insecure_skip_tls_verify;
-	return e;
+	memset(e, 0, sizeof(*e));
+	*token = NULL;
+	if (config.api_server == NULL)
+	{
+		bool ok = config.kubeconfig != NULL
+		              ? kube_config_load(config.kubeconfig, config.context, &palloc_allocator, &kc,
+		                                 err, errlen)
+		              : kube_config_in_cluster(NULL, &palloc_allocator, &kc, err, errlen);
+
+		if (!ok)
+			return false;
+	}
+	e->api_server = config.api_server != NULL ? config.api_server : kc.server;
+	e->ca_file = config.ca_file != NULL ? config.ca_file : kc.ca_file;
+	e->ca_data = kc.ca_data.data;
+	e->ca_len = kc.ca_data.len;
+	e->client_cert_file =
+	    config.client_cert_file != NULL ? config.client_cert_file : kc.client_cert_file;
+	e->client_cert_data = kc.client_cert_data.data;
+	e->client_cert_len = kc.client_cert_data.len;
+	e->client_key_file =
+	    config.client_key_file != NULL ? config.client_key_file : kc.client_key_file;
+	e->client_key_data = kc.client_key_data.data;
+	e->client_key_len = kc.client_key_data.len;
+	e->tls_server_name = kc.tls_server_name;
+	e->proxy_url = kc.proxy_url;
+	e->insecure_skip_tls_verify = config.insecure_skip_tls_verify || kc.insecure_skip_tls_verify;
+
+	if (config.token_file != NULL || kc.token_file != NULL)
+	{
+		if (!kube_read_token_file(config.token_file != NULL ? config.token_file : kc.token_file,
+		                          &palloc_allocator, token, err, errlen))
+		{
+			/* Like client-go: an inline token stands in for an unreadable file. */
+			if (kc.token == NULL || config.token_file != NULL)
+				return false;
+			*token = kc.token;
+		}
+	}
+	else
+		*token = kc.token;
+	e->token = *token;
+	return true;
 }
 
 static void
 describe_failure(HttpStream *s, StringInfo body, char *err, size_t errlen)
 {
 	if (s->status == 0)
-		snprintf(err, errlen, "cannot reach %s: %s", config.api_server, s->curl_error);
+		snprintf(err, errlen, "cannot reach the API server: %s", s->curl_error);
 	else
-		snprintf(err, errlen, "HTTP %ld from %s: %.200s", s->status, config.api_server,
+		snprintf(err, errlen, "HTTP %ld from the API server: %.200s", s->status,
 		         body != NULL ? body->data : "");
 }
 
@@ -447,7 +465,7 @@ list_events(long *retry_after, char *err, size_t errlen)
 	for (;;)
 	{
 		HttpStream    s;
-		HttpEndpoint  e = endpoint(&token, err, errlen);
+		HttpEndpoint  e;
 		char         *path;
 		json_t       *page;
 		json_error_t  jerror;
@@ -455,7 +473,7 @@ list_events(long *retry_after, char *err, size_t errlen)
 		const char   *rv;
 		MemoryContext old;
 
-		if (config.token_file != NULL && token == NULL)
+		if (!resolve_endpoint(&e, &token, err, errlen))
 			return OUTCOME_RETRY;
 		path = continue_token[0] == '\0' ? psprintf("%s?limit=%d", events_path(), LIST_PAGE_SIZE)
 		                                 : psprintf("%s?limit=%d&continue=%s", events_path(),
@@ -515,7 +533,7 @@ watch_events(const char *rv, long *retry_after, char *err, size_t errlen)
 {
 	HttpStream   s;
 	char        *token;
-	HttpEndpoint e = endpoint(&token, err, errlen);
+	HttpEndpoint e;
 	/* Spread reconnections of many watchers, as client-go does. */
 	int   timeout = 240 + (int) pg_prng_uint64_range(&pg_global_prng_state, 0, 120);
 	char *path =
@@ -523,7 +541,7 @@ watch_events(const char *rv, long *retry_after, char *err, size_t errlen)
 	             events_path(), rv, timeout);
 	Outcome outcome = OUTCOME_OK;
 
-	if (config.token_file != NULL && token == NULL)
+	if (!resolve_endpoint(&e, &token, err, errlen))
 		return OUTCOME_RETRY;
 	set_state(WATCH_WATCHING, NULL);
 	frame_splitter_reset(&splitter);
@@ -609,18 +627,6 @@ k8s_events_watcher_main(Datum main_arg)
 	LWLockRelease(shared->lock);
 	round_cxt =
 	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch round", ALLOCSET_DEFAULT_SIZES);
-	if (config.api_server == NULL)
-	{
-		set_state(WATCH_FAILED, "only api_server connections are supported so far; "
-		                        "kubeconfig and in-cluster configuration are not implemented yet");
-		for (;;)
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
-	}
-
 	for (;;)
 	{
 		char    err[512] = "";

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# tests/test_core_unit.sh - unit tests of the plain-C pieces in core/ (frame splitter,
+# kubeconfig, base64), compiled against core/*.c without PostgreSQL, then run again under
+# valgrind, which must find no memory error and no leak.
+# Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any check failed.
+set -u
+cd "$(dirname "$0")/.."
+TMP=$(mktemp -d /tmp/test_core_unit.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+FAILED=0
+CC=${CC:-cc}
+CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O1 -g -Icore"
+
+# name, then the core files it needs, then libraries
+build_and_run() {
+	local name=$1 srcs=$2 libs=$3
+	if ! $CC $CFLAGS -o "$TMP/$name" "tests/unit/$name.c" $srcs $libs -ljansson 2>"$TMP/$name.cc"; then
+		echo "not ok - compile tests/unit/$name.c"
+		sed 's/^/# /' "$TMP/$name.cc"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	# The test prints its own ok/not ok lines.
+	"$TMP/$name" || FAILED=$((FAILED + 1))
+	if command -v valgrind >/dev/null; then
+		if valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+			--error-exitcode=99 "$TMP/$name" >"$TMP/$name.vg.out" 2>"$TMP/$name.vg"; then
+			echo "ok - $name under valgrind: no memory errors, no leaks"
+		else
+			echo "not ok - $name under valgrind: no memory errors, no leaks"
+			head -40 "$TMP/$name.vg" | sed 's/^/# /'
+			FAILED=$((FAILED + 1))
+		fi
+	else
+		echo "skip - $name under valgrind (valgrind not installed)"
+	fi
+}
+
+build_and_run test_frame_splitter "core/frame_splitter.c" ""
+build_and_run test_kubeconfig "core/kubeconfig.c core/base64.c" "-lyaml"
+
+[ "$FAILED" = 0 ]
