@@ -295,15 +295,21 @@ watch_frame(void *arg, const Frame *frame)
 	const char   *type;
 	const char   *rv;
 
-	if (frame->kind == FRAME_TOO_LONG || !frame->terminated)
+	/*
+	 * A frame cut short by a dropped connection is not bad data: its event is
+	 * after the checkpoint, so the next watch sends it again whole.
+	 */
+	if (!frame->terminated)
 	{
-		char *why = frame->kind == FRAME_TOO_LONG
-		                ? psprintf("watch frame of %llu bytes is longer than the limit",
-		                           (unsigned long long) frame->length)
-		                : pstrdup("the watch ended in the middle of a frame");
-
+		MemoryContextSwitchTo(old);
+		return false;
+	}
+	if (frame->kind == FRAME_TOO_LONG)
+	{
 		batch.raw_rejects = lappend(batch.raw_rejects, pnstrdup(frame->data, frame->len));
-		batch.raw_rejects = lappend(batch.raw_rejects, why);
+		batch.raw_rejects = lappend(batch.raw_rejects,
+		                            psprintf("watch frame of %llu bytes is longer than the limit",
+		                                     (unsigned long long) frame->length));
 		note_arrival();
 		MemoryContextSwitchTo(old);
 		return false;
