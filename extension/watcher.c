@@ -71,6 +71,7 @@ typedef struct Batch
 	char          rv[64];      /* resourceVersion the batch reaches, "" if none */
 	TimestampTz   first_at;    /* when its first frame arrived */
 	bool          gone;        /* an ERROR frame said 410 */
+	int64         received;    /* frames received on the current watch */
 	char          error[256];  /* another ERROR frame's message */
 } Batch;
 
@@ -338,6 +339,7 @@ watch_frame(void *arg, const Frame *frame)
 		MemoryContextSwitchTo(old);
 		return true;
 	}
+	batch.received++;
 	rv = json_string_value(json_object_get(
 	    json_object_get(json_object_get(value, "object"), "metadata"), "resourceVersion"));
 	if (rv != NULL)
@@ -372,6 +374,7 @@ typedef enum Outcome
 {
 	OUTCOME_OK,    /* finished normally */
 	OUTCOME_GONE,  /* 410: the resourceVersion is too old; list again */
+	OUTCOME_AGAIN, /* 410 after frames arrived: watch again from the checkpoint first */
 	OUTCOME_RETRY, /* failed; back off and try again */
 } Outcome;
 
@@ -552,6 +555,7 @@ watch_events(const char *rv, long *retry_after, char *err, size_t errlen)
 	set_state(WATCH_WATCHING, NULL);
 	frame_splitter_reset(&splitter);
 	batch.gone = false;
+	batch.received = 0;
 	batch.error[0] = '\0';
 	if (!http_stream_start(&s, &e, path, watch_data, NULL, err, errlen))
 		return OUTCOME_RETRY;
@@ -562,7 +566,15 @@ watch_events(const char *rv, long *retry_after, char *err, size_t errlen)
 	*retry_after = s.retry_after;
 	flush_batch();
 
-	if (batch.gone || s.status == 410)
+	/*
+	 * A 410 after frames arrived may be the server dropping this watch rather
+	 * than our resourceVersion leaving its window: the versions since the
+	 * checkpoint may still be there, and a relist would only show the latest
+	 * of each.  Watch again from the checkpoint; only a 410 at once relists.
+	 */
+	if ((batch.gone || s.status == 410) && batch.received > 0)
+		outcome = OUTCOME_AGAIN;
+	else if (batch.gone || s.status == 410)
 		outcome = OUTCOME_GONE;
 	else if (batch.error[0] != '\0')
 	{
@@ -664,6 +676,7 @@ k8s_events_watcher_main(Datum main_arg)
 		switch (outcome)
 		{
 			case OUTCOME_OK:
+			case OUTCOME_AGAIN:
 				delay_ms = BACKOFF_INITIAL_MS;
 				break;
 			case OUTCOME_GONE:
