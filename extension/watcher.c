@@ -663,11 +663,27 @@ k8s_events_watcher_main(Datum main_arg)
 				LWLockAcquire(shared->lock, LW_SHARED);
 				strlcpy(checkpoint, shared->slots[my_slot].resource_version, sizeof(checkpoint));
 				LWLockRelease(shared->lock);
+				if (checkpoint[0] == '\0')
+				{
+					/* Without it there is nothing to watch from; don't list in a tight loop. */
+					snprintf(err, sizeof(err), "the list had no metadata.resourceVersion");
+					outcome = OUTCOME_RETRY;
+				}
 			}
 		}
 		else
 		{
+			TimestampTz started = GetCurrentTimestamp();
+
 			outcome = watch_events(checkpoint, &retry_after, err, sizeof(err));
+			/* A server that ends every watch at once must not be hammered. */
+			if (outcome == OUTCOME_OK && batch.received == 0 &&
+			    !TimestampDifferenceExceeds(started, GetCurrentTimestamp(), 1000))
+			{
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 1000,
+				                 PG_WAIT_EXTENSION);
+				ResetLatch(MyLatch);
+			}
 			LWLockAcquire(shared->lock, LW_SHARED);
 			strlcpy(checkpoint, shared->slots[my_slot].resource_version, sizeof(checkpoint));
 			LWLockRelease(shared->lock);
