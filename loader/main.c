@@ -16,6 +16,7 @@ typedef struct command
 
 static const command commands[] = {
     {"generate", cmd_generate, "write a reproducible, realistic Kubernetes Event stream"},
+    {"simulate", cmd_simulate, "serve a simulated cluster's Events as a Kubernetes API server"},
 };
 
 #define NCOMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))

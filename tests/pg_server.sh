@@ -2,7 +2,8 @@
 # tests/pg_server.sh start|stop|status [DIR]
 #
 # A throwaway PostgreSQL 15 cluster for tests and the demo: k8s_events preloaded
-# (K8S_EVENTS_PRELOAD='' starts one without it),
+# (K8S_EVENTS_PRELOAD='' starts one without it; K8S_EVENTS_DATABASE names the workers'
+# database, default postgres),
 # listening only on a unix socket inside DIR (default: .run/pg in the project).
 # PostgreSQL refuses to run as root, so when started by root the cluster belongs to
 # the 'postgres' user. Prints the environment to connect with (PGHOST, PGPORT, PGUSER).
@@ -35,7 +36,12 @@ full_page_writes = off
 timezone = 'UTC'
 log_min_messages = warning
 lc_messages = 'C'
+max_worker_processes = 32
 CONF
+		# Only a preloaded library knows its workers' database setting.
+		if [ -n "${K8S_EVENTS_PRELOAD-k8s_events}" ]; then
+			echo "k8s_events.database = '${K8S_EVENTS_DATABASE:-postgres}'" >>"$dir/data/postgresql.conf"
+		fi
 	fi
 	if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
 		as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null

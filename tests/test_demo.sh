@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d /tmp/k8s_events_demo.XXXXXX)
 chmod 755 "$dir"
 export K8S_EVENTS_PGDIR=$dir K8S_EVENTS_PGPORT=54337
-trap 'tests/pg_server.sh stop "$dir"; rm -rf "$dir"' EXIT
+trap '[ -s "$dir/simulate.pid" ] && kill "$(cat "$dir/simulate.pid")"; tests/pg_server.sh stop "$dir"; rm -rf "$dir"' EXIT
 
 check() { if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; echo "$out" | tail -40 | sed 's/^/#   /'; fi; }
 
@@ -31,8 +31,16 @@ done
 grep -q "psql -h $dir -p 54337 -U postgres k8s_events" <<<"$out"
 check "the demo says how to connect with psql" $?
 
+# With no real cluster configured, the watcher follows a simulated API server live.
+live=$(awk '/^== live:/ { on = 1; next } on && /simulated/ { print; exit }' <<<"$out" | tr -d ' ')
+IFS='|' read -r name state _ stored _ <<<"$live"
+test "$name" = simulated && test "$state" = watching && test "${stored:-0}" -gt 0
+check "events flow live from the simulated cluster ($live)" $?
+
 out=$(scripts/demo 2>&1)
 summary=$(grep -A2 'received | stored' <<<"$out" | tail -1 | tr -d ' ')
 IFS='|' read -r received2 stored2 duplicates2 _ <<<"$summary"
 test "$stored2" = 0 && test "$duplicates2" = "$received"
 check "running the demo again stores nothing new ($summary)" $?
+grep -q "^== live:" <<<"$out" && test "$(grep -c . "$dir/simulate.pid")" = 1
+check "running the demo again reuses the running simulator" $?
