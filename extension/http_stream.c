@@ -15,6 +15,7 @@
 #include "utils/wait_event.h"
 
 #include "http_stream.h"
+#include "settings.h"
 
 static int
 socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
@@ -138,9 +139,13 @@ http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const char *path,
 	curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(s->easy, CURLOPT_ACCEPT_ENCODING, ""); /* gzip when offered */
 	curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "k8s_events/1.0");
-	/* A stalled watch is noticed: under 1 byte/s for 5 minutes (bookmarks come every minute). */
+	/*
+	 * A stalled connection is noticed: nothing for watch_stall_timeout.  API
+	 * servers send a bookmark about every minute, so a healthy watch is never
+	 * that quiet.
+	 */
 	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, 300L);
+	curl_easy_setopt(s->easy, CURLOPT_LOW_SPEED_TIME, (long) k8s_events_watch_stall_timeout_s);
 	if (endpoint->ca_file != NULL)
 		curl_easy_setopt(s->easy, CURLOPT_CAINFO, endpoint->ca_file);
 	else if (endpoint->ca_data != NULL)

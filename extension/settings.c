@@ -24,6 +24,7 @@ int   k8s_events_batch_size = 1000;
 char *k8s_events_database = NULL;
 int   k8s_events_flush_interval_ms = 250;
 int   k8s_events_maintenance_interval_s = 3600;
+int   k8s_events_watch_stall_timeout_s = 300;
 
 /*
  * Parse an interval without throwing: check hooks report through
@@ -119,6 +120,12 @@ settings_define(void)
 	                        "Longest time a watcher holds received events before committing them.",
 	                        NULL, &k8s_events_flush_interval_ms, 250, 10, 60 * 1000, PGC_SIGHUP,
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("k8s_events.watch_stall_timeout",
+	                        "How long a watch may receive nothing before the watcher reconnects.",
+	                        "API servers send a bookmark about every minute.",
+	                        &k8s_events_watch_stall_timeout_s, 300, 1, 24 * 3600, PGC_SIGHUP,
+	                        GUC_UNIT_S, NULL, NULL, NULL);
 
 	DefineCustomIntVariable(
 	    "k8s_events.maintenance_interval",

@@ -15,6 +15,7 @@ extern int   k8s_events_batch_size;
 extern char *k8s_events_database;
 extern int   k8s_events_flush_interval_ms;
 extern int   k8s_events_maintenance_interval_s;
+extern int   k8s_events_watch_stall_timeout_s;
 
 extern void settings_define(void);
 

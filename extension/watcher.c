@@ -470,6 +470,7 @@ list_events(long *retry_after, char *err, size_t errlen)
 	char          *token;
 
 	set_state(WATCH_LISTING, NULL);
+	batch.received = 0;
 	initStringInfo(&body);
 	for (;;)
 	{
@@ -701,6 +702,9 @@ k8s_events_watcher_main(Datum main_arg)
 				delay_ms = BACKOFF_INITIAL_MS;
 				break;
 			case OUTCOME_RETRY:
+				/* A watch that delivered frames was a working connection: start over. */
+				if (batch.received > 0)
+					delay_ms = BACKOFF_INITIAL_MS;
 				backoff(&delay_ms, retry_after, err);
 				break;
 		}

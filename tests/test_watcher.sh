@@ -81,6 +81,9 @@ PY
 }
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION k8s_events"
+# Every simulator here sends a bookmark each second, so a watch silent for 3 s has stalled.
+sql "ALTER SYSTEM SET k8s_events.watch_stall_timeout = '3s'" >/dev/null
+sql "SELECT pg_reload_conf()" >/dev/null
 
 # --- 1. A paginated initial list: 2,500 Events in pages of 500, then the watch.
 start_sim a --speed 0 --initial-events 2500 --seed 11 --bookmark-interval 1
@@ -269,6 +272,45 @@ big=$(sql "SELECT max(octet_length(message)) >= 1000000 FROM k8s_events.events W
 bad=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'u'")
 test "$rc" = 0 && test "$big" = t && test "$bad" = 0
 check "frames split at any byte and a 1 MB Event: stored exactly, nothing rejected ($out)" $? "$out"
+
+# --- 12b. The API server fails for a while (503, then 429): back off, then recover.
+before=$(sql "SELECT reconnects FROM k8s_events.watch_status WHERE cluster = 'a'")
+fault "$a_port" "fail_status=503&fail_count=2"
+fault "$a_port" "drop_after=1"
+advance "$a_port" 300
+wait_for 20 "SELECT reconnects > $before FROM k8s_events.watch_status WHERE cluster = 'a'"
+fault "$a_port" "drop_after=0"
+seen=$(sql "SELECT last_error FROM k8s_events.watch_status WHERE cluster = 'a'")
+caught_up a "$a_port"
+rc=$?
+out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
+test "$rc" = 0 && test $? = 0
+check "503s from the API server: backoff, then recovery with nothing lost ($seen)" $? "$out"
+fault "$a_port" "fail_status=429&fail_count=1"
+fault "$a_port" "drop_after=1"
+advance "$a_port" 300
+wait_for 20 "SELECT last_error LIKE 'HTTP 429%' FROM k8s_events.watch_status WHERE cluster = 'a'"
+rc1=$?
+fault "$a_port" "drop_after=0"
+caught_up a "$a_port"
+rc2=$?
+test "$rc1" = 0 && test "$rc2" = 0
+check "429 Too Many Requests: backoff, then recovery" $? "$(sql "SELECT state, last_error FROM k8s_events.watch_status WHERE cluster = 'a'")"
+
+# --- 12c. A stalled watch (connection open, nothing sent) is abandoned and resumed.
+before=$(sql "SELECT reconnects FROM k8s_events.watch_status WHERE cluster = 'a'")
+fault "$a_port" "stall_after=1&bookmark_interval=0"
+advance "$a_port" 600
+wait_for 20 "SELECT reconnects > $before FROM k8s_events.watch_status WHERE cluster = 'a'"
+rc1=$?
+fault "$a_port" "stall_after=0&bookmark_interval=1"
+caught_up a "$a_port"
+out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
+rc2=$?
+test "$rc1" = 0 && test "$rc2" = 0
+check "a stalled watch is dropped after watch_stall_timeout and resumed: nothing lost ($out)" $? "stall noticed: $rc1; $out
+$(sql "SELECT state, relists, reconnects, last_error FROM k8s_events.watch_status WHERE cluster = 'a'")
+$(grep -i 'k8s_events' "$dir/pg/server.log" | tail -8)"
 
 # --- 13. The API server killed and started again: backoff, then recovery.
 for c in t tls-wrong tls h; do sql "SELECT k8s_events.remove_cluster('$c')" >/dev/null; done
