@@ -192,8 +192,11 @@ maintain_partitions(void)
 		elog(WARNING, "k8s_events: partition maintenance failed");
 }
 
-/* One transaction: read the wanted clusters, reconcile, maybe maintain. */
-static void
+/*
+ * One transaction: read the wanted clusters, reconcile, maybe maintain.
+ * Returns whether maintenance ran: not before the extension exists.
+ */
+static bool
 launcher_round(bool maintain)
 {
 	List *wanted;
@@ -205,7 +208,8 @@ launcher_round(bool maintain)
 	pgstat_report_activity(STATE_RUNNING, "reading k8s_events.clusters");
 
 	wanted = enabled_clusters();
-	if (maintain && OidIsValid(get_extension_oid("k8s_events", true)))
+	maintain = maintain && OidIsValid(get_extension_oid("k8s_events", true));
+	if (maintain)
 	{
 		pgstat_report_activity(STATE_RUNNING, "maintaining k8s_events partitions");
 		maintain_partitions();
@@ -219,6 +223,7 @@ launcher_round(bool maintain)
 
 	reconcile(wanted);
 	list_free_deep(wanted);
+	return maintain;
 }
 
 PGDLLEXPORT void k8s_events_launcher_main(Datum main_arg);
@@ -250,8 +255,8 @@ k8s_events_launcher_main(Datum main_arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		launcher_round(maintain);
-		if (maintain)
+		/* Until the extension exists, every round tries: it starts with partitions made. */
+		if (launcher_round(maintain))
 			next_maintenance =
 			    TimestampTzPlusMilliseconds(now, (int64) k8s_events_maintenance_interval_s * 1000);
 

@@ -101,6 +101,27 @@ out=$(sql "SELECT state, events_stored, duplicates, rejected, relists FROM k8s_e
 test "$out" = "watching|2500|0|0|0"
 check "watch_status: watching, 2500 stored, nothing duplicated, rejected or relisted ($out)" $? "$out"
 
+# --- 1b. The launcher made the coming days' partitions (maintenance at start).
+ahead=$(sql "SELECT count(*) FROM k8s_events.partitions WHERE range_to > now() + interval '1 day'")
+test "$ahead" -ge 1
+check "the launcher creates partitions ahead of time ($ahead beyond tomorrow)" $?
+
+# --- 1c. Continue tokens that expire in the middle of a paginated list: relist until one
+# completes; every Event is stored once.
+fault "$a_port" "expire_continue=true"
+sql "SELECT k8s_events.add_cluster('c', api_server => 'http://127.0.0.1:$a_port')" >/dev/null
+wait_for 20 "SELECT relists >= 1 FROM k8s_events.watch_status WHERE cluster = 'c'"
+rc1=$?
+fault "$a_port" "expire_continue=false"
+caught_up c "$a_port"
+rc2=$?
+rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'c'")
+dups=$(sql "SELECT count(*) - count(DISTINCT (uid, resource_version)) FROM k8s_events.events WHERE cluster = 'c'")
+alive=$(stat "$a_port" events_alive)
+test "$rc1" = 0 && test "$rc2" = 0 && test "$rows" = "$alive" && test "$dups" = 0
+check "expired continue tokens: relisted, then all $alive Events stored once ($rows)" $?
+sql "SELECT k8s_events.remove_cluster('c')" >/dev/null
+
 # --- 2. The cluster goes on: every write after the list is stored once.
 advance "$a_port" 1800
 caught_up a "$a_port"
