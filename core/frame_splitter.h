@@ -24,23 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#ifndef K8S_EVENTS_CORE_ALLOCATOR
-#define K8S_EVENTS_CORE_ALLOCATOR
-/*
- * Where core/ gets memory.  The same definition is in every core header that
- * needs it (guarded), so each can be used alone.  A NULL CoreAllocator pointer
- * means malloc/realloc/free.  alloc and realloc return NULL on failure (or,
- * like palloc, do not return); core never calls realloc or free with NULL.
- * old_size lets allocators without a realloc of their own copy.
- */
-typedef struct CoreAllocator
-{
-	void *(*alloc)(void *ctx, size_t size);
-	void *(*realloc)(void *ctx, void *ptr, size_t old_size, size_t new_size);
-	void (*free)(void *ctx, void *ptr);
-	void *ctx;
-} CoreAllocator;
-#endif
+#include "core_allocator.h"
 
 /* The default largest frame: 16 MiB, far above any real Event (etcd's limit is 1.5 MiB). */
 #define FRAME_SPLITTER_DEFAULT_MAX ((size_t) 16 * 1024 * 1024)

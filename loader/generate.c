@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parse_args.h"
 #include "cluster_model.h"
 #include "commands.h"
 #include "event_json.h"
@@ -87,75 +88,6 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 }
 
 static bool
-parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char     *end;
-	long long v;
-
-	if (*s == '\0' || *s == ' ' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
-parse_u64(const char *s, uint64_t *out)
-{
-	char              *end;
-	unsigned long long v;
-
-	if (*s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	*out = v;
-	return true;
-}
-
-/* "now" or "now-<N><d|h|m|s>"; false if text is not of that form. */
-static bool
-parse_relative(const char *text, int64_t *us, char *err, size_t errlen)
-{
-	long long n;
-	char      unit;
-	char      num[32];
-	size_t    len;
-	int64_t   mult;
-	time_t    now = time(NULL);
-
-	if (strncmp(text, "now", 3) != 0)
-		return false;
-	if (text[3] == '\0')
-	{
-		*us = (int64_t) now * 1000000;
-		return true;
-	}
-	len = strlen(text + 4);
-	if (text[3] != '-' || len < 2 || len > sizeof(num))
-	{
-		snprintf(err, errlen, "expected now-N followed by d, h, m or s (e.g. now-7d)");
-		return true;
-	}
-	unit = text[4 + len - 1];
-	memcpy(num, text + 4, len - 1);
-	num[len - 1] = '\0';
-	mult = unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
-	if (mult == 0 || !parse_int(num, 0, 36500LL * 86400, &n))
-	{
-		snprintf(err, errlen, "expected now-N followed by d, h, m or s (e.g. now-7d)");
-		return true;
-	}
-	*us = ((int64_t) now - (int64_t) n * mult) * 1000000;
-	return true;
-}
-
-static bool
 flush_list(gen_state *g)
 {
 	if (g->list_count == 0)
@@ -219,7 +151,7 @@ cmd_generate(int argc, char **argv)
 		const char *val;
 		const char *eq;
 		char        opt[32];
-		long long   n;
+		long        n;
 
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0)
 		{
@@ -270,20 +202,20 @@ cmd_generate(int argc, char **argv)
 		}
 		else if (strcmp(opt, "--nodes") == 0)
 		{
-			if (!parse_int(val, 1, CM_MAX_NODES, &n))
+			if (!parse_long(val, 1, CM_MAX_NODES, &n))
 				return usage_error("--nodes must be an integer from 1 to 1000, not \"%s\"", val);
 			cfg.nodes = (int) n;
 		}
 		else if (strcmp(opt, "--namespaces") == 0)
 		{
-			if (!parse_int(val, 1, CM_MAX_NAMESPACES, &n))
+			if (!parse_long(val, 1, CM_MAX_NAMESPACES, &n))
 				return usage_error("--namespaces must be an integer from 1 to 200, not \"%s\"",
 				                   val);
 			cfg.namespaces = (int) n;
 		}
 		else if (strcmp(opt, "--list-size") == 0)
 		{
-			if (!parse_int(val, 1, MAX_LIST_SIZE, &n))
+			if (!parse_long(val, 1, MAX_LIST_SIZE, &n))
 				return usage_error("--list-size must be an integer from 1 to 100000, not \"%s\"",
 				                   val);
 			g.list_size = (int) n;
@@ -310,7 +242,7 @@ cmd_generate(int argc, char **argv)
 		}
 	}
 
-	if (!parse_relative(start_text, &start, err, sizeof(err)) &&
+	if (!parse_relative_time(start_text, &start, err, sizeof(err)) &&
 	    !rfc3339_parse(start_text, strlen(start_text), &start, err, sizeof(err)))
 		return usage_error(
 		    "invalid --start \"%s\": %s (expected RFC 3339, \"now\" or now-N{d,h,m,s})", start_text,

@@ -11,6 +11,7 @@
  * behind a 200.
  */
 #define _GNU_SOURCE /* POLLRDHUP */
+#include "parse_args.h"
 #include "sim_http.h"
 
 #include <errno.h>
@@ -234,54 +235,6 @@ static const char *
 arg(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-}
-
-static bool
-parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long  v;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
-parse_u64(const char *s, uint64_t *out)
-{
-	char              *end;
-	unsigned long long v;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
-parse_double(const char *s, double lo, double hi, double *out)
-{
-	char  *end;
-	double v;
-
-	if (s == NULL || *s == '\0')
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v) || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
 }
 
 /* Go's strconv.ParseBool, which the apiserver uses for watch and allowWatchBookmarks. */

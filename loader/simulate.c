@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "parse_args.h"
 #include "cluster_model.h"
 #include "commands.h"
 #include "event_json.h"
@@ -125,75 +126,6 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 	va_end(ap);
 	fprintf(stderr, "\nTry \"k8s-events simulate --help\" for more information.\n");
 	return EXIT_USAGE;
-}
-
-static bool
-parse_long(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long  v;
-
-	if (*s == '\0' || *s == ' ' || *s == '+')
-		return false;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-static bool
-parse_double(const char *s, double lo, double hi, double *out)
-{
-	char  *end;
-	double v;
-
-	if (*s == '\0' || *s == ' ')
-		return false;
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno != 0 || *end != '\0' || !isfinite(v) || v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
-}
-
-/* "now" or "now-<N><d|h|m|s>"; false if text is not of that form. */
-static bool
-parse_relative(const char *text, int64_t *us, char *err, size_t errlen)
-{
-	long    n;
-	char    num[32];
-	size_t  len;
-	int64_t mult;
-	char    unit;
-	time_t  now = time(NULL);
-
-	if (strncmp(text, "now", 3) != 0)
-		return false;
-	if (text[3] == '\0')
-	{
-		*us = (int64_t) now * 1000000;
-		return true;
-	}
-	len = strlen(text + 4);
-	if (text[3] != '-' || len < 2 || len > sizeof(num))
-	{
-		snprintf(err, errlen, "expected now-N followed by d, h, m or s (e.g. now-7d)");
-		return true;
-	}
-	unit = text[4 + len - 1];
-	memcpy(num, text + 4, len - 1);
-	num[len - 1] = '\0';
-	mult = unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
-	if (mult == 0 || !parse_long(num, 0, 36500L * 86400, &n))
-	{
-		snprintf(err, errlen, "expected now-N followed by d, h, m or s (e.g. now-7d)");
-		return true;
-	}
-	*us = ((int64_t) now - (int64_t) n * mult) * 1000000;
-	return true;
 }
 
 static char *
@@ -668,7 +600,7 @@ cmd_simulate(int argc, char **argv)
 		return usage_error("--fail-count needs --fail-status");
 	if (!o.unicode_set && o.f.max_frame_split > 0)
 		o.unicode_every = 5;
-	if (!parse_relative(o.start_text, &start, err, sizeof(err)) &&
+	if (!parse_relative_time(o.start_text, &start, err, sizeof(err)) &&
 	    !rfc3339_parse(o.start_text, strlen(o.start_text), &start, err, sizeof(err)))
 		return usage_error("invalid --start \"%s\": %s (expected RFC 3339, \"now\" or "
 		                   "now-N{d,h,m,s})",
