@@ -34,6 +34,9 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies here: a changed header rebuilds every object.
+$(OBJS): $(wildcard core/*.h extension/*.h)
+
 $(DATA_built): $(SQL_PARTS)
 	cat $^ > $@
 

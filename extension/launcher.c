@@ -20,6 +20,8 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/latch.h"
+
+#include <signal.h>
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
@@ -38,7 +40,8 @@
 
 typedef struct RunningWatcher
 {
-	BackgroundWorkerHandle *handle; /* NULL: slot free */
+	bool                    in_use;
+	BackgroundWorkerHandle *handle; /* NULL for a watcher adopted from a previous launcher */
 	char                    cluster[CLUSTER_NAME_LEN];
 } RunningWatcher;
 
@@ -60,14 +63,28 @@ workers_register_launcher(void)
 	RegisterBackgroundWorker(&worker);
 }
 
+/*
+ * The watcher's bgw_main_arg: its slot and the slot's generation, so that a
+ * watcher the postmaster restarts after the slot was given to another cluster
+ * knows to leave.
+ */
+static Datum
+watcher_arg(int slot, uint32 generation)
+{
+	return Int64GetDatum(((int64) generation << 16) | slot);
+}
+
 static bool
 start_watcher(int slot, const char *cluster)
 {
 	BackgroundWorker worker = {0};
 	SharedState     *shared = shared_state();
+	uint32           generation;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	generation = shared->slots[slot].generation + 1;
 	memset(&shared->slots[slot], 0, sizeof(WatchSlot));
+	shared->slots[slot].generation = generation;
 	shared->slots[slot].in_use = true;
 	strlcpy(shared->slots[slot].cluster, cluster, CLUSTER_NAME_LEN);
 	shared->slots[slot].state = WATCH_STARTING;
@@ -77,7 +94,7 @@ start_watcher(int slot, const char *cluster)
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = WATCHER_RESTART_SECONDS;
-	worker.bgw_main_arg = Int32GetDatum(slot);
+	worker.bgw_main_arg = watcher_arg(slot, generation);
 	worker.bgw_notify_pid = MyProcPid;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "k8s_events");
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "k8s_events_watcher_main");
@@ -94,6 +111,7 @@ start_watcher(int slot, const char *cluster)
 		LWLockRelease(shared->lock);
 		return false;
 	}
+	running[slot].in_use = true;
 	strlcpy(running[slot].cluster, cluster, CLUSTER_NAME_LEN);
 	return true;
 }
@@ -102,12 +120,55 @@ static void
 stop_watcher(int slot)
 {
 	SharedState *shared = shared_state();
+	Latch       *latch;
 
-	TerminateBackgroundWorker(running[slot].handle);
-	pfree(running[slot].handle);
-	running[slot].handle = NULL;
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	/* A new generation makes the watcher leave, even one we hold no handle to. */
+	shared->slots[slot].generation++;
+	shared->slots[slot].stop_requested = true;
 	shared->slots[slot].in_use = false;
+	latch = shared->slots[slot].latch;
+	LWLockRelease(shared->lock);
+	if (running[slot].handle != NULL)
+	{
+		TerminateBackgroundWorker(running[slot].handle);
+		pfree(running[slot].handle);
+		running[slot].handle = NULL;
+	}
+	else if (latch != NULL)
+		SetLatch(latch);
+	running[slot].in_use = false;
+}
+
+/*
+ * Watchers outlive a launcher that crashed; the next one takes them over
+ * instead of starting a second watcher for the same cluster.
+ */
+static void
+adopt_running_watchers(void)
+{
+	SharedState *shared = shared_state();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+	{
+		WatchSlot *w = &shared->slots[slot];
+
+		if (!w->in_use)
+			continue;
+		if (w->pid != 0 && kill(w->pid, 0) == 0)
+		{
+			running[slot].in_use = true;
+			running[slot].handle = NULL;
+			strlcpy(running[slot].cluster, w->cluster, CLUSTER_NAME_LEN);
+		}
+		else
+		{
+			/* Gone, or never started: a restarted one will see the new generation. */
+			w->generation++;
+			w->in_use = false;
+		}
+	}
 	LWLockRelease(shared->lock);
 }
 
@@ -145,7 +206,7 @@ reconcile(List *wanted)
 	{
 		bool keep = false;
 
-		if (running[slot].handle == NULL)
+		if (!running[slot].in_use)
 			continue;
 		foreach (lc, wanted)
 			keep |= strcmp(lfirst(lc), running[slot].cluster) == 0;
@@ -161,7 +222,7 @@ reconcile(List *wanted)
 
 		for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
 		{
-			if (running[slot].handle == NULL)
+			if (!running[slot].in_use)
 			{
 				if (free_slot < 0)
 					free_slot = slot;
@@ -242,6 +303,7 @@ k8s_events_launcher_main(Datum main_arg)
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->launcher_latch = MyLatch;
 	LWLockRelease(shared->lock);
+	adopt_running_watchers();
 
 	for (;;)
 	{

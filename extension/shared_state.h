@@ -26,6 +26,9 @@ typedef enum WatchState
 typedef struct WatchSlot
 {
 	bool        in_use;
+	uint32      generation;     /* bumped at each assignment; a watcher of an older one leaves */
+	bool        stop_requested; /* set by a launcher that has no handle to stop it with */
+	Latch      *latch;          /* the watcher's, to wake it for that */
 	char        cluster[CLUSTER_NAME_LEN];
 	pid_t       pid;
 	WatchState  state;

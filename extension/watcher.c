@@ -76,6 +76,7 @@ typedef struct Batch
 } Batch;
 
 static int           my_slot;
+static uint32        my_generation;
 static ClusterConfig config;
 static FrameSplitter splitter;
 static Batch         batch;
@@ -444,6 +445,24 @@ describe_failure(HttpStream *s, StringInfo body, char *err, size_t errlen)
 		         body != NULL ? body->data : "");
 }
 
+/*
+ * Leave if the launcher wants us gone but holds no handle to terminate us
+ * with (it took us over from a launcher that crashed).  Exit code 0 keeps
+ * the postmaster from starting us again.
+ */
+static void
+leave_if_unwanted(void)
+{
+	SharedState *shared = shared_state();
+	bool         unwanted;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	unwanted = shared->slots[my_slot].generation != my_generation;
+	LWLockRelease(shared->lock);
+	if (unwanted)
+		proc_exit(0);
+}
+
 /* Run one request to its end, pumping curl under our latch. */
 static void
 run_request(HttpStream *s, bool (*between)(void))
@@ -451,6 +470,7 @@ run_request(HttpStream *s, bool (*between)(void))
 	while (http_stream_pump(s, PUMP_WAIT_MS) == HTTP_RUNNING)
 	{
 		CHECK_FOR_INTERRUPTS();
+		leave_if_unwanted();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
@@ -608,6 +628,7 @@ backoff(long *delay_ms, long retry_after_s, const char *why)
 	                 PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
+	leave_if_unwanted();
 	*delay_ms = Min(*delay_ms * 2, BACKOFF_MAX_MS);
 }
 
@@ -621,7 +642,8 @@ k8s_events_watcher_main(Datum main_arg)
 	long          delay_ms = BACKOFF_INITIAL_MS;
 	MemoryContext round_cxt;
 
-	my_slot = DatumGetInt32(main_arg);
+	my_slot = (int) (DatumGetInt64(main_arg) & 0xffff);
+	my_generation = (uint32) (DatumGetInt64(main_arg) >> 16);
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -629,8 +651,15 @@ k8s_events_watcher_main(Datum main_arg)
 
 	shared = shared_state();
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (!shared->slots[my_slot].in_use || shared->slots[my_slot].generation != my_generation)
+	{
+		/* Our slot went to another cluster while we were down: not ours to watch. */
+		LWLockRelease(shared->lock);
+		proc_exit(0);
+	}
 	config.name = MemoryContextStrdup(TopMemoryContext, shared->slots[my_slot].cluster);
 	shared->slots[my_slot].pid = MyProcPid;
+	shared->slots[my_slot].latch = MyLatch;
 	LWLockRelease(shared->lock);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

@@ -350,4 +350,18 @@ state=$(sql "SELECT state FROM k8s_events.watch_status WHERE cluster = 'k'")
 test "$rc" = 0 && test "$state" = watching
 check "API server back: the watcher recovers and catches up ($state)" $?
 
+# --- 14. The launcher restarted: the next one takes over the running watchers instead of
+# starting a second watcher per cluster, and can still stop them.
+old=$(sql "SELECT pid FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher'")
+kill -TERM "$old"
+wait_for 30 "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher' AND pid <> $old)"
+sleep 2
+watchers=$(sql "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'k8s_events watcher'")
+wanted=$(sql "SELECT count(*) FROM k8s_events.clusters WHERE enabled")
+test "$watchers" = "$wanted"
+check "after the launcher restarts, one watcher per enabled cluster ($watchers for $wanted)" $?
+sql "SELECT k8s_events.remove_cluster('k')" >/dev/null
+wait_for 10 "SELECT count(*) = $((wanted - 1)) FROM pg_stat_activity WHERE backend_type = 'k8s_events watcher'"
+check "the new launcher stops a watcher it took over" $?
+
 [ "$failures" = 0 ]
