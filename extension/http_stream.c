@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "utils/timestamp.h"
 #include "storage/latch.h"
 #include "utils/wait_event.h"
 
@@ -46,10 +47,12 @@ socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
 	return 0;
 }
 
+/* Kept as a deadline: latch wake-ups between pumps must not push it back. */
 static int
 timer_changed(CURLM *multi, long timeout_ms, void *arg)
 {
-	((HttpStream *) arg)->timer_ms = timeout_ms;
+	((HttpStream *) arg)->timer_at =
+	    timeout_ms < 0 ? 0 : TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
 	return 0;
 }
 
@@ -93,11 +96,23 @@ body_received(char *data, size_t size, size_t nmemb, void *arg)
 {
 	HttpStream *s = arg;
 
+	size_t len = size * nmemb;
+
 	if (s->status == 0)
 		curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status);
-	if (!s->on_data(s->arg, data, size * nmemb))
+	/* An error's Status object is not a watch frame or a list page. */
+	if (s->status != 200)
+	{
+		size_t room = sizeof(s->error_body) - 1 - s->error_len;
+
+		memcpy(s->error_body + s->error_len, data, Min(len, room));
+		s->error_len += Min(len, room);
+		s->error_body[s->error_len] = '\0';
+		return len;
+	}
+	if (!s->on_data(s->arg, data, len))
 		return 0; /* makes curl abort the transfer */
-	return size * nmemb;
+	return len;
 }
 
 bool
@@ -109,7 +124,7 @@ http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const char *path,
 	memset(s, 0, sizeof(*s));
 	s->on_data = on_data;
 	s->arg = arg;
-	s->timer_ms = -1;
+	s->timer_at = 0;
 	s->retry_after = -1;
 	s->multi = curl_multi_init();
 	s->easy = curl_easy_init();
@@ -216,8 +231,15 @@ http_stream_pump(HttpStream *s, long max_wait_ms)
 
 	if (s->done)
 		return HTTP_DONE;
-	if (s->timer_ms >= 0 && s->timer_ms < timeout)
-		timeout = s->timer_ms;
+	if (s->timer_at != 0)
+	{
+		long        secs;
+		int         usecs;
+		TimestampTz now = GetCurrentTimestamp();
+
+		TimestampDifference(now, s->timer_at, &secs, &usecs);
+		timeout = Min(timeout, s->timer_at <= now ? 0 : secs * 1000 + (usecs + 999) / 1000);
+	}
 
 	set = CreateWaitEventSet(CurrentMemoryContext, lengthof(s->sockets) + 2);
 	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
@@ -236,8 +258,6 @@ http_stream_pump(HttpStream *s, long max_wait_ms)
 	n = WaitEventSetWait(set, timeout, events, lengthof(events), PG_WAIT_EXTENSION);
 	FreeWaitEventSet(set);
 
-	if (n == 0)
-		curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	for (int i = 0; i < n; i++)
 	{
 		int mask = 0;
@@ -253,8 +273,8 @@ http_stream_pump(HttpStream *s, long max_wait_ms)
 			mask |= CURL_CSELECT_OUT;
 		curl_multi_socket_action(s->multi, events[i].fd, mask, &running);
 	}
-	/* curl's timer may have expired while we served sockets. */
-	if (s->timer_ms == 0)
+	/* curl's timer may have expired while we served sockets or were woken. */
+	if (s->timer_at != 0 && s->timer_at <= GetCurrentTimestamp())
 		curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	collect_done(s);
 	return s->done ? HTTP_DONE : HTTP_RUNNING;

@@ -8,6 +8,8 @@
 
 #include <curl/curl.h>
 
+#include "datatype/timestamp.h"
+
 /* How to reach one API server. Strings are owned by the caller. */
 typedef struct HttpEndpoint
 {
@@ -28,7 +30,10 @@ typedef struct HttpEndpoint
 	bool                 insecure_skip_tls_verify;
 } HttpEndpoint;
 
-/* Receives body bytes as they arrive; return false to abort the transfer. */
+/*
+ * Receives body bytes of a 200 response as they arrive; return false to abort
+ * the transfer.  Other responses' bodies are kept in error_body instead.
+ */
 typedef bool (*HttpDataCallback)(void *arg, const char *data, size_t len);
 
 typedef enum HttpProgress
@@ -45,14 +50,17 @@ typedef struct HttpStream
 	struct curl_slist *resolve; /* CURLOPT_CONNECT_TO for a tls-server-name */
 	HttpDataCallback   on_data;
 	void              *arg;
-	long               timer_ms;   /* what curl asked for, -1: none */
-	curl_socket_t      sockets[4]; /* the sockets curl watches, and for what */
-	int                socket_what[4];
+	TimestampTz        timer_at;    /* when curl wants to be called back, 0: never */
+	curl_socket_t      sockets[16]; /* the sockets curl watches, and for what */
+	int                socket_what[16];
 	int                nsockets;
 	bool               done;
 	long               status;      /* HTTP status once known, 0 before */
 	long               retry_after; /* seconds from Retry-After, or -1 */
 	char               curl_error[CURL_ERROR_SIZE];
+	/* The start of a body that came with another status than 200, for messages. */
+	char   error_body[1024];
+	size_t error_len;
 } HttpStream;
 
 /* Start a GET of path (with query) on the endpoint. Returns false with err set. */

@@ -20,12 +20,13 @@
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
 #include "storage/latch.h"
+#include "storage/procarray.h"
 
-#include <signal.h>
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -38,9 +39,16 @@
 /* A watcher that exits with an error is started again after this. */
 #define WATCHER_RESTART_SECONDS 5
 
+typedef enum RunState
+{
+	SLOT_FREE,
+	SLOT_RUNNING,
+	SLOT_STOPPING /* asked to stop; the slot is not reused until it has */
+} RunState;
+
 typedef struct RunningWatcher
 {
-	bool                    in_use;
+	RunState                state;
 	BackgroundWorkerHandle *handle; /* NULL for a watcher adopted from a previous launcher */
 	char                    cluster[CLUSTER_NAME_LEN];
 } RunningWatcher;
@@ -71,7 +79,8 @@ workers_register_launcher(void)
 static Datum
 watcher_arg(int slot, uint32 generation)
 {
-	return Int64GetDatum(((int64) generation << 16) | slot);
+	/* 32 bits, so that the Datum is passed by value on every platform. */
+	return UInt32GetDatum((generation << WATCH_SLOT_BITS) | (uint32) slot);
 }
 
 static bool
@@ -82,7 +91,7 @@ start_watcher(int slot, const char *cluster)
 	uint32           generation;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	generation = shared->slots[slot].generation + 1;
+	generation = next_generation(shared->slots[slot].generation);
 	memset(&shared->slots[slot], 0, sizeof(WatchSlot));
 	shared->slots[slot].generation = generation;
 	shared->slots[slot].in_use = true;
@@ -111,7 +120,7 @@ start_watcher(int slot, const char *cluster)
 		LWLockRelease(shared->lock);
 		return false;
 	}
-	running[slot].in_use = true;
+	running[slot].state = SLOT_RUNNING;
 	strlcpy(running[slot].cluster, cluster, CLUSTER_NAME_LEN);
 	return true;
 }
@@ -124,20 +133,49 @@ stop_watcher(int slot)
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	/* A new generation makes the watcher leave, even one we hold no handle to. */
-	shared->slots[slot].generation++;
-	shared->slots[slot].stop_requested = true;
+	shared->slots[slot].generation = next_generation(shared->slots[slot].generation);
 	shared->slots[slot].in_use = false;
 	latch = shared->slots[slot].latch;
 	LWLockRelease(shared->lock);
 	if (running[slot].handle != NULL)
-	{
 		TerminateBackgroundWorker(running[slot].handle);
-		pfree(running[slot].handle);
-		running[slot].handle = NULL;
-	}
 	else if (latch != NULL)
 		SetLatch(latch);
-	running[slot].in_use = false;
+	running[slot].state = SLOT_STOPPING;
+}
+
+/* Has the watcher in this slot exited for good? */
+static bool
+watcher_gone(int slot)
+{
+	pid_t pid;
+
+	if (running[slot].handle != NULL)
+		return GetBackgroundWorkerPid(running[slot].handle, &pid) == BGWH_STOPPED;
+	/* Adopted: the watcher clears its pid when it exits. */
+	LWLockAcquire(shared_state()->lock, LW_SHARED);
+	pid = shared_state()->slots[slot].pid;
+	LWLockRelease(shared_state()->lock);
+	return pid == 0 || BackendPidGetProc(pid) == NULL;
+}
+
+/*
+ * Free the slots of watchers that exited: stopped on request, or ended by
+ * themselves (a watcher that finds its cluster disabled exits with 0 and is
+ * not restarted), so that a wanted cluster gets a watcher again.
+ */
+static void
+collect_exited_watchers(void)
+{
+	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+	{
+		if (running[slot].state == SLOT_FREE || !watcher_gone(slot))
+			continue;
+		if (running[slot].handle != NULL)
+			pfree(running[slot].handle);
+		running[slot].handle = NULL;
+		running[slot].state = SLOT_FREE;
+	}
 }
 
 /*
@@ -154,18 +192,17 @@ adopt_running_watchers(void)
 	{
 		WatchSlot *w = &shared->slots[slot];
 
-		if (!w->in_use)
-			continue;
-		if (w->pid != 0 && kill(w->pid, 0) == 0)
+		if (w->pid != 0 && BackendPidGetProc(w->pid) != NULL)
 		{
-			running[slot].in_use = true;
+			/* Running: ours now, or (not in use any more) to be waited for before reuse. */
+			running[slot].state = w->in_use ? SLOT_RUNNING : SLOT_STOPPING;
 			running[slot].handle = NULL;
 			strlcpy(running[slot].cluster, w->cluster, CLUSTER_NAME_LEN);
 		}
-		else
+		else if (w->in_use)
 		{
 			/* Gone, or never started: a restarted one will see the new generation. */
-			w->generation++;
+			w->generation = next_generation(w->generation);
 			w->in_use = false;
 		}
 	}
@@ -206,7 +243,7 @@ reconcile(List *wanted)
 	{
 		bool keep = false;
 
-		if (!running[slot].in_use)
+		if (running[slot].state != SLOT_RUNNING)
 			continue;
 		foreach (lc, wanted)
 			keep |= strcmp(lfirst(lc), running[slot].cluster) == 0;
@@ -222,12 +259,13 @@ reconcile(List *wanted)
 
 		for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
 		{
-			if (!running[slot].in_use)
+			if (running[slot].state == SLOT_FREE)
 			{
 				if (free_slot < 0)
 					free_slot = slot;
 			}
-			else if (strcmp(running[slot].cluster, cluster) == 0)
+			else if (running[slot].state == SLOT_RUNNING &&
+			         strcmp(running[slot].cluster, cluster) == 0)
 				found = true;
 		}
 		if (found)
@@ -242,15 +280,45 @@ reconcile(List *wanted)
 	}
 }
 
-/* Partitions for the next two days, and retention; errors are reported, not fatal. */
+/*
+ * Partitions for the next two days, and retention.  A failure is a WARNING,
+ * not the launcher's end: in a subtransaction, so clusters are still watched.
+ */
 static void
 maintain_partitions(void)
 {
-	if (SPI_execute(
-	        "SELECT count(*) FROM k8s_events.create_partitions(now(), now() + interval '2 days')",
-	        false, 0) != SPI_OK_SELECT ||
-	    SPI_execute("SELECT count(*) FROM k8s_events.drop_partitions()", false, 0) != SPI_OK_SELECT)
-		elog(WARNING, "k8s_events: partition maintenance failed");
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		if (SPI_execute("SELECT count(*) FROM k8s_events.create_partitions(now(), now() + interval "
+		                "'2 days')",
+		                false, 0) != SPI_OK_SELECT ||
+		    SPI_execute("SELECT count(*) FROM k8s_events.drop_partitions()", false, 0) !=
+		        SPI_OK_SELECT)
+			elog(ERROR, "partition maintenance queries failed");
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING, (errmsg("k8s_events: partition maintenance failed: %s", edata->message),
+		                  errhint("It is tried again after k8s_events.maintenance_interval.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -282,6 +350,7 @@ launcher_round(bool maintain)
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
+	collect_exited_watchers();
 	reconcile(wanted);
 	list_free_deep(wanted);
 	return maintain;

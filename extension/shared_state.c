@@ -25,6 +25,7 @@ static SharedState            *state = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool                    wake_registered = false;
+static bool                    wake_pending = false;
 
 static void
 request_shared_memory(void)
@@ -98,10 +99,16 @@ shared_state_read_slot(int slot, WatchSlot *copy)
 	return in_use;
 }
 
-/* Set the launcher's latch once the transaction that changed the clusters commits. */
+/*
+ * Set the launcher's latch once the transaction that changed the clusters
+ * commits.  The callback is registered once and stays: unregistering it from
+ * inside the callback list would free the entry being walked.
+ */
 static void
 wake_launcher_on_commit(XactEvent event, void *arg)
 {
+	if (!wake_pending)
+		return;
 	if (event == XACT_EVENT_COMMIT && state != NULL)
 	{
 		Latch *latch;
@@ -112,11 +119,9 @@ wake_launcher_on_commit(XactEvent event, void *arg)
 		if (latch != NULL)
 			SetLatch(latch);
 	}
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT)
-	{
-		UnregisterXactCallback(wake_launcher_on_commit, NULL);
-		wake_registered = false;
-	}
+	/* A prepared transaction commits later, elsewhere: the launcher's own polling catches it. */
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+		wake_pending = false;
 }
 
 Datum
@@ -127,6 +132,7 @@ k8s_wake_launcher_at_commit(PG_FUNCTION_ARGS)
 		RegisterXactCallback(wake_launcher_on_commit, NULL);
 		wake_registered = true;
 	}
+	wake_pending = true;
 	PG_RETURN_VOID();
 }
 

@@ -10,9 +10,18 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
-#define MAX_WATCHED_CLUSTERS 64
-#define CLUSTER_NAME_LEN     256
-#define STATUS_ERROR_LEN     512
+#define MAX_WATCHED_CLUSTERS  64
+#define WATCH_SLOT_BITS       6 /* enough for MAX_WATCHED_CLUSTERS */
+#define WATCH_GENERATION_MASK ((uint32) 0x03ffffff)
+
+/* The next generation of a slot, within what a watcher's 32-bit argument carries. */
+static inline uint32
+next_generation(uint32 generation)
+{
+	return (generation + 1) & WATCH_GENERATION_MASK;
+}
+#define CLUSTER_NAME_LEN 256
+#define STATUS_ERROR_LEN 512
 
 typedef enum WatchState
 {
@@ -27,7 +36,6 @@ typedef struct WatchSlot
 {
 	bool        in_use;
 	uint32      generation;     /* bumped at each assignment; a watcher of an older one leaves */
-	bool        stop_requested; /* set by a launcher that has no handle to stop it with */
 	Latch      *latch;          /* the watcher's, to wake it for that */
 	char        cluster[CLUSTER_NAME_LEN];
 	pid_t       pid;

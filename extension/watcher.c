@@ -75,39 +75,96 @@ typedef struct Batch
 	char          error[256];  /* another ERROR frame's message */
 } Batch;
 
-static int           my_slot;
-static uint32        my_generation;
+static int        my_slot;
+static uint32     my_generation;
+static WatchState current_state = WATCH_STARTING;
+/* The resourceVersion committed last: where the next watch starts. */
+static char          committed_rv[64];
 static ClusterConfig config;
 static FrameSplitter splitter;
 static Batch         batch;
 
-static void
-set_state(WatchState s, const char *error)
+/*
+ * Our slot in shared memory, locked exclusively, or NULL (and not locked) when
+ * the launcher has given it a new generation: it is not ours to write then.
+ */
+static WatchSlot *
+lock_my_slot(void)
 {
 	SharedState *shared = shared_state();
-	WatchSlot   *slot = &shared->slots[my_slot];
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	if (slot->state != s)
-		slot->since = GetCurrentTimestamp();
-	slot->state = s;
-	if (error != NULL)
+	if (shared->slots[my_slot].generation != my_generation)
 	{
-		strlcpy(slot->last_error, error, sizeof(slot->last_error));
-		slot->last_error_at = GetCurrentTimestamp();
+		LWLockRelease(shared->lock);
+		return NULL;
 	}
-	LWLockRelease(shared->lock);
-	pgstat_report_activity(STATE_RUNNING, watch_state_name(s));
+	return &shared->slots[my_slot];
 }
 
 static void
-count(int64 *field, int64 by)
+unlock_my_slot(void)
 {
-	SharedState *shared = shared_state();
+	LWLockRelease(shared_state()->lock);
+}
 
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	*field += by;
-	LWLockRelease(shared->lock);
+static void
+set_state(WatchState s, const char *error)
+{
+	WatchSlot *slot = lock_my_slot();
+
+	if (slot != NULL)
+	{
+		if (slot->state != s)
+			slot->since = GetCurrentTimestamp();
+		slot->state = s;
+		if (error != NULL)
+		{
+			strlcpy(slot->last_error, error, sizeof(slot->last_error));
+			slot->last_error_at = GetCurrentTimestamp();
+		}
+		unlock_my_slot();
+	}
+	current_state = s;
+	pgstat_report_activity(STATE_RUNNING, watch_state_name(s));
+}
+
+/* Add to one of our slot's counters, given as its offset in WatchSlot. */
+static void
+count(size_t counter, int64 by)
+{
+	WatchSlot *slot = lock_my_slot();
+
+	if (slot != NULL)
+	{
+		*(int64 *) ((char *) slot + counter) += by;
+		unlock_my_slot();
+	}
+}
+
+/* On exit: the launcher waits for the pid to clear before it reuses the slot. */
+static void
+release_my_slot(int code, Datum arg)
+{
+	WatchSlot *slot = lock_my_slot();
+
+	if (slot == NULL)
+	{
+		/* Reassigned or stopped: still clear our pid, which only we set. */
+		SharedState *shared = shared_state();
+
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+		if (shared->slots[my_slot].pid == MyProcPid)
+		{
+			shared->slots[my_slot].pid = 0;
+			shared->slots[my_slot].latch = NULL;
+		}
+		LWLockRelease(shared->lock);
+		return;
+	}
+	slot->pid = 0;
+	slot->latch = NULL;
+	unlock_my_slot();
 }
 
 static char *
@@ -230,22 +287,24 @@ flush_batch(void)
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller); /* commit leaves us in TopMemoryContext */
 	pgstat_report_stat(false);
-	pgstat_report_activity(STATE_RUNNING, watch_state_name(shared_state()->slots[my_slot].state));
+	pgstat_report_activity(STATE_RUNNING, watch_state_name(current_state));
 
+	if (batch.rv[0] != '\0')
+		strlcpy(committed_rv, batch.rv, sizeof(committed_rv));
 	{
-		SharedState *shared = shared_state();
-		WatchSlot   *slot = &shared->slots[my_slot];
+		WatchSlot *slot = lock_my_slot();
 
-		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-		slot->events_stored += counts.stored;
-		slot->duplicates += counts.duplicates;
-		slot->rejected += counts.rejected;
-		slot->deleted_seen += counts.deleted;
-		if (counts.stored > 0)
-			slot->last_event_at = GetCurrentTimestamp();
-		if (batch.rv[0] != '\0')
-			strlcpy(slot->resource_version, batch.rv, sizeof(slot->resource_version));
-		LWLockRelease(shared->lock);
+		if (slot != NULL)
+		{
+			slot->events_stored += counts.stored;
+			slot->duplicates += counts.duplicates;
+			slot->rejected += counts.rejected;
+			slot->deleted_seen += counts.deleted;
+			if (counts.stored > 0)
+				slot->last_event_at = GetCurrentTimestamp();
+			strlcpy(slot->resource_version, committed_rv, sizeof(slot->resource_version));
+			unlock_my_slot();
+		}
 	}
 
 	old = MemoryContextSwitchTo(batch.cxt);
@@ -436,13 +495,12 @@ resolve_endpoint(HttpEndpoint *e, char **token, char *err, size_t errlen)
 }
 
 static void
-describe_failure(HttpStream *s, StringInfo body, char *err, size_t errlen)
+describe_failure(HttpStream *s, char *err, size_t errlen)
 {
 	if (s->status == 0)
 		snprintf(err, errlen, "cannot reach the API server: %s", s->curl_error);
 	else
-		snprintf(err, errlen, "HTTP %ld from the API server: %.200s", s->status,
-		         body != NULL ? body->data : "");
+		snprintf(err, errlen, "HTTP %ld from the API server: %.200s", s->status, s->error_body);
 }
 
 /*
@@ -519,7 +577,7 @@ list_events(long *retry_after, char *err, size_t errlen)
 			return OUTCOME_GONE; /* the continue token expired */
 		if (s.status != 200)
 		{
-			describe_failure(&s, &body, err, errlen);
+			describe_failure(&s, err, errlen);
 			return OUTCOME_RETRY;
 		}
 
@@ -604,7 +662,7 @@ watch_events(const char *rv, long *retry_after, char *err, size_t errlen)
 	}
 	else if (s.status != 200)
 	{
-		describe_failure(&s, NULL, err, errlen);
+		describe_failure(&s, err, errlen);
 		outcome = OUTCOME_RETRY;
 	}
 	return outcome;
@@ -617,7 +675,7 @@ backoff(long *delay_ms, long retry_after_s, const char *why)
 	long wait = *delay_ms;
 
 	set_state(WATCH_BACKOFF, why);
-	count(&shared_state()->slots[my_slot].reconnects, 1);
+	count(offsetof(WatchSlot, reconnects), 1);
 	if (retry_after_s > 0)
 		wait = Max(wait, retry_after_s * 1000);
 	/* Full jitter on top of the exponential delay. */
@@ -638,12 +696,11 @@ void
 k8s_events_watcher_main(Datum main_arg)
 {
 	SharedState  *shared;
-	char          checkpoint[64];
 	long          delay_ms = BACKOFF_INITIAL_MS;
 	MemoryContext round_cxt;
 
-	my_slot = (int) (DatumGetInt64(main_arg) & 0xffff);
-	my_generation = (uint32) (DatumGetInt64(main_arg) >> 16);
+	my_slot = (int) (DatumGetUInt32(main_arg) & ((1 << WATCH_SLOT_BITS) - 1));
+	my_generation = DatumGetUInt32(main_arg) >> WATCH_SLOT_BITS;
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
@@ -661,18 +718,24 @@ k8s_events_watcher_main(Datum main_arg)
 	shared->slots[my_slot].pid = MyProcPid;
 	shared->slots[my_slot].latch = MyLatch;
 	LWLockRelease(shared->lock);
+	before_shmem_exit(release_my_slot, (Datum) 0);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		elog(ERROR, "could not initialise libcurl");
 	frame_splitter_init(&splitter, 0, NULL);
 	batch_init();
 
-	if (!load_config(checkpoint, sizeof(checkpoint)))
+	if (!load_config(committed_rv, sizeof(committed_rv)))
 		proc_exit(0); /* removed or disabled meanwhile: nothing to do */
-	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	strlcpy(shared->slots[my_slot].resource_version, checkpoint,
-	        sizeof(shared->slots[my_slot].resource_version));
-	LWLockRelease(shared->lock);
+	{
+		WatchSlot *slot = lock_my_slot();
+
+		if (slot != NULL)
+		{
+			strlcpy(slot->resource_version, committed_rv, sizeof(slot->resource_version));
+			unlock_my_slot();
+		}
+	}
 	round_cxt =
 	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch round", ALLOCSET_DEFAULT_SIZES);
 	for (;;)
@@ -685,15 +748,12 @@ k8s_events_watcher_main(Datum main_arg)
 		MemoryContextReset(round_cxt);
 		MemoryContextSwitchTo(round_cxt);
 		CHECK_FOR_INTERRUPTS();
-		if (checkpoint[0] == '\0')
+		if (committed_rv[0] == '\0')
 		{
 			outcome = list_events(&retry_after, err, sizeof(err));
 			if (outcome == OUTCOME_OK)
 			{
-				LWLockAcquire(shared->lock, LW_SHARED);
-				strlcpy(checkpoint, shared->slots[my_slot].resource_version, sizeof(checkpoint));
-				LWLockRelease(shared->lock);
-				if (checkpoint[0] == '\0')
+				if (committed_rv[0] == '\0')
 				{
 					/* Without it there is nothing to watch from; don't list in a tight loop. */
 					snprintf(err, sizeof(err), "the list had no metadata.resourceVersion");
@@ -705,7 +765,7 @@ k8s_events_watcher_main(Datum main_arg)
 		{
 			TimestampTz started = GetCurrentTimestamp();
 
-			outcome = watch_events(checkpoint, &retry_after, err, sizeof(err));
+			outcome = watch_events(pstrdup(committed_rv), &retry_after, err, sizeof(err));
 			/* A server that ends every watch at once must not be hammered. */
 			if (outcome == OUTCOME_OK && batch.received == 0 &&
 			    !TimestampDifferenceExceeds(started, GetCurrentTimestamp(), 1000))
@@ -714,9 +774,6 @@ k8s_events_watcher_main(Datum main_arg)
 				                 PG_WAIT_EXTENSION);
 				ResetLatch(MyLatch);
 			}
-			LWLockAcquire(shared->lock, LW_SHARED);
-			strlcpy(checkpoint, shared->slots[my_slot].resource_version, sizeof(checkpoint));
-			LWLockRelease(shared->lock);
 		}
 
 		switch (outcome)
@@ -726,8 +783,8 @@ k8s_events_watcher_main(Datum main_arg)
 				delay_ms = BACKOFF_INITIAL_MS;
 				break;
 			case OUTCOME_GONE:
-				count(&shared->slots[my_slot].relists, 1);
-				checkpoint[0] = '\0';
+				count(offsetof(WatchSlot, relists), 1);
+				committed_rv[0] = '\0'; /* list again; the stored checkpoint stays until then */
 				delay_ms = BACKOFF_INITIAL_MS;
 				break;
 			case OUTCOME_RETRY:
