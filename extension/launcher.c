@@ -26,12 +26,12 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "settings.h"
 #include "shared_state.h"
+#include "subtransaction.h"
 #include "workers.h"
 
 /* How often the launcher looks at k8s_events.clusters without being woken. */
@@ -285,40 +285,26 @@ reconcile(List *wanted)
  * not the launcher's end: in a subtransaction, so clusters are still watched.
  */
 static void
+maintenance_queries(void *arg)
+{
+	if (SPI_execute(
+	        "SELECT count(*) FROM k8s_events.create_partitions(now(), now() + interval '2 days')",
+	        false, 0) != SPI_OK_SELECT ||
+	    SPI_execute("SELECT count(*) FROM k8s_events.drop_partitions()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "partition maintenance queries failed");
+}
+
+static void
 maintain_partitions(void)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData *error;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
+	if (!run_in_subtransaction(maintenance_queries, NULL, &error))
 	{
-		if (SPI_execute("SELECT count(*) FROM k8s_events.create_partitions(now(), now() + interval "
-		                "'2 days')",
-		                false, 0) != SPI_OK_SELECT ||
-		    SPI_execute("SELECT count(*) FROM k8s_events.drop_partitions()", false, 0) !=
-		        SPI_OK_SELECT)
-			elog(ERROR, "partition maintenance queries failed");
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		ereport(WARNING, (errmsg("k8s_events: partition maintenance failed: %s", edata->message),
+		ereport(WARNING, (errmsg("k8s_events: partition maintenance failed: %s", error->message),
 		                  errhint("It is tried again after k8s_events.maintenance_interval.")));
-		FreeErrorData(edata);
+		FreeErrorData(error);
 	}
-	PG_END_TRY();
 }
 
 /*

@@ -36,6 +36,7 @@
 #include "partitions.h"
 #include "rfc3339.h"
 #include "settings.h"
+#include "subtransaction.h"
 #include "unix_time.h"
 
 PG_FUNCTION_INFO_V1(k8s_partition_bounds);
@@ -396,6 +397,27 @@ k8s_partition_bounds(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+typedef struct BoundedWait
+{
+	void (*fn)(void *);
+	void *arg;
+} BoundedWait;
+
+/* fn(arg) with lock_timeout at k8s_events.drop_lock_timeout, restored afterwards. */
+static void
+bounded_wait_step(void *arg)
+{
+	BoundedWait *wait = arg;
+	int          nestlevel = NewGUCNestLevel();
+	char         timeout[32];
+
+	snprintf(timeout, sizeof(timeout), "%d", k8s_events_drop_lock_timeout_ms);
+	(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+	                         true, 0, false);
+	wait->fn(wait->arg);
+	AtEOXact_GUC(true, nestlevel);
+}
+
 /*
  * Run fn(arg) in a subtransaction with lock_timeout set to
  * k8s_events.drop_lock_timeout.  Returns false, with the error swallowed, if
@@ -404,46 +426,17 @@ k8s_partition_bounds(PG_FUNCTION_ARGS)
 static bool
 with_bounded_lock_wait(void (*fn)(void *), void *arg, char **why)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	BoundedWait wait = {fn, arg};
+	ErrorData  *error;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int  nestlevel = NewGUCNestLevel();
-		char timeout[32];
-
-		snprintf(timeout, sizeof(timeout), "%d", k8s_events_drop_lock_timeout_ms);
-		(void) set_config_option("lock_timeout", timeout, PGC_USERSET, PGC_S_SESSION,
-		                         GUC_ACTION_SAVE, true, 0, false);
-		fn(arg);
-		AtEOXact_GUC(true, nestlevel);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		/* End the subtransaction whatever happened, so the caller's state is intact. */
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		/* A deadlock with a reader that locked a partition first is "busy" too. */
-		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
-		    edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
-			ReThrowError(edata);
-		*why = edata->message;
-		ok = false;
-	}
-	PG_END_TRY();
-	return ok;
+	if (run_in_subtransaction(bounded_wait_step, &wait, &error))
+		return true;
+	/* A deadlock with a reader that locked a partition first is "busy" too. */
+	if (error->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
+	    error->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
+		ReThrowError(error);
+	*why = error->message;
+	return false;
 }
 
 static void
