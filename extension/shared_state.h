@@ -35,8 +35,8 @@ typedef enum WatchState
 typedef struct WatchSlot
 {
 	bool        in_use;
-	uint32      generation;     /* bumped at each assignment; a watcher of an older one leaves */
-	Latch      *latch;          /* the watcher's, to wake it for that */
+	uint32      generation; /* bumped at each assignment; a watcher of an older one leaves */
+	Latch      *latch;      /* the watcher's, to wake it for that */
 	char        cluster[CLUSTER_NAME_LEN];
 	pid_t       pid;
 	WatchState  state;
