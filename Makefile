@@ -42,8 +42,9 @@ $(DATA_built): $(SQL_PARTS)
 
 # The k8s-events program (loader/): plain C over core/.
 LOADER_SRCS = $(sort $(wildcard loader/*.c))
-LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -Icore -Iloader
-LOADER_LIBS = -ljansson -lmicrohttpd -lcurl -lyaml
+LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -Icore -Iloader \
+	-I$(shell $(PG_CONFIG) --includedir)
+LOADER_LIBS = -lpq -ljansson -lmicrohttpd -lcurl -lyaml -lz
 
 ifneq ($(LOADER_SRCS),)
 all: loader/k8s-events
