@@ -16,6 +16,9 @@
 
 #define Min64(a, b) ((a) < (b) ? (a) : (b))
 
+/* 9000-01-01T00:00:00Z in microseconds since 1970. */
+#define EVENT_TIME_END INT64_C(221845392000000000)
+
 static bool
 set_err(char *err, size_t errlen, const char *fmt, const char *arg1, const char *arg2)
 {
@@ -247,6 +250,16 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 		               "lastTimestamp, eventTime, deprecatedLastTimestamp, firstTimestamp, "
 		               "deprecatedFirstTimestamp, metadata.creationTimestamp is set",
 		               NULL, NULL);
+	/* Outside these no Kubernetes cluster ran, and no partition could be named. */
+	if (row->event_time < 0 || row->event_time >= EVENT_TIME_END)
+	{
+		char shown[RFC3339_BUFLEN];
+
+		if (rfc3339_format(row->event_time, shown))
+			return set_err(err, errlen, "event_time %s is outside 1970-01-01 .. 8999-12-31", shown,
+			               NULL);
+		return set_err(err, errlen, "event_time is outside 1970-01-01 .. 8999-12-31", NULL, NULL);
+	}
 	if (!first_present_time(event, first_time_fields,
 	                        sizeof(first_time_fields) / sizeof(first_time_fields[0]), &present,
 	                        &row->first_time, err, errlen))
@@ -331,6 +344,26 @@ is_eventrouter_line(json_t *item)
 	return json_is_string(json_object_get(item, "verb")) && json_object_get(item, "event") != NULL;
 }
 
+/*
+ * eventrouter's stdout sink, given a namespace key, prints each line inside an
+ * object of that one key: {"<key>": {"verb": ..., "event": ...}}.
+ */
+static json_t *
+namespace_wrapped_line(json_t *item)
+{
+	const char *key;
+	json_t     *inner;
+
+	if (json_object_size(item) != 1)
+		return NULL;
+	json_object_foreach(item, key, inner)
+	{
+		if (json_is_object(inner) && is_eventrouter_line(inner))
+			return inner;
+	}
+	return NULL;
+}
+
 static bool
 is_list(json_t *item)
 {
@@ -370,6 +403,8 @@ payload_unwrap(json_t *item)
 		return json_object_get(item, "object");
 	if (json_is_object(item) && is_eventrouter_line(item))
 		return json_object_get(item, "event");
+	if (json_is_object(item) && namespace_wrapped_line(item) != NULL)
+		return json_object_get(namespace_wrapped_line(item), "event");
 	return item;
 }
 
@@ -396,6 +431,8 @@ payload_item_classify(json_t *item, json_t **event, char *reason, size_t reasonl
 		return invalid(reason, reasonlen, "unknown watch event type \"%.32s\"", type, NULL);
 	}
 
+	if (namespace_wrapped_line(item) != NULL)
+		item = namespace_wrapped_line(item);
 	if (is_eventrouter_line(item))
 	{
 		const char *verb = json_string_value(json_object_get(item, "verb"));

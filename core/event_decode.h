@@ -38,7 +38,8 @@ typedef void (*PayloadItemCallback)(void *arg, PayloadItemKind kind, json_t *ite
 
 /*
  * Walk a payload: one Event of either API, a watch frame {"type","object"},
- * an eventrouter line {"verb","event","old_event"}, a JSON array of any of
+ * an eventrouter line {"verb","event","old_event"} (bare, or inside an object of
+ * one key, as its stdout sink writes it with a namespace key), a JSON array of any of
  * those, or a List/EventList whose "items" (possibly null) holds any of those.
  */
 extern void payload_walk(json_t *payload, PayloadItemCallback callback, void *arg);
@@ -81,7 +82,8 @@ typedef struct EventRow
 
 /*
  * Fill row from an Event object of either API.  Returns false with a reason
- * when the object cannot be stored (no uid, a malformed field, no timestamp).
+ * when the object cannot be stored (no uid, a malformed field, no timestamp,
+ * an event_time outside 1970-01-01 .. 8999-12-31).
  */
 extern bool event_decode(json_t *event, EventRow *row, char *err, size_t errlen);
 

@@ -6,7 +6,7 @@
  * written k8s_events.batch_size at a time by one INSERT over unnest()ed arrays,
  * which also computes occurrences (the increase of count since the stored
  * observations of the same event) and skips observations already stored
- * (ON CONFLICT on the row key).  Partitions are created before the first row
+ * (see insert_sql).  Partitions are created before the first row
  * is written; payloads are decoded twice for that (once for the times, once
  * for the rows), which costs less than holding every decoded row.
  */
@@ -24,6 +24,7 @@
 #include "miscadmin.h"
 #include "pg_builtins.h"
 #include "utils/array.h"
+#include "utils/datum.h"
 #include "utils/datetime.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -48,37 +49,23 @@ PG_FUNCTION_INFO_V1(k8s_ingest_report);
 /* First key of the advisory locks this extension takes: 'k8se'. */
 #define INGEST_LOCK_CLASS 0x6b387365
 
-typedef enum Column
-{
-	COL_UID,
-	COL_RESOURCE_VERSION,
-	COL_EVENT_TIME,
-	COL_FIRST_TIME,
-	COL_NAMESPACE,
-	COL_KIND,
-	COL_NAME,
-	COL_TYPE,
-	COL_REASON,
-	COL_MESSAGE,
-	COL_COUNT,
-	COL_SOURCE_COMPONENT,
-	COL_SOURCE_HOST,
-	COL_REPORTING_CONTROLLER,
-	COL_REPORTING_INSTANCE,
-	COL_ACTION,
-	COL_EVENT,
-	NUM_COLUMNS
-} Column;
-
 static const Oid column_types[NUM_COLUMNS] = {
     UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,  TEXTOID,
     TEXTOID, INT4OID, TEXTOID,        TEXTOID,        TEXTOID, TEXTOID, TEXTOID, JSONBOID,
 };
 
 /*
- * $1 cluster, $2..$18 one array per Column, $19 a time before which no earlier
- * observation of these events can lie (see append_row), so that older
- * partitions need not be searched for their counts.
+ * $1 cluster, $2..$18 one array per IngestColumn, $19 a time before which no
+ * earlier observation of these events can lie (see row_buffered), so that
+ * older partitions need not be searched.
+ *
+ * One index probe per row finds both the highest count stored for the event
+ * and whether this very observation is stored already; the planner, given the
+ * uids as one long array, would rather scan every row since $19.  The key's
+ * event_time is never before $19, so the bounded probe sees every stored copy.
+ * The rows are then INSERTed plainly, without ON CONFLICT, whose speculative
+ * insertion would double the cost of writing: every writer of a cluster holds
+ * its advisory lock (ingest_begin), so nothing can store a key meanwhile.
  */
 static const char insert_sql[] =
     "WITH batch AS ("
@@ -88,24 +75,32 @@ static const char insert_sql[] =
     "  WITH ORDINALITY AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
     "    reporting_instance, action, event, ord)"
-    "), stored AS ("
-    "  SELECT e.uid, pg_catalog.max(e.count) AS max_count FROM k8s_events.events AS e"
-    "  WHERE e.cluster = $1 AND e.uid = ANY ($2) AND e.event_time >= $19"
-    "  GROUP BY e.uid"
+    "), probed AS ("
+    "  SELECT b.*, s.max_count, s.stored,"
+    /* The highest count seen earlier in this batch. */
+    "    pg_catalog.max(b.count) OVER (PARTITION BY b.uid ORDER BY b.count, b.ord"
+    "      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_max,"
+    /* A key twice in one batch is stored once, as it came first. */
+    "    pg_catalog.row_number() OVER (PARTITION BY b.uid, b.resource_version, b.event_time"
+    "      ORDER BY b.ord) AS nth"
+    "  FROM batch AS b LEFT JOIN LATERAL ("
+    "    SELECT pg_catalog.max(e.count) AS max_count,"
+    "      pg_catalog.bool_or(e.resource_version = b.resource_version"
+    "        AND e.event_time = b.event_time) AS stored"
+    "    FROM k8s_events.events AS e"
+    "    WHERE e.cluster = $1 AND e.uid = b.uid AND e.event_time >= $19) AS s ON true"
     ")"
     "INSERT INTO k8s_events.events AS e (cluster, uid, resource_version, event_time, first_time,"
     "  namespace, kind, name, type, reason, message, count, occurrences, source_component,"
     "  source_host, reporting_controller, reporting_instance, action, event)"
-    "SELECT $1, b.uid, b.resource_version, b.event_time, b.first_time, b.namespace, b.kind,"
-    "  b.name, b.type, b.reason, b.message, b.count,"
+    "SELECT $1, p.uid, p.resource_version, p.event_time, p.first_time, p.namespace, p.kind,"
+    "  p.name, p.type, p.reason, p.message, p.count,"
     /* The increase over the highest count seen before, stored or earlier in this batch. */
-    "  pg_catalog.int4larger(0, b.count - pg_catalog.int4larger(coalesce(s.max_count, 0),"
-    "    coalesce(pg_catalog.max(b.count) OVER (PARTITION BY b.uid ORDER BY b.count, b.ord"
-    "      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0))),"
-    "  b.source_component, b.source_host, b.reporting_controller, b.reporting_instance, b.action,"
-    "  b.event"
-    " FROM batch AS b LEFT JOIN stored AS s ON s.uid = b.uid"
-    " ON CONFLICT DO NOTHING"
+    "  pg_catalog.int4larger(0, p.count - pg_catalog.int4larger(coalesce(p.max_count, 0),"
+    "    coalesce(p.batch_max, 0))),"
+    "  p.source_component, p.source_host, p.reporting_controller, p.reporting_instance, p.action,"
+    "  p.event"
+    " FROM probed AS p WHERE p.nth = 1 AND p.stored IS NOT TRUE"
     " RETURNING e.event_time";
 
 static const char reject_sql[] =
@@ -250,21 +245,21 @@ reject_json(Ingest *ingest, json_t *item, const char *error)
 }
 
 static void
-set_text(Ingest *ingest, Column c, const char *value)
+set_text(Ingest *ingest, IngestColumn c, const char *value)
 {
 	ingest->nulls[c][ingest->n] = value == NULL;
 	ingest->values[c][ingest->n] = value != NULL ? CStringGetTextDatum(value) : (Datum) 0;
 }
 
 static void
-set_datum(Ingest *ingest, Column c, Datum value)
+set_datum(Ingest *ingest, IngestColumn c, Datum value)
 {
 	ingest->nulls[c][ingest->n] = false;
 	ingest->values[c][ingest->n] = value;
 }
 
 static Datum
-build_array(Ingest *ingest, Column c)
+build_array(Ingest *ingest, IngestColumn c)
 {
 	int16 typlen;
 	bool  typbyval;
@@ -313,6 +308,24 @@ flush(Ingest *ingest)
 	MemoryContextReset(ingest->batch_cxt);
 }
 
+/*
+ * Account for the row just buffered, given the earliest time it mentions
+ * (DT_NOBEGIN if unknown), and write the batch when it is full.
+ */
+static void
+row_buffered(Ingest *ingest, TimestampTz earliest)
+{
+	/*
+	 * Earlier observations of an event lie after the earliest time it
+	 * mentions, give or take the skew between the clocks that wrote them;
+	 * without a first time (a hand-made Event) they could lie anywhere.
+	 */
+	ingest->earliest_first = Min(ingest->earliest_first,
+	                             earliest == DT_NOBEGIN ? DT_NOBEGIN : earliest - CLOCK_SKEW_SLACK);
+	if (++ingest->n == ingest->capacity)
+		flush(ingest);
+}
+
 static void
 append_row(Ingest *ingest, json_t *event, const EventRow *row)
 {
@@ -338,48 +351,48 @@ append_row(Ingest *ingest, json_t *event, const EventRow *row)
 	set_text(ingest, COL_ACTION, row->action);
 	set_datum(ingest, COL_EVENT, jsonb_from_json(event));
 	MemoryContextSwitchTo(old);
+	row_buffered(ingest, row->first_time_known ? timestamptz_from_unix_usecs(row->earliest_time)
+	                                           : DT_NOBEGIN);
+}
 
-	/*
-	 * Earlier observations of an event lie after the earliest time it
-	 * mentions, give or take the skew between the clocks that wrote them;
-	 * without a first time (a hand-made Event) they could lie anywhere.
-	 */
-	ingest->earliest_first = Min(
-	    ingest->earliest_first,
-	    row->first_time_known ? timestamptz_from_unix_usecs(row->earliest_time) - CLOCK_SKEW_SLACK
-	                          : DT_NOBEGIN);
-	if (++ingest->n == ingest->capacity)
-		flush(ingest);
+void
+ingest_decoded(Ingest *ingest, const Datum *values, const bool *nulls, TimestampTz earliest)
+{
+	MemoryContext old = MemoryContextSwitchTo(ingest->batch_cxt);
+
+	ingest->counts.received++;
+	for (int c = 0; c < NUM_COLUMNS; c++)
+	{
+		int16 typlen;
+		bool  typbyval;
+
+		get_typlenbyval(column_types[c], &typlen, &typbyval);
+		ingest->nulls[c][ingest->n] = nulls[c];
+		ingest->values[c][ingest->n] =
+		    nulls[c] ? (Datum) 0 : datumCopy(values[c], typbyval, typlen);
+	}
+	MemoryContextSwitchTo(old);
+	row_buffered(ingest, earliest);
 }
 
 /* Events before the retention cutoff would be dropped with their partition anyway. */
+bool
+ingest_is_expired(const Ingest *ingest, TimestampTz event_time)
+{
+	return event_time < ingest->cutoff;
+}
+
+void
+ingest_count_expired(Ingest *ingest)
+{
+	ingest->counts.received++;
+	ingest->counts.expired++;
+}
+
 static bool
 is_expired(const Ingest *ingest, const EventRow *row)
 {
-	return timestamptz_from_unix_usecs(row->event_time) < ingest->cutoff;
-}
-
-/*
- * Decode an Event and check what the table needs beyond the decoder's rules:
- * a time that a partition can hold.  false, with err set, to reject it.
- */
-static bool
-decode_for_store(json_t *event, EventRow *row, char *err, size_t errlen)
-{
-	TimestampTz event_time;
-
-	if (!event_decode(event, row, err, errlen))
-		return false;
-	/* Outside these no Kubernetes cluster ran, and partitions could not be named. */
-	event_time = timestamptz_from_unix_usecs(row->event_time);
-	if (event_time < (TimestampTz) (date2j(1970, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY ||
-	    event_time >= (TimestampTz) (date2j(9000, 1, 1) - POSTGRES_EPOCH_JDATE) * USECS_PER_DAY)
-	{
-		snprintf(err, errlen, "event_time %s is outside 1970-01-01 .. 8999-12-31",
-		         timestamptz_to_str(event_time));
-		return false;
-	}
-	return true;
+	return ingest_is_expired(ingest, timestamptz_from_unix_usecs(row->event_time));
 }
 
 static void
@@ -406,7 +419,7 @@ store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const c
 			ingest->counts.error_frames++;
 			break;
 		case ITEM_EVENT:
-			if (!decode_for_store(event, &row, err, sizeof(err)))
+			if (!event_decode(event, &row, err, sizeof(err)))
 				reject_json(ingest, item, err);
 			else if (is_expired(ingest, &row))
 				ingest->counts.expired++;
@@ -431,7 +444,7 @@ collect_time(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const
 	EventRow  row;
 	char      err[EVENT_ERR_LEN];
 
-	if (kind != ITEM_EVENT || !decode_for_store(event, &row, err, sizeof(err)) ||
+	if (kind != ITEM_EVENT || !event_decode(event, &row, err, sizeof(err)) ||
 	    is_expired(list->ingest, &row))
 		return;
 	/* Skip repeats of the previous time; partitions_ensure finds the rest cheaply. */

@@ -28,6 +28,29 @@ typedef struct IngestCounts
 
 typedef struct Ingest Ingest;
 
+/* The columns of a decoded row, in the order ingest_decoded() takes them. */
+typedef enum IngestColumn
+{
+	COL_UID,
+	COL_RESOURCE_VERSION,
+	COL_EVENT_TIME,
+	COL_FIRST_TIME,
+	COL_NAMESPACE,
+	COL_KIND,
+	COL_NAME,
+	COL_TYPE,
+	COL_REASON,
+	COL_MESSAGE,
+	COL_COUNT,
+	COL_SOURCE_COMPONENT,
+	COL_SOURCE_HOST,
+	COL_REPORTING_CONTROLLER,
+	COL_REPORTING_INSTANCE,
+	COL_ACTION,
+	COL_EVENT,
+	NUM_COLUMNS
+} IngestColumn;
+
 /*
  * Start writing for one cluster, inside an SPI connection and a transaction.
  * Takes a transaction-scoped advisory lock on the cluster so that concurrent
@@ -38,6 +61,21 @@ extern Ingest *ingest_begin(const char *cluster, const char *source);
 
 /* Store every item of a payload (see payload_walk in core/event_decode.h). */
 extern void ingest_payload(Ingest *ingest, json_t *payload);
+
+/*
+ * Store a row that core/event_decode.c decoded elsewhere (k8s-events load does
+ * it in the client; see copied.c).  values/nulls are indexed by IngestColumn;
+ * earliest is the row's earliest_time, or DT_NOBEGIN when its first time is
+ * not known.  The caller has made sure a partition exists for its event_time.
+ */
+extern void ingest_decoded(Ingest *ingest, const Datum *values, const bool *nulls,
+                           TimestampTz earliest);
+
+/* Whether a row of this event_time is older than k8s_events.retention (not stored). */
+extern bool ingest_is_expired(const Ingest *ingest, TimestampTz event_time);
+
+/* Count an item that ingest_is_expired() said is not to be stored. */
+extern void ingest_count_expired(Ingest *ingest);
 
 /* Record raw input that is not even JSON; bytes that are not valid text are kept as hex. */
 extern void ingest_reject_raw(Ingest *ingest, const char *payload, const char *error);

@@ -151,6 +151,9 @@ SELECT * FROM k8s_events.ingest_report(jsonb_build_object('verb', 'UPDATED',
     'old_event', pg_temp.ev('99999999-9999-4999-8999-000000000005', '908', 1, '2026-03-02T10:00:05Z')), 'env');
 SELECT * FROM k8s_events.ingest_report(jsonb_build_object('verb', 'ADDED',
     'event', pg_temp.ev('99999999-9999-4999-8999-000000000006', '910', 1, '2026-03-02T10:00:07Z')), 'env');
+-- eventrouter's stdout sink with a namespace key wraps each line in an object of that key.
+SELECT * FROM k8s_events.ingest_report(jsonb_build_object('eventrouter', jsonb_build_object('verb', 'ADDED',
+    'event', pg_temp.ev('99999999-9999-4999-8999-000000000007', '911', 1, '2026-03-02T10:00:08Z'))), 'env');
 -- Inside a watch frame the stored event is the object, not the frame.
 SELECT resource_version, count, occurrences, event ? 'involvedObject' AS is_event, event->>'type' AS event_type,
        event->>'kind' AS kind

@@ -37,6 +37,35 @@ CREATE FUNCTION k8s_events.ingest_report(payload jsonb, cluster text DEFAULT 'de
 COMMENT ON FUNCTION k8s_events.ingest_report(jsonb, text) IS
     'Like ingest(), but says where every item went: stored, duplicate, rejected, expired (older than k8s_events.retention), or a DELETED/BOOKMARK/ERROR watch frame.';
 
+-- Bulk loading (k8s-events load): the client decodes each Event with the same code
+-- as ingest(), COPYs the rows into a temporary table of its own session, and hands
+-- them to ingest_copied(), which stores them exactly as ingest() would.
+CREATE FUNCTION k8s_events.create_load_table() RETURNS void
+    LANGUAGE sql VOLATILE PARALLEL UNSAFE
+    SET search_path = pg_catalog, pg_temp
+    SET client_min_messages = warning
+    AS $$
+    CREATE TEMPORARY TABLE IF NOT EXISTS k8s_events_load (
+        uid uuid, resource_version text, event_time timestamptz, first_time timestamptz,
+        namespace text, kind text, name text, type text, reason text, message text,
+        count integer, source_component text, source_host text, reporting_controller text,
+        reporting_instance text, action text, event jsonb,
+        earliest timestamptz, error text, payload text
+    ) ON COMMIT DELETE ROWS
+    $$;
+COMMENT ON FUNCTION k8s_events.create_load_table() IS
+    'Create pg_temp.k8s_events_load, the table k8s-events load COPYs decoded rows into before ingest_copied() stores them.';
+
+CREATE FUNCTION k8s_events.ingest_copied(cluster text, source text DEFAULT 'k8s-events load',
+    OUT received bigint, OUT stored bigint, OUT duplicates bigint, OUT rejected bigint,
+    OUT expired bigint, OUT newest timestamptz)
+    RETURNS record
+    AS 'MODULE_PATHNAME', 'k8s_ingest_copied'
+    LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION k8s_events.ingest_copied(text, text) IS
+    'Store the rows COPYed into pg_temp.k8s_events_load through the same path as ingest(): same key, occurrences, retention and rejects. Rows with an error go to k8s_events.rejected.';
+
 CREATE FUNCTION k8s_events.partition_bounds(OUT partition regclass, OUT range_from timestamptz,
     OUT range_to timestamptz)
     RETURNS SETOF record

@@ -18,6 +18,8 @@ $roles$;
 REVOKE ALL ON SCHEMA k8s_events FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.ingest(jsonb, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.ingest_copied(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.create_load_table() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions(interval) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions() FROM PUBLIC;
@@ -34,4 +36,6 @@ REVOKE ALL ON k8s_events.clusters, k8s_events.watch_checkpoints FROM k8s_events_
 -- occurrences or event_time.
 GRANT EXECUTE ON FUNCTION k8s_events.ingest(jsonb, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.create_load_table() TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.ingest_copied(text, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) TO k8s_events_writer;
