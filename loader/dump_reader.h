@@ -73,12 +73,23 @@ extern DumpFormat dump_reader_format(const DumpReader *r);
 /* A name for messages: "JSON", "YAML", "gzip-compressed JSON", ... */
 extern const char *dump_reader_describe(const DumpReader *r);
 
-/* Bytes of the file consumed so far (compressed bytes for gzip), for progress. */
+/*
+ * Bytes of the file consumed so far (compressed bytes for gzip), for progress; for a
+ * pipe, whose position zlib cannot tell, the decompressed bytes consumed.
+ */
 extern uint64_t dump_reader_offset(const DumpReader *r);
 
 /* The file's size in bytes, or -1 when unknown (a pipe). */
 extern int64_t dump_reader_size(const DumpReader *r);
 
 extern void dump_reader_close(DumpReader *r);
+
+/*
+ * For tests only, before the first dump_reader_next(): a smaller item limit than
+ * DUMP_MAX_ITEM_BYTES, and a smaller read size (down to 1 byte) to put chunk
+ * boundaries everywhere.
+ */
+extern void dump_reader_set_max_item(DumpReader *r, size_t max_item);
+extern void dump_reader_set_chunk_size(DumpReader *r, size_t chunk);
 
 #endif
