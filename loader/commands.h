@@ -11,6 +11,7 @@
 #define EXIT_USAGE 2
 
 extern int cmd_generate(int argc, char **argv);
+extern int cmd_load(int argc, char **argv);
 extern int cmd_simulate(int argc, char **argv);
 
 #endif

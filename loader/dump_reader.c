@@ -131,6 +131,9 @@ struct DumpReader
 	char       failure[512];
 	size_t     max_item;
 	size_t     chunk;
+	/* The text of the JSON item parsed last, for DumpItem.text. */
+	const char *text;
+	size_t      text_len;
 
 	/* Input: buf[pos..len) is unread; buf[0] is byte number base of the input. */
 	char    *buf;
@@ -350,6 +353,9 @@ item_value(DumpReader *r, DumpItem *item, json_t *value)
 {
 	item->value = value;
 	item->line = r->item_line;
+	item->text = r->text;
+	item->text_len = r->text_len;
+	r->text = NULL;
 	end_item(r);
 	return 1;
 }
@@ -402,6 +408,8 @@ load_item(DumpReader *r, size_t end, char *why, size_t whylen)
 		return NULL;
 	}
 	value = json_loadb(r->buf + r->mark, end - r->mark, JSON_DECODE_ANY, &jerr);
+	r->text = value != NULL ? r->buf + r->mark : NULL;
+	r->text_len = end - r->mark;
 	if (value == NULL)
 	{
 		/* jansson counts from the item's first byte; the item need not start a line. */

@@ -43,6 +43,13 @@ typedef struct DumpItem
 	/* For a malformed item: why, e.g. "truncated JSON: ... at line 7, column 3". */
 	char error[256];
 	/*
+	 * For an item read from JSON: its text as it came, valid until the next call,
+	 * so that a client can pass it on without writing the value out again.
+	 * NULL for YAML.
+	 */
+	const char *text;
+	size_t      text_len;
+	/*
 	 * For a malformed item: its raw bytes (at most the first 4096), so that it can be
 	 * kept in k8s_events.rejected; valid until the next call.  May not be UTF-8.
 	 */

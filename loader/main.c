@@ -16,6 +16,7 @@ typedef struct command
 
 static const command commands[] = {
     {"generate", cmd_generate, "write a reproducible, realistic Kubernetes Event stream"},
+    {"load", cmd_load, "store event dumps (kubectl json/yaml, NDJSON, eventrouter, gzip)"},
     {"simulate", cmd_simulate, "serve a simulated cluster's Events as a Kubernetes API server"},
 };
 

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# k8s-events load: every dump format, real and generated, stored exactly as ingest() stores
+# the same events; malformed inputs reported as FILE:LINE with every good item around them
+# kept; idempotency; exit statuses; privileges; 1M events in bounded memory.
+# Runs against the server tests/run started (PGHOST/PGPORT/PGUSER), in databases of its own.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+shared=$root/../shared/data/real-events
+tmp=$(mktemp -d /tmp/k8s_events_load.XXXXXX)
+chmod 755 "$tmp"
+db=k8s_events_load_test
+cleanup() {
+	psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
+		-c "DROP DATABASE IF EXISTS ${db}_bare" -c "DROP ROLE IF EXISTS k8s_load_writer" \
+		-c "DROP ROLE IF EXISTS k8s_load_nobody" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+failures=0
+check() {
+	if [ "$2" = 0 ]; then echo "ok - $1"; else
+		echo "not ok - $1"
+		failures=$((failures + 1))
+		[ -n "${3:-}" ] && echo "$3" | head -30 | sed 's/^/#   /'
+	fi
+}
+sql() { psql -X -q -At -d "$db" -c "$1" 2>&1; }
+load() { "$root/loader/k8s-events" load -d "$db" "$@"; }
+fresh() {
+	psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
+		-c "CREATE DATABASE $db" >/dev/null && psql -X -q -d "$db" -c "CREATE EXTENSION k8s_events" \
+		-c "ALTER DATABASE $db SET k8s_events.retention = '0'" >/dev/null
+}
+cols="uid, resource_version, event_time, first_time, namespace, kind, name, type, reason, message,
+      count, occurrences, source_component, source_host, reporting_controller, reporting_instance,
+      action, event"
+# same_as_ingest FILE CLUSTER: rows that load stored for CLUSTER equal what ingest() stores from
+# the same events (given as one JSON payload file) in cluster CLUSTER_ref.
+differences() {
+	sql "SELECT count(*) FROM ((SELECT $cols FROM k8s_events.events WHERE cluster = '$1'
+	     EXCEPT ALL SELECT $cols FROM k8s_events.events WHERE cluster = '$2')
+	     UNION ALL (SELECT $cols FROM k8s_events.events WHERE cluster = '$2'
+	     EXCEPT ALL SELECT $cols FROM k8s_events.events WHERE cluster = '$1')) d"
+}
+ingest_ref() { # ingest_ref JSONFILE CLUSTER: store a JSON payload file through ingest()
+	sql "SELECT stored FROM k8s_events.ingest_report(pg_read_file('$1')::jsonb, '$2')"
+}
+
+# ---- command line
+out=$("$root/loader/k8s-events" load --help 2>&1)
+check "load --help exits 0 and names the formats" $? "$out"
+echo "$out" | grep -q "eventrouter" && echo "$out" | grep -q "gzip"
+check "load --help describes formats and exit statuses" $? "$out"
+out=$("$root/loader/k8s-events" load --frobnicate x 2>&1)
+test $? = 2 && echo "$out" | grep -q 'unknown option "--frobnicate"'
+check "an unknown option is a usage error (exit 2)" $? "$out"
+out=$("$root/loader/k8s-events" load --batch-size 0 x 2>&1)
+test $? = 2 && echo "$out" | grep -q "batch-size must be"
+check "a bad --batch-size is a usage error (exit 2)" $? "$out"
+
+# ---- connection problems
+out=$("$root/loader/k8s-events" load -d k8s_events_no_such_db /dev/null 2>&1)
+test $? = 2 && echo "$out" | grep -q 'cannot connect to PostgreSQL: .*k8s_events_no_such_db'
+check "a database that does not exist: exit 2, libpq's message" $? "$out"
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_bare" \
+	-c "CREATE DATABASE ${db}_bare" >/dev/null
+out=$("$root/loader/k8s-events" load -d "${db}_bare" /dev/null 2>&1)
+test $? = 2 && echo "$out" | grep -q "extension is not installed in database \"${db}_bare\"" &&
+	echo "$out" | grep -q "CREATE EXTENSION k8s_events"
+check "a database without the extension: exit 2 and a hint" $? "$out"
+out=$(PGDATABASE="${db}_bare" "$root/loader/k8s-events" load /dev/null 2>&1)
+test $? = 2 && echo "$out" | grep -q "${db}_bare"
+check "PGDATABASE is honoured when -d is not given" $? "$out"
+
+# ---- generated events in every shape, each compared with ingest() of the same events
+fresh
+loader/k8s-events generate --seed 21 --start now-3d --hours 30 --nodes 12 --cluster-version mixed >"$tmp/gen.ndjson"
+n=$(wc -l <"$tmp/gen.ndjson")
+python3 - "$tmp" <<'PY'
+import gzip, json, sys
+d = sys.argv[1]
+events = [json.loads(l) for l in open(f"{d}/gen.ndjson")]
+json.dump(events, open(f"{d}/gen.array.json", "w"))
+json.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+           "items": events}, open(f"{d}/gen.list.json", "w"), indent=4)
+with open(f"{d}/gen.frames.ndjson", "w") as f:
+    for e in events:
+        f.write(json.dumps({"type": "ADDED", "object": e}) + "\n")
+with open(f"{d}/gen.eventrouter.log", "w") as f:
+    for e in events:
+        f.write(json.dumps({"verb": "ADDED", "event": e}) + "\n")
+with open(f"{d}/gen.wrapped.log", "w") as f:
+    for e in events:
+        f.write(json.dumps({"eventrouter": {"verb": "UPDATED", "event": e, "old_event": e}}) + "\n")
+with gzip.open(f"{d}/gen.list.json.gz", "wt") as f:
+    json.dump({"kind": "EventList", "apiVersion": "v1", "items": events}, f)
+def yaml_scalar(v):
+    if v is None: return "null"
+    if isinstance(v, bool): return "true" if v else "false"
+    if isinstance(v, (int, float)): return str(v)
+    return json.dumps(v)  # a double-quoted YAML string
+def yaml(v, indent):
+    pad = " " * indent
+    out = []
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if isinstance(x, (dict, list)) and x:
+                out.append(f"{pad}{k}:")
+                out.extend(yaml(x, indent + 2))
+            else:
+                out.append(f"{pad}{k}: {yaml_scalar(x) if not isinstance(x, (dict, list)) else ('{}' if isinstance(x, dict) else '[]')}")
+    else:
+        for x in v:
+            sub = yaml(x, indent + 2)
+            out.append(f"{pad}- {sub[0].lstrip()}")
+            out.extend(sub[1:])
+    return out
+with open(f"{d}/gen.list.yaml", "w") as f:
+    f.write("apiVersion: v1\nitems:\n" + "\n".join(yaml(events, 0)) + "\nkind: List\nmetadata:\n  resourceVersion: \"\"\n")
+PY
+chmod 644 "$tmp"/*
+ingest_ref "$tmp/gen.array.json" ref >/dev/null
+for f in gen.ndjson gen.array.json gen.list.json gen.list.yaml gen.frames.ndjson gen.eventrouter.log gen.wrapped.log gen.list.json.gz; do
+	cluster=${f//./_}
+	out=$(load --cluster "$cluster" "$tmp/$f" 2>&1)
+	rc=$?
+	diff=$(differences "$cluster" ref)
+	test "$rc" = 0 && test "$diff" = 0 && echo "$out" | grep -q "^read $n, stored $n, duplicate 0, rejected 0"
+	check "$f ($n events): exit 0, every row as ingest() stores it" $? "rc=$rc differences=$diff
+$out"
+done
+
+# Standard input, and a gzip stream through it.
+out=$(gzip -c "$tmp/gen.ndjson" | load --cluster stdin_gz 2>&1)
+test $? = 0 && test "$(differences stdin_gz ref)" = 0
+check "gzip on standard input" $? "$out"
+
+# ---- idempotency, and batches that end anywhere
+out=$(load --cluster gen_ndjson "$tmp/gen.ndjson" 2>&1)
+test $? = 0 && echo "$out" | grep -q "^read $n, stored 0, duplicate $n, rejected 0"
+check "loading the same file again stores nothing (duplicate $n)" $? "$out"
+out=$(load --cluster small_batches --batch-size 7 "$tmp/gen.frames.ndjson" 2>&1)
+test $? = 0 && test "$(differences small_batches ref)" = 0
+check "batches of 7 rows: the same rows and occurrences as one ingest()" $? "$out"
+out=$(load --cluster halves <(head -n $((n / 2)) "$tmp/gen.ndjson") 2>&1 &&
+	load --cluster halves "$tmp/gen.ndjson" 2>&1)
+test $? = 0 && test "$(differences halves ref)" = 0 && echo "$out" | tail -1 | grep -q "duplicate $((n / 2)),"
+check "a load cut in half, then the whole file: no row lost or doubled" $? "$out"
+
+# ---- the real dumps in ../shared
+if [ -d "$shared" ]; then
+	while IFS= read -r f; do
+		rel=${f#"$shared"/}
+		cluster=real_$(echo "$rel" | tr -c 'a-zA-Z0-9\n' '_')
+		out=$(load --cluster "$cluster" "$f" 2>&1)
+		rc=$?
+		case "$f" in
+		*.yaml) ref_stored=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = '$cluster'") ;;
+		*) ref_stored=$(ingest_ref "$f" "${cluster}_ref") ;;
+		esac
+		got=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = '$cluster'")
+		diff=0
+		case "$f" in *.json) diff=$(differences "$cluster" "${cluster}_ref") ;; esac
+		test "$rc" -le 1 && test "$got" = "$ref_stored" && test "$diff" = 0
+		check "real dump $rel: $got events, as ingest() stores them" $? "rc=$rc got=$got ref=$ref_stored diff=$diff
+$out"
+	done < <(find "$shared" -name '*.json' -o -name '*.yaml' | sort)
+	# The API's every-field fixtures, with a real UUID for their placeholder uid: the YAML
+	# and the JSON of one Event must make the same row, in both API shapes.
+	for shape in core.v1 events.k8s.io.v1; do
+		for ext in yaml json; do
+			sed 's/uidValue/0b0b0b0b-0000-4000-8000-00000000beef/' \
+				"$shared/kubernetes-api/testdata-HEAD/$shape.Event.$ext" >"$tmp/fixture.$shape.$ext"
+		done
+		chmod 644 "$tmp"/fixture.*
+		c=fixture_${shape//./_}
+		out=$(load --cluster "$c" "$tmp/fixture.$shape.yaml" 2>&1)
+		rc=$?
+		ingest_ref "$tmp/fixture.$shape.json" "${c}_ref" >/dev/null
+		got=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = '$c'")
+		test "$rc" = 0 && test "$got" = 1 && test "$(differences "$c" "${c}_ref")" = 0
+		check "$shape.Event.yaml stores the same row as $shape.Event.json" $? "rc=$rc got=$got
+$out"
+	done
+else
+	echo "skip - real dumps (no ../shared/data/real-events beside the project)"
+fi
+
+# ---- malformed inputs: reported as FILE:LINE, good items around them stored
+good() { sed -n "${1}p" "$tmp/gen.ndjson"; }
+{
+	good 1
+	printf '{"kind":"Event","metadata":{"uid":"aaaa"},"reason":"X"}\n' # not a UUID
+	good 2
+	printf '\x00\x01\x02\xff\xfe garbage\n'
+	good 3
+	printf '{"a": tru}\n'
+	good 4
+	printf '{"kind":"Event","message":"caf\xe9"}\n' # invalid UTF-8
+	good 5
+	printf '[1, "two"]\n'
+	good 6
+	printf '{"kind":"Pod","metadata":{"uid":"0b0b0b0b-0000-4000-8000-000000000001"}}\n'
+	good 7
+} >"$tmp/bad.ndjson"
+before=$(sql "SELECT count(*) FROM k8s_events.rejected")
+out=$(load --cluster bad "$tmp/bad.ndjson" 2>&1)
+rc=$?
+stored=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'bad'")
+rejected=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'bad'")
+test "$rc" = 1 && test "$stored" = 7 && test "$rejected" -ge 6
+check "a file of good and bad lines: exit 1, the 7 good events stored, the bad ones rejected" $? "rc=$rc stored=$stored rejected=$rejected
+$out"
+for line in 2 4 6 8; do
+	echo "$out" | grep -q "^$tmp/bad.ndjson:$line: "
+	check "bad line $line reported as FILE:$line" $? "$out"
+done
+echo "$out" | grep -q "^$tmp/bad.ndjson:2: metadata.uid \"aaaa\" is not a UUID"
+check "the reason says what is wrong (not a UUID)" $? "$out"
+hex=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'bad' AND left(payload, 2) = '\\x' AND error LIKE '%stored as hex%'")
+test "$hex" -ge 1
+check "bytes that are not text are kept in rejected as hex" $? "hex rows: $hex"
+err=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'bad' AND error LIKE '$tmp/bad.ndjson:%'")
+test "$err" = "$rejected"
+check "rejected rows name FILE:LINE in their error" $? "$err of $rejected"
+
+: >"$tmp/empty.json"
+out=$(load --cluster empty "$tmp/empty.json" 2>&1)
+test $? = 1 && echo "$out" | grep -q "empty.json: the input is empty"
+check "an empty file: exit 1, said so" $? "$out"
+
+head -c 5000 "$tmp/gen.list.json" >"$tmp/truncated.json"
+out=$(load --cluster truncated "$tmp/truncated.json" 2>&1)
+rc=$?
+got=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'truncated'")
+test "$rc" -ge 1 && test "$got" -ge 1 && echo "$out" | grep -qi "truncated\|ends inside"
+check "a truncated List: the items before the cut stored ($got), the cut reported, exit $rc" $? "$out"
+
+python3 -c "
+import json
+e = json.loads(open('$tmp/gen.ndjson').readline())
+e['metadata']['uid'] = '0b0b0b0b-0000-4000-8000-00000000aaaa'
+e['message'] = 'x' * (10 * 1024 * 1024)
+print(json.dumps(e))" >"$tmp/big.ndjson"
+good 9 >>"$tmp/big.ndjson"
+out=$(load --cluster big "$tmp/big.ndjson" 2>&1)
+got=$(sql "SELECT count(*), max(length(message)) FROM k8s_events.events WHERE cluster = 'big'")
+test "$got" = "2|10485760"
+check "a 10 MB line is one event, stored whole" $? "$got
+$out"
+
+out=$(load --cluster missing "$tmp/no-such-file.json" "$tmp/gen.ndjson" 2>&1)
+rc=$?
+got=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'missing'")
+test "$rc" = 2 && test "$got" = "$n" && echo "$out" | grep -q "no-such-file.json"
+check "an unreadable input: exit 2, the other inputs still loaded" $? "rc=$rc got=$got
+$out"
+
+# ---- progress: only when asked or on a terminal
+out=$(load --cluster progress --progress "$tmp/gen.ndjson" 2>&1)
+echo "$out" | grep -q "events/s"
+check "--progress shows bytes and events/s" $? "$out"
+out=$(load --cluster progress "$tmp/gen.ndjson" 2>&1)
+! echo "$out" | grep -q "events/s"
+check "no progress bar when stderr is not a terminal" $? "$out"
+
+# ---- privileges: k8s_events_writer may load, others get a clear error
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS k8s_load_writer" \
+	-c "DROP ROLE IF EXISTS k8s_load_nobody" -c "CREATE ROLE k8s_load_writer LOGIN IN ROLE k8s_events_writer" \
+	-c "CREATE ROLE k8s_load_nobody LOGIN" >/dev/null
+out=$("$root/loader/k8s-events" load -d "dbname=$db user=k8s_load_writer" --cluster as_writer "$tmp/gen.ndjson" 2>&1)
+test $? = 0 && test "$(differences as_writer ref)" = 0
+check "a k8s_events_writer role loads" $? "$out"
+out=$("$root/loader/k8s-events" load -d "dbname=$db user=k8s_load_nobody" --cluster as_nobody "$tmp/gen.ndjson" 2>&1)
+test $? = 2 && echo "$out" | grep -q "permission denied" && echo "$out" | grep -q "GRANT k8s_events_writer TO k8s_load_nobody"
+check "a role without k8s_events_writer: exit 2, permission denied and a hint" $? "$out"
+
+# ---- a million events, streamed from generate, in bounded memory
+loader/k8s-events generate --seed 5 --start now-40d --hours 900 --nodes 150 --namespaces 30 2>/dev/null |
+	head -n 1000000 | gzip -1 >"$tmp/million.ndjson.gz"
+m=$(zcat "$tmp/million.ndjson.gz" | wc -l)
+out=$(/usr/bin/time -f 'maxrss_kb=%M' "$root/loader/k8s-events" load -d "$db" --cluster million "$tmp/million.ndjson.gz" 2>&1)
+rc=$?
+rss=$(echo "$out" | sed -n 's/^maxrss_kb=//p')
+got=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'million'")
+test "$rc" = 0 && test "$got" = "$m" && test "$m" = 1000000 && test "${rss:-999999}" -lt 200000
+check "1,000,000 events (gzip NDJSON) stored in one run, peak RSS ${rss:-?} kB < 200 MB" $? "rc=$rc got=$got m=$m
+$out"
+
+exit $((failures > 0))
