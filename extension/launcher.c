@@ -3,10 +3,19 @@
  *	  The static background worker that keeps one watcher running per enabled cluster.
  *
  * It waits until the extension exists in k8s_events.database, then reconciles the
- * running watchers with k8s_events.clusters whenever that table changes (the SQL
- * functions that change it set our latch at commit) and at least every few
- * seconds, and does partition maintenance every k8s_events.maintenance_interval.
- * A watcher that fails is restarted by the postmaster after bgw_restart_time.
+ * running watchers with k8s_events.clusters whenever that table changes (a
+ * trigger sets our latch at commit) and at least every few seconds, and does
+ * partition maintenance every k8s_events.maintenance_interval.  A watcher that
+ * fails is restarted by the postmaster after bgw_restart_time.
+ *
+ * A watcher reads its cluster's settings once, when it starts; a row whose
+ * connection settings changed gets a new watcher.  The old one must be gone
+ * first: two watchers of one cluster would write the same checkpoint.  When the
+ * row points at another API server or scope, the UPDATE dropped the checkpoint,
+ * but the old watcher may have committed one more of its own before it saw
+ * SIGTERM; that one is dropped again after it exited, before the new watcher
+ * starts, so the new watcher lists instead of watching from a resourceVersion
+ * of another server.
  */
 #include "postgres.h"
 
@@ -19,6 +28,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/procarray.h"
 
@@ -56,6 +66,14 @@ typedef struct RunningWatcher
 /* Indexed like SharedState.slots: the launcher owns slot assignment. */
 static RunningWatcher running[MAX_WATCHED_CLUSTERS];
 
+/* An enabled row of k8s_events.clusters. */
+typedef struct WantedCluster
+{
+	char *name;
+	char  config_hash[CONFIG_HASH_LEN]; /* every connection setting */
+	char  scope_hash[CONFIG_HASH_LEN];  /* those that choose the API server and the Events */
+} WantedCluster;
+
 void
 workers_register_launcher(void)
 {
@@ -84,11 +102,12 @@ watcher_arg(int slot, uint32 generation)
 }
 
 static bool
-start_watcher(int slot, const char *cluster)
+start_watcher(int slot, const WantedCluster *wanted)
 {
 	BackgroundWorker worker = {0};
 	SharedState     *shared = shared_state();
 	uint32           generation;
+	const char      *cluster = wanted->name;
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	generation = next_generation(shared->slots[slot].generation);
@@ -96,6 +115,8 @@ start_watcher(int slot, const char *cluster)
 	shared->slots[slot].generation = generation;
 	shared->slots[slot].in_use = true;
 	strlcpy(shared->slots[slot].cluster, cluster, CLUSTER_NAME_LEN);
+	strlcpy(shared->slots[slot].config_hash, wanted->config_hash, CONFIG_HASH_LEN);
+	strlcpy(shared->slots[slot].scope_hash, wanted->scope_hash, CONFIG_HASH_LEN);
 	shared->slots[slot].state = WATCH_STARTING;
 	shared->slots[slot].since = GetCurrentTimestamp();
 	LWLockRelease(shared->lock);
@@ -126,7 +147,7 @@ start_watcher(int slot, const char *cluster)
 }
 
 static void
-stop_watcher(int slot)
+stop_watcher(int slot, bool reset_checkpoint)
 {
 	SharedState *shared = shared_state();
 	Latch       *latch;
@@ -135,6 +156,7 @@ stop_watcher(int slot)
 	/* A new generation makes the watcher leave, even one we hold no handle to. */
 	shared->slots[slot].generation = next_generation(shared->slots[slot].generation);
 	shared->slots[slot].in_use = false;
+	shared->slots[slot].reset_checkpoint |= reset_checkpoint;
 	latch = shared->slots[slot].latch;
 	LWLockRelease(shared->lock);
 	if (running[slot].handle != NULL)
@@ -209,53 +231,160 @@ adopt_running_watchers(void)
 	LWLockRelease(shared->lock);
 }
 
-/* The enabled clusters, in a list of palloc'd names; NIL if the extension is absent. */
+/*
+ * Drop the checkpoints of clusters whose watcher was stopped because its scope
+ * changed and has exited since (its slot is free again).  The flags are
+ * cleared once this transaction has committed (forget_checkpoint_resets).
+ */
+static void
+reset_checkpoints(void)
+{
+	SharedState *shared = shared_state();
+
+	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+	{
+		char  cluster[CLUSTER_NAME_LEN];
+		bool  reset;
+		Oid   argtypes[1] = {TEXTOID};
+		Datum args[1];
+
+		if (running[slot].state != SLOT_FREE)
+			continue;
+		LWLockAcquire(shared->lock, LW_SHARED);
+		reset = shared->slots[slot].reset_checkpoint;
+		strlcpy(cluster, shared->slots[slot].cluster, CLUSTER_NAME_LEN);
+		LWLockRelease(shared->lock);
+		if (!reset)
+			continue;
+		args[0] = CStringGetTextDatum(cluster);
+		if (SPI_execute_with_args("DELETE FROM k8s_events.watch_checkpoints AS cp "
+		                          "WHERE cp.cluster = $1",
+		                          1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not reset the checkpoint of cluster \"%s\"", cluster);
+		if (SPI_processed > 0)
+			ereport(LOG,
+			        (errmsg("k8s_events: cluster \"%s\": dropped the checkpoint its previous "
+			                "watcher wrote after the cluster moved to another API server or scope",
+			                cluster)));
+	}
+}
+
+static void
+forget_checkpoint_resets(void)
+{
+	SharedState *shared = shared_state();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+		if (running[slot].state == SLOT_FREE)
+			shared->slots[slot].reset_checkpoint = false;
+	LWLockRelease(shared->lock);
+}
+
+/* The enabled clusters, a list of WantedCluster in TopMemoryContext; NIL if the extension is
+ * absent. */
 static List *
 enabled_clusters(void)
 {
-	List *names = NIL;
+	List *wanted = NIL;
 
 	if (!OidIsValid(get_extension_oid("k8s_events", true)))
 		return NIL;
-	if (SPI_execute("SELECT name FROM k8s_events.clusters WHERE enabled ORDER BY name", true, 0) !=
-	    SPI_OK_SELECT)
+	/* ROW(...)::text tells NULL from '', so a hash changes whenever a setting does. */
+	if (SPI_execute("SELECT name, "
+	                "pg_catalog.md5(ROW(api_server, token_file, ca_file, client_cert_file, "
+	                "client_key_file, kubeconfig, context, namespace, "
+	                "insecure_skip_tls_verify)::text), "
+	                "pg_catalog.md5(ROW(api_server, kubeconfig, context, namespace)::text) "
+	                "FROM k8s_events.clusters WHERE enabled ORDER BY name",
+	                true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read k8s_events.clusters");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
-		char *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-
+		HeapTuple tuple = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		char     *name = SPI_getvalue(tuple, desc, 1);
+		char     *config = SPI_getvalue(tuple, desc, 2);
+		char     *scope = SPI_getvalue(tuple, desc, 3);
 		/* The list outlives SPI's memory: the launcher frees it after reconciling. */
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContext  old = MemoryContextSwitchTo(TopMemoryContext);
+		WantedCluster *w = palloc0(sizeof(WantedCluster));
 
-		names = lappend(names, pstrdup(name));
+		w->name = pstrdup(name);
+		strlcpy(w->config_hash, config, CONFIG_HASH_LEN);
+		strlcpy(w->scope_hash, scope, CONFIG_HASH_LEN);
+		wanted = lappend(wanted, w);
 		MemoryContextSwitchTo(old);
 	}
-	return names;
+	return wanted;
+}
+
+static void
+free_wanted(List *wanted)
+{
+	ListCell *lc;
+
+	foreach (lc, wanted)
+		pfree(((WantedCluster *) lfirst(lc))->name);
+	list_free_deep(wanted);
+}
+
+static WantedCluster *
+find_wanted(List *wanted, const char *cluster)
+{
+	ListCell *lc;
+
+	foreach (lc, wanted)
+	{
+		WantedCluster *w = lfirst(lc);
+
+		if (strcmp(w->name, cluster) == 0)
+			return w;
+	}
+	return NULL;
 }
 
 static void
 reconcile(List *wanted)
 {
-	ListCell *lc;
+	SharedState *shared = shared_state();
+	ListCell    *lc;
 
-	/* Stop watchers of clusters no longer wanted. */
+	/* Stop watchers of clusters no longer wanted, or wanted with other settings. */
 	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
 	{
-		bool keep = false;
+		WantedCluster *w;
+		char           config_hash[CONFIG_HASH_LEN];
+		char           scope_hash[CONFIG_HASH_LEN];
 
 		if (running[slot].state != SLOT_RUNNING)
 			continue;
-		foreach (lc, wanted)
-			keep |= strcmp(lfirst(lc), running[slot].cluster) == 0;
-		if (!keep)
-			stop_watcher(slot);
+		w = find_wanted(wanted, running[slot].cluster);
+		if (w == NULL)
+		{
+			stop_watcher(slot, false);
+			continue;
+		}
+		LWLockAcquire(shared->lock, LW_SHARED);
+		strlcpy(config_hash, shared->slots[slot].config_hash, CONFIG_HASH_LEN);
+		strlcpy(scope_hash, shared->slots[slot].scope_hash, CONFIG_HASH_LEN);
+		LWLockRelease(shared->lock);
+		if (strcmp(config_hash, w->config_hash) != 0)
+		{
+			bool moved = strcmp(scope_hash, w->scope_hash) != 0;
+
+			ereport(LOG,
+			        (errmsg("k8s_events: cluster \"%s\" changed; restarting its watcher%s", w->name,
+			                moved ? " (another API server or scope: it lists afresh)" : "")));
+			stop_watcher(slot, moved);
+		}
 	}
-	/* Start the missing ones. */
+	/* Start the missing ones, once a stopping watcher of the same cluster has gone. */
 	foreach (lc, wanted)
 	{
-		const char *cluster = lfirst(lc);
-		int         free_slot = -1;
-		bool        found = false;
+		WantedCluster *w = lfirst(lc);
+		int            free_slot = -1;
+		bool           found = false;
 
 		for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
 		{
@@ -264,8 +393,7 @@ reconcile(List *wanted)
 				if (free_slot < 0)
 					free_slot = slot;
 			}
-			else if (running[slot].state == SLOT_RUNNING &&
-			         strcmp(running[slot].cluster, cluster) == 0)
+			else if (strcmp(running[slot].cluster, w->name) == 0)
 				found = true;
 		}
 		if (found)
@@ -273,10 +401,10 @@ reconcile(List *wanted)
 		if (free_slot < 0)
 		{
 			ereport(WARNING, (errmsg("k8s_events: more than %d clusters; \"%s\" is not watched",
-			                         MAX_WATCHED_CLUSTERS, cluster)));
+			                         MAX_WATCHED_CLUSTERS, w->name)));
 			continue;
 		}
-		start_watcher(free_slot, cluster);
+		start_watcher(free_slot, w);
 	}
 }
 
@@ -315,6 +443,10 @@ static bool
 launcher_round(bool maintain)
 {
 	List *wanted;
+	bool  exists;
+
+	/* First: a watcher that exited frees its slot, and may leave a checkpoint to reset. */
+	collect_exited_watchers();
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -322,8 +454,11 @@ launcher_round(bool maintain)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "reading k8s_events.clusters");
 
+	exists = OidIsValid(get_extension_oid("k8s_events", true));
+	if (exists)
+		reset_checkpoints();
 	wanted = enabled_clusters();
-	maintain = maintain && OidIsValid(get_extension_oid("k8s_events", true));
+	maintain = maintain && exists;
 	if (maintain)
 	{
 		pgstat_report_activity(STATE_RUNNING, "maintaining k8s_events partitions");
@@ -336,10 +471,23 @@ launcher_round(bool maintain)
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 
-	collect_exited_watchers();
+	if (exists)
+		forget_checkpoint_resets();
 	reconcile(wanted);
-	list_free_deep(wanted);
+	free_wanted(wanted);
 	return maintain;
+}
+
+/* Nobody should set the latch of a process that has gone. */
+static void
+unpublish_latch(int code, Datum arg)
+{
+	SharedState *shared = shared_state();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->launcher_latch == MyLatch)
+		shared->launcher_latch = NULL;
+	LWLockRelease(shared->lock);
 }
 
 PGDLLEXPORT void k8s_events_launcher_main(Datum main_arg);
@@ -358,6 +506,7 @@ k8s_events_launcher_main(Datum main_arg)
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->launcher_latch = MyLatch;
 	LWLockRelease(shared->lock);
+	before_shmem_exit(unpublish_latch, (Datum) 0);
 	adopt_running_watchers();
 
 	for (;;)

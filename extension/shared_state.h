@@ -22,6 +22,7 @@ next_generation(uint32 generation)
 }
 #define CLUSTER_NAME_LEN 256
 #define STATUS_ERROR_LEN 512
+#define CONFIG_HASH_LEN  33 /* an md5 in hex, and its terminator */
 
 typedef enum WatchState
 {
@@ -34,10 +35,15 @@ typedef enum WatchState
 
 typedef struct WatchSlot
 {
-	bool        in_use;
-	uint32      generation; /* bumped at each assignment; a watcher of an older one leaves */
-	Latch      *latch;      /* the watcher's, to wake it for that */
-	char        cluster[CLUSTER_NAME_LEN];
+	bool   in_use;
+	uint32 generation; /* bumped at each assignment; a watcher of an older one leaves */
+	Latch *latch;      /* the watcher's, to wake it for that */
+	char   cluster[CLUSTER_NAME_LEN];
+	/* The launcher's: the cluster's settings the watcher was started for (all, and scope). */
+	char config_hash[CONFIG_HASH_LEN];
+	char scope_hash[CONFIG_HASH_LEN];
+	/* Stopped because its scope changed: drop the checkpoint once it has exited. */
+	bool        reset_checkpoint;
 	pid_t       pid;
 	WatchState  state;
 	char        resource_version[64];

@@ -57,8 +57,58 @@ sim_mono_us(void)
 int64_t
 sim_now_us(const sim_state *st)
 {
+	if (st->rate > 0)
+		return st->sim_origin_us;
 	return st->sim_origin_us +
 	       (int64_t) llround((double) (sim_mono_us() - st->mono_origin_us) * st->speed);
+}
+
+void
+sim_set_rate(sim_state *st, double rate)
+{
+	int64_t now = sim_mono_us();
+
+	/* the clock goes on from where it stands, whichever pacing drove it */
+	st->sim_origin_us = sim_now_us(st);
+	st->mono_origin_us = now;
+	st->rate = rate;
+	st->rate_mono_us = now;
+	st->rate_writes = st->model_writes;
+}
+
+/*
+ * The request being answered on this thread (libmicrohttpd gives each
+ * connection its own), so that whatever sends the answer can log its status.
+ */
+static __thread uint64_t tl_request_seq;
+static sim_state        *g_st;
+
+static sim_request *
+find_request(sim_state *st, uint64_t seq)
+{
+	uint64_t first;
+
+	if (st->reqs_count == 0)
+		return NULL;
+	first = st->reqs[st->reqs_head].seq;
+	if (seq < first || seq - first >= st->reqs_count)
+		return NULL;
+	return &st->reqs[(st->reqs_head + (seq - first)) % st->reqs_cap];
+}
+
+static void
+note_status(int code)
+{
+	sim_state   *st = g_st;
+	sim_request *r;
+
+	if (st == NULL || tl_request_seq == 0)
+		return;
+	pthread_mutex_lock(&st->mu);
+	if ((r = find_request(st, tl_request_seq)) != NULL)
+		r->status = code;
+	pthread_mutex_unlock(&st->mu);
+	tl_request_seq = 0;
 }
 
 static uint64_t
@@ -154,9 +204,13 @@ retries(int code)
 	return code == 429 || code == 503 || code == 504;
 }
 
-/* A metav1.Status; details_json is the inside of "details" or NULL. */
+/*
+ * A metav1.Status; details_json is the inside of "details" or NULL, when a
+ * retryAfterSeconds of retry_after (if > 0) makes the details.
+ */
 static void
-status_json(ej_buf *b, int code, const char *reason, const char *message, const char *details_json)
+status_json(ej_buf *b, int code, const char *reason, const char *message, const char *details_json,
+            long retry_after)
 {
 	ej_puts(b, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Failure\","
 	           "\"message\":");
@@ -172,18 +226,25 @@ status_json(ej_buf *b, int code, const char *reason, const char *message, const 
 		ej_puts(b, details_json);
 		ej_puts(b, "}");
 	}
-	else if (retries(code))
-		ej_puts(b, ",\"details\":{\"retryAfterSeconds\":1}");
+	else if (retry_after > 0)
+	{
+		ej_puts(b, ",\"details\":{\"retryAfterSeconds\":");
+		ej_u64(b, (uint64_t) retry_after);
+		ej_puts(b, "}");
+	}
 	ej_puts(b, ",\"code\":");
 	ej_u64(b, (uint64_t) code);
 	ej_puts(b, "}");
 }
 
+/* Sends b as the answer; a Retry-After header when retry_after > 0. */
 static enum MHD_Result
-send_buf(struct MHD_Connection *c, unsigned code, ej_buf *b, const char *ctype)
+send_buf_retry(struct MHD_Connection *c, unsigned code, ej_buf *b, const char *ctype,
+               long retry_after)
 {
 	struct MHD_Response *r;
 	enum MHD_Result      ret;
+	char                 secs[24];
 
 	if (b->data == NULL)
 		ej_reserve(b, 1);
@@ -194,11 +255,21 @@ send_buf(struct MHD_Connection *c, unsigned code, ej_buf *b, const char *ctype)
 		return MHD_NO;
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
-	if (retries((int) code))
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (retry_after > 0)
+	{
+		snprintf(secs, sizeof(secs), "%ld", retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
+	note_status((int) code);
 	return ret;
+}
+
+static enum MHD_Result
+send_buf(struct MHD_Connection *c, unsigned code, ej_buf *b, const char *ctype)
+{
+	return send_buf_retry(c, code, b, ctype, retries((int) code) ? 1 : 0);
 }
 
 static enum MHD_Result
@@ -207,7 +278,7 @@ send_status(struct MHD_Connection *c, int code, const char *reason, const char *
 {
 	ej_buf b = {0};
 
-	status_json(&b, code, reason, message, details_json);
+	status_json(&b, code, reason, message, details_json, retries(code) ? 1 : 0);
 	return send_buf(c, (unsigned) code, &b, "application/json");
 }
 
@@ -215,6 +286,18 @@ static enum MHD_Result
 send_code(struct MHD_Connection *c, int code)
 {
 	return send_status(c, code, reason_for(code), message_for(code), NULL);
+}
+
+/* An injected failure: a 429, 503 or 504 tells the client to retry after retry_after seconds. */
+static enum MHD_Result
+send_fault(struct MHD_Connection *c, int code, long retry_after)
+{
+	ej_buf b = {0};
+
+	if (!retries(code))
+		retry_after = 0;
+	status_json(&b, code, reason_for(code), message_for(code), NULL, retry_after);
+	return send_buf_retry(c, (unsigned) code, &b, "application/json", retry_after);
 }
 
 static enum MHD_Result __attribute__((format(printf, 2, 3)))
@@ -403,24 +486,32 @@ done:
 
 /* ---------------------------------------------------------------- list and get */
 
-static void
-append_list_item(ej_buf *b, const ss_version *v)
+/* The apiVersion of api's objects. */
+static const char *
+api_version(ss_api api)
 {
-	static const char prefix[] = "{\"kind\":\"Event\",\"apiVersion\":\"v1\",";
-	size_t            pl = sizeof(prefix) - 1;
+	return api == SS_API_EVENTS ? "events.k8s.io/v1" : "v1";
+}
+
+static void
+append_list_item(ej_buf *b, const ss_version *v, ss_api api)
+{
+	char   prefix[64];
+	size_t pl = (size_t) snprintf(prefix, sizeof(prefix),
+	                              "{\"kind\":\"Event\",\"apiVersion\":\"%s\",", api_version(api));
 
 	/* the apiserver leaves kind and apiVersion out of list items */
-	if (v->len > pl && memcmp(v->json, prefix, pl) == 0)
+	if (v->len[api] > pl && memcmp(v->json[api], prefix, pl) == 0)
 	{
 		ej_append(b, "{", 1);
-		ej_append(b, v->json + pl, v->len - pl);
+		ej_append(b, v->json[api] + pl, v->len[api] - pl);
 	}
 	else
-		ss_append_json(b, v);
+		ss_append_json(b, v, api);
 }
 
 static enum MHD_Result
-do_list(sim_state *st, struct MHD_Connection *c, const char *ns)
+do_list(sim_state *st, struct MHD_Connection *c, const char *ns, ss_api api)
 {
 	const char  *limit_s = arg(c, "limit");
 	const char  *cont = arg(c, "continue");
@@ -504,8 +595,9 @@ do_list(sim_state *st, struct MHD_Connection *c, const char *ns)
 	}
 	to = limit > 0 && n - from > (size_t) limit ? from + (size_t) limit : n;
 
-	ej_puts(&b,
-	        "{\"kind\":\"EventList\",\"apiVersion\":\"v1\",\"metadata\":{\"resourceVersion\":\"");
+	ej_puts(&b, "{\"kind\":\"EventList\",\"apiVersion\":\"");
+	ej_puts(&b, api_version(api));
+	ej_puts(&b, "\",\"metadata\":{\"resourceVersion\":\"");
 	ej_u64(&b, rv);
 	ej_puts(&b, "\"");
 	if (to < n)
@@ -520,7 +612,7 @@ do_list(sim_state *st, struct MHD_Connection *c, const char *ns)
 	{
 		if (i > from)
 			ej_append(&b, ",", 1);
-		append_list_item(&b, items[i]);
+		append_list_item(&b, items[i], api);
 	}
 	ej_puts(&b, "]}");
 	if (sn == NULL)
@@ -530,7 +622,7 @@ do_list(sim_state *st, struct MHD_Connection *c, const char *ns)
 }
 
 static enum MHD_Result
-do_get(sim_state *st, struct MHD_Connection *c, const char *ns, const char *name)
+do_get(sim_state *st, struct MHD_Connection *c, const char *ns, const char *name, ss_api api)
 {
 	ej_buf      b = {0};
 	ss_version *v;
@@ -539,20 +631,22 @@ do_get(sim_state *st, struct MHD_Connection *c, const char *ns, const char *name
 	st->get_requests++;
 	v = ss_lookup(st->store, ns, name);
 	if (v)
-		ss_append_json(&b, v);
+		ss_append_json(&b, v, api);
 	pthread_mutex_unlock(&st->mu);
 	if (v == NULL)
 	{
 		ej_buf msg = {0};
 		ej_buf det = {0};
 
-		ej_puts(&msg, "events \"");
+		ej_puts(&msg, api == SS_API_EVENTS ? "events.events.k8s.io \"" : "events \"");
 		ej_puts(&msg, name);
 		ej_puts(&msg, "\" not found");
 		ej_puts(&det, "\"name\":");
 		ej_string(&det, name);
+		if (api == SS_API_EVENTS)
+			ej_puts(&det, ",\"group\":\"events.k8s.io\"");
 		ej_puts(&det, ",\"kind\":\"events\"");
-		status_json(&b, 404, "NotFound", msg.data, det.data);
+		status_json(&b, 404, "NotFound", msg.data, det.data, 0);
 		ej_free(&msg);
 		ej_free(&det);
 		return send_buf(c, 404, &b, "application/json");
@@ -574,6 +668,8 @@ typedef struct watch
 {
 	sim_state   *st;
 	char        *ns;
+	ss_api       api;
+	uint64_t     epoch; /* st->watch_epoch when it started */
 	uint64_t     cursor;
 	uint64_t     min_rv;
 	ss_version **init; /* the current state, sent as ADDED first when watching from "0" */
@@ -613,7 +709,7 @@ too_old_frame(ej_buf *b, uint64_t rv, uint64_t floor)
 
 	snprintf(msg, sizeof(msg), "too old resource version: %" PRIu64 " (%" PRIu64 ")", rv, floor);
 	ej_puts(b, "{\"type\":\"ERROR\",\"object\":");
-	status_json(b, 410, "Expired", msg, NULL);
+	status_json(b, 410, "Expired", msg, NULL, 0);
 	ej_puts(b, "}\n");
 }
 
@@ -633,7 +729,7 @@ next_frame(watch *w)
 		int64_t now = sim_mono_us();
 		int64_t wake;
 
-		if (st->stopping)
+		if (st->stopping || w->epoch != st->watch_epoch)
 			return false;
 		if (w->iinit < w->ninit)
 		{
@@ -689,8 +785,9 @@ next_frame(watch *w)
 	if (bookmark)
 	{
 		w->next_bookmark = sim_mono_us() + (int64_t) (st->f.bookmark_interval * 1e6);
-		ej_puts(&frame, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Event\",\"apiVersion\":"
-		                "\"v1\",\"metadata\":{\"resourceVersion\":\"");
+		ej_puts(&frame, "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Event\",\"apiVersion\":\"");
+		ej_puts(&frame, api_version(w->api));
+		ej_puts(&frame, "\",\"metadata\":{\"resourceVersion\":\"");
 		ej_u64(&frame, s->rv);
 		ej_puts(&frame, "\"}}}\n");
 	}
@@ -699,7 +796,7 @@ next_frame(watch *w)
 		ej_puts(&frame, "{\"type\":\"");
 		ej_puts(&frame, type);
 		ej_puts(&frame, "\",\"object\":");
-		ss_append_json(&frame, v);
+		ss_append_json(&frame, v, w->api);
 		ej_puts(&frame, "}\n");
 	}
 
@@ -708,7 +805,7 @@ next_frame(watch *w)
 	{
 		ej_puts(&w->out, "{\"type\":\"ERROR\",\"object\":");
 		status_json(&w->out, 410, "Expired",
-		            "The resourceVersion for the provided watch is too old.", NULL);
+		            "The resourceVersion for the provided watch is too old.", NULL, 0);
 		ej_puts(&w->out, "}\n");
 		st->errors_sent++;
 		st->frames_sent++;
@@ -822,7 +919,7 @@ watch_free(void *cls)
 }
 
 static enum MHD_Result
-do_watch(sim_state *st, struct MHD_Connection *c, const char *ns)
+do_watch(sim_state *st, struct MHD_Connection *c, const char *ns, ss_api api)
 {
 	const char          *rv_s = arg(c, "resourceVersion");
 	const char          *to_s = arg(c, "timeoutSeconds");
@@ -847,6 +944,7 @@ do_watch(sim_state *st, struct MHD_Connection *c, const char *ns)
 	if (w == NULL || (ns && (w->ns = strdup(ns)) == NULL))
 		exit(1);
 	w->st = st;
+	w->api = api;
 	w->bookmarks = bookmarks;
 	{
 		const union MHD_ConnectionInfo *ci =
@@ -859,6 +957,7 @@ do_watch(sim_state *st, struct MHD_Connection *c, const char *ns)
 	pthread_mutex_lock(&st->mu);
 	st->watch_requests++;
 	st->watches_active++;
+	w->epoch = st->watch_epoch;
 	w->rng = splitmix(&st->rng);
 	w->split = st->f.max_frame_split;
 	w->last_rv = rv;
@@ -893,6 +992,7 @@ do_watch(sim_state *st, struct MHD_Connection *c, const char *ns)
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache, private");
 	ret = MHD_queue_response(c, 200, r);
 	MHD_destroy_response(r);
+	note_status(200);
 	return ret;
 }
 
@@ -1012,8 +1112,11 @@ faults_json(ej_buf *b, const sim_state *st)
 	stat_u(b, "fail_count", (uint64_t) st->f.fail_count);
 	snprintf(num, sizeof(num), ",\"rate_limit\":%g", st->f.rate_limit);
 	ej_puts(b, num);
+	stat_u(b, "retry_after", (uint64_t) st->f.retry_after);
 	stat_u(b, "max_frame_split", (uint64_t) st->f.max_frame_split);
-	snprintf(num, sizeof(num), ",\"speed\":%g}", st->speed);
+	snprintf(num, sizeof(num), ",\"speed\":%g", st->speed);
+	ej_puts(b, num);
+	snprintf(num, sizeof(num), ",\"rate\":%g}", st->rate);
 	ej_puts(b, num);
 }
 
@@ -1033,6 +1136,7 @@ stats_json(ej_buf *b, sim_state *st)
 	stat_u(b, "list_requests", st->list_requests);
 	stat_u(b, "watch_requests", st->watch_requests);
 	stat_u(b, "get_requests", st->get_requests);
+	stat_u(b, "events_api_requests", st->events_api_requests);
 	stat_u(b, "unauthorized", st->unauthorized);
 	stat_u(b, "rate_limited", st->rate_limited);
 	stat_u(b, "injected_failures", st->injected_failures);
@@ -1046,6 +1150,8 @@ stats_json(ej_buf *b, sim_state *st)
 	stat_u(b, "malformed_sent", st->malformed_sent);
 	stat_u(b, "watches_active", st->watches_active);
 	stat_u(b, "injected_events", st->injected_events);
+	stat_u(b, "model_writes", st->model_writes);
+	stat_u(b, "requests_logged", st->reqs_next_seq);
 	stat_u(b, "history_floor_rv", s->floor_rv);
 	stat_u(b, "history_changes", s->hist_count);
 	stat_u(b, "observation_log_floor_rv", s->obs_floor_rv);
@@ -1090,16 +1196,26 @@ unknown_arg(struct MHD_Connection *c, const char *const *known)
 static enum MHD_Result
 do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 {
-	static const char *const known[] = {"reset",           "page_size",
-	                                    "gone_after",      "drop_after",
-	                                    "stall_after",     "malformed_every",
-	                                    "expire_continue", "bookmark_interval",
-	                                    "fail_status",     "fail_count",
-	                                    "rate_limit",      "max_frame_split",
-	                                    "speed",           NULL};
+	static const char *const known[] = {"reset",
+	                                    "page_size",
+	                                    "gone_after",
+	                                    "drop_after",
+	                                    "stall_after",
+	                                    "malformed_every",
+	                                    "expire_continue",
+	                                    "bookmark_interval",
+	                                    "fail_status",
+	                                    "fail_count",
+	                                    "rate_limit",
+	                                    "max_frame_split",
+	                                    "speed",
+	                                    "retry_after",
+	                                    "rate",
+	                                    NULL};
 	const char              *bad = unknown_arg(c, known);
 	sim_faults               f;
 	double                   speed;
+	double                   rate;
 	const char              *v;
 	long                     n;
 	bool                     reset = false;
@@ -1112,6 +1228,7 @@ do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 	pthread_mutex_lock(&st->mu);
 	f = st->f;
 	speed = st->speed;
+	rate = st->rate;
 	pthread_mutex_unlock(&st->mu);
 
 	if ((v = arg(c, "reset")) && !parse_bool(v, &reset))
@@ -1123,6 +1240,7 @@ do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 		f.fail_status = 0;
 		f.fail_count = 0;
 		f.rate_limit = 0;
+		f.retry_after = 1;
 		f.max_frame_split = 0;
 	}
 #define LONG_FAULT(key, field, lo, hi)                                                             \
@@ -1141,6 +1259,7 @@ do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 	LONG_FAULT("fail_count", fail_count, 0, LONG_MAX)
 	LONG_FAULT("fail_status", fail_status, 0, 599)
 	LONG_FAULT("max_frame_split", max_frame_split, 0, 65536)
+	LONG_FAULT("retry_after", retry_after, 0, 86400)
 #undef LONG_FAULT
 	if ((v = arg(c, "expire_continue")) && !parse_bool(v, &f.expire_continue))
 		return bad_request(c, "expire_continue must be true or false, not \"%.64s\"", v);
@@ -1152,6 +1271,10 @@ do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 		                   v);
 	if ((v = arg(c, "speed")) && !parse_double(v, 0, 1e7, &speed))
 		return bad_request(c, "speed must be a number from 0 to 10000000, not \"%.64s\"", v);
+	if ((v = arg(c, "rate")) && !parse_double(v, 0, SIM_MAX_RATE, &rate))
+		return bad_request(c,
+		                   "rate must be a number of Events per second from 0 to %d, not \"%.64s\"",
+		                   SIM_MAX_RATE, v);
 	if (f.fail_count > 0 && (f.fail_status < 400 || f.fail_status > 599))
 		return bad_request(c, "fail_status must be an HTTP error status (400-599) with fail_count");
 
@@ -1163,6 +1286,8 @@ do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 		st->mono_origin_us = sim_mono_us();
 		st->speed = speed;
 	}
+	if (rate != st->rate)
+		sim_set_rate(st, rate);
 	if (f.rate_limit != st->f.rate_limit)
 	{
 		st->rl_tokens = f.rate_limit;
@@ -1244,6 +1369,163 @@ do_advance(sim_state *st, struct MHD_Connection *c)
 	return send_buf(c, 200, &b, "application/json");
 }
 
+/* ---------------------------------------------------------------- the request log */
+
+static enum MHD_Result
+add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	ej_buf *b = cls;
+
+	(void) kind;
+	ej_puts(b, b->len > 1 ? "," : "");
+	ej_string(b, key);
+	ej_puts(b, ":");
+	ej_string(b, value ? value : "");
+	return MHD_YES;
+}
+
+static char *
+xstrdup_or_die(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "k8s-events simulate: out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+/* Logs an API request as it arrives (the caller holds mu) and makes it this thread's. */
+static void
+log_request(sim_state *st, struct MHD_Connection *c, const char *method, const char *url,
+            const char *verb, ss_api api)
+{
+	sim_request    *r;
+	ej_buf          args = {0};
+	struct timespec ts;
+
+	tl_request_seq = 0;
+	if (st->request_log_max == 0)
+	{
+		st->reqs_next_seq++;
+		return;
+	}
+	if (st->reqs_count == st->reqs_cap)
+	{
+		if (st->reqs_cap < st->request_log_max)
+		{
+			size_t       n = st->reqs_cap ? st->reqs_cap * 2 : 256;
+			sim_request *q;
+
+			if (n > st->request_log_max)
+				n = st->request_log_max;
+			q = malloc(n * sizeof(sim_request));
+			if (q == NULL)
+				exit(1);
+			for (size_t i = 0; i < st->reqs_count; i++)
+				q[i] = st->reqs[(st->reqs_head + i) % st->reqs_cap];
+			free(st->reqs);
+			st->reqs = q;
+			st->reqs_cap = n;
+			st->reqs_head = 0;
+		}
+		else
+		{
+			r = &st->reqs[st->reqs_head];
+			free(r->path);
+			free(r->args);
+			st->reqs_head = (st->reqs_head + 1) % st->reqs_cap;
+			st->reqs_count--;
+		}
+	}
+	r = &st->reqs[(st->reqs_head + st->reqs_count) % st->reqs_cap];
+	st->reqs_count++;
+	memset(r, 0, sizeof(*r));
+	r->seq = ++st->reqs_next_seq;
+	r->mono_us = sim_mono_us();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->real_us = (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	snprintf(r->method, sizeof(r->method), "%s", method);
+	snprintf(r->verb, sizeof(r->verb), "%s", verb);
+	r->api = api;
+	r->path = xstrdup_or_die(url);
+	ej_puts(&args, "{");
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, &args);
+	ej_puts(&args, "}");
+	r->args = args.data;
+	tl_request_seq = r->seq;
+}
+
+void
+sim_requests_free(sim_state *st)
+{
+	for (size_t i = 0; i < st->reqs_count; i++)
+	{
+		sim_request *r = &st->reqs[(st->reqs_head + i) % st->reqs_cap];
+
+		free(r->path);
+		free(r->args);
+	}
+	free(st->reqs);
+	st->reqs = NULL;
+	st->reqs_count = st->reqs_cap = 0;
+}
+
+/* GET /simulator/requests?since=SEQ: the logged API requests after SEQ, as NDJSON. */
+static enum MHD_Result
+do_requests(sim_state *st, struct MHD_Connection *c)
+{
+	static const char *const known[] = {"since", NULL};
+	const char              *bad = unknown_arg(c, known);
+	const char              *v = arg(c, "since");
+	uint64_t                 since = 0;
+	ej_buf                   b = {0};
+
+	if (bad)
+		return bad_request(c, "unknown parameter \"%.64s\"", bad);
+	if (v && *v && !parse_u64(v, &since))
+		return bad_request(c, "since must be a request sequence number, not \"%.64s\"", v);
+	ej_reserve(&b, 1);
+	pthread_mutex_lock(&st->mu);
+	for (size_t i = 0; i < st->reqs_count; i++)
+	{
+		const sim_request *r = &st->reqs[(st->reqs_head + i) % st->reqs_cap];
+		char               num[64];
+		char               t[32];
+
+		if (r->seq <= since)
+			continue;
+		ej_puts(&b, "{\"seq\":");
+		ej_u64(&b, r->seq);
+		snprintf(num, sizeof(num), ",\"mono\":%.6f",
+		         (double) (r->mono_us - st->start_mono_us) / 1e6);
+		ej_puts(&b, num);
+		ej_format_time(r->real_us, 1, t);
+		ej_puts(&b, ",\"time\":\"");
+		ej_puts(&b, t);
+		ej_puts(&b, "\",\"method\":");
+		ej_string(&b, r->method);
+		ej_puts(&b, ",\"path\":");
+		ej_string(&b, r->path);
+		ej_puts(&b, ",\"args\":");
+		ej_puts(&b, r->args);
+		ej_puts(&b, ",\"verb\":");
+		ej_string(&b, r->verb);
+		if (strcmp(r->verb, "other") != 0)
+		{
+			ej_puts(&b, ",\"api\":");
+			ej_string(&b, api_version(r->api));
+		}
+		ej_puts(&b, ",\"status\":");
+		ej_u64(&b, (uint64_t) r->status);
+		ej_puts(&b, "}\n");
+	}
+	pthread_mutex_unlock(&st->mu);
+	return send_buf(c, 200, &b, "application/x-ndjson");
+}
+
 static enum MHD_Result
 do_admin(sim_state *st, struct MHD_Connection *c, const char *what, const char *method)
 {
@@ -1285,9 +1567,23 @@ do_admin(sim_state *st, struct MHD_Connection *c, const char *what, const char *
 		}
 		return send_buf(c, 200, &b, "application/x-ndjson");
 	}
+	if (strcmp(what, "requests") == 0 && get)
+		return do_requests(st, c);
+	if (strcmp(what, "close_watches") == 0 && post)
+	{
+		pthread_mutex_lock(&st->mu);
+		ej_puts(&b, "{\"closed\":");
+		ej_u64(&b, st->watches_active);
+		ej_puts(&b, "}\n");
+		st->watch_epoch++;
+		pthread_cond_broadcast(&st->changed);
+		pthread_mutex_unlock(&st->mu);
+		return send_buf(c, 200, &b, "application/json");
+	}
 	if (strcmp(what, "faults") == 0 || strcmp(what, "inject") == 0 ||
 	    strcmp(what, "advance") == 0 || strcmp(what, "stats") == 0 ||
-	    strcmp(what, "observations") == 0)
+	    strcmp(what, "observations") == 0 || strcmp(what, "requests") == 0 ||
+	    strcmp(what, "close_watches") == 0)
 		return send_code(c, 405);
 	return send_code(c, 404);
 }
@@ -1325,20 +1621,117 @@ authorized(sim_state *st, struct MHD_Connection *c)
 	return strcmp(h, token) == 0;
 }
 
-static enum MHD_Result
-do_api(sim_state *st, struct MHD_Connection *c, const char *url, const char *method)
+typedef enum route_kind
+{
+	R_NOT_FOUND,
+	R_VERSION,
+	R_HEALTH,
+	R_API,
+	R_API_V1,
+	R_LIST,
+	R_WATCH,
+	R_GET
+} route_kind;
+
+/* What a request asks for, worked out before it is authorised so that it can be logged. */
+typedef struct route
+{
+	route_kind  kind;
+	ss_api      api;
+	char        ns[256];
+	const char *name;
+	const char *bad_watch; /* an unparsable ?watch= (a list then, answered 400) */
+} route;
+
+static void
+parse_route(struct MHD_Connection *c, const char *url, route *r)
 {
 	const char *p = url;
 	bool        watch_path = false;
 	bool        watch = false;
-	char        ns[256] = "";
-	const char *name = NULL;
 	const char *w;
-	int         fail = 0;
-	bool        ok;
 
+	memset(r, 0, sizeof(*r));
+	r->kind = R_NOT_FOUND;
+	if (strcmp(p, "/version") == 0)
+		r->kind = R_VERSION;
+	else if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0)
+		r->kind = R_HEALTH;
+	else if (strcmp(p, "/api") == 0)
+		r->kind = R_API;
+	else if (strcmp(p, "/api/v1") == 0)
+		r->kind = R_API_V1;
+	if (r->kind != R_NOT_FOUND)
+		return;
+	if (strncmp(p, "/api/v1/", 8) == 0)
+		p += 8;
+	else if (strncmp(p, "/apis/events.k8s.io/v1/", 23) == 0)
+	{
+		p += 23;
+		r->api = SS_API_EVENTS;
+	}
+	else
+		return;
+	if (strncmp(p, "watch/", 6) == 0)
+	{
+		watch_path = true;
+		p += 6;
+	}
+	if (strcmp(p, "events") != 0)
+	{
+		const char *slash;
+
+		if (strncmp(p, "namespaces/", 11) != 0)
+			return;
+		p += 11;
+		slash = strchr(p, '/');
+		if (slash == NULL || slash == p || (size_t) (slash - p) >= sizeof(r->ns))
+			return;
+		memcpy(r->ns, p, (size_t) (slash - p));
+		r->ns[slash - p] = '\0';
+		p = slash + 1;
+		if (strncmp(p, "events/", 7) == 0 && p[7] && !strchr(p + 7, '/') && !watch_path)
+		{
+			r->name = p + 7;
+			r->kind = R_GET;
+			return;
+		}
+		if (strcmp(p, "events") != 0)
+			return;
+	}
+	w = arg(c, "watch");
+	if (w && *w && !parse_bool(w, &watch))
+	{
+		r->bad_watch = w;
+		r->kind = R_LIST;
+		return;
+	}
+	r->kind = watch || watch_path ? R_WATCH : R_LIST;
+}
+
+static enum MHD_Result
+do_api(sim_state *st, struct MHD_Connection *c, const char *url, const char *method)
+{
+	route r;
+	int   fail = 0;
+	long  retry_after = 0;
+	bool  ok;
+
+	parse_route(c, url, &r);
 	pthread_mutex_lock(&st->mu);
 	st->requests++;
+	if (r.kind == R_LIST || r.kind == R_WATCH || r.kind == R_GET)
+	{
+		if (r.api == SS_API_EVENTS)
+			st->events_api_requests++;
+		log_request(st, c, method, url,
+		            r.kind == R_LIST    ? "list"
+		            : r.kind == R_WATCH ? "watch"
+		                                : "get",
+		            r.api);
+	}
+	else
+		log_request(st, c, method, url, "other", SS_API_CORE);
 	ok = authorized(st, c);
 	if (!ok)
 		st->unauthorized++;
@@ -1358,6 +1751,7 @@ do_api(sim_state *st, struct MHD_Connection *c, const char *url, const char *met
 		{
 			st->rate_limited++;
 			fail = 429;
+			retry_after = st->f.retry_after;
 		}
 	}
 	if (ok && fail == 0 && st->f.fail_count > 0)
@@ -1365,82 +1759,63 @@ do_api(sim_state *st, struct MHD_Connection *c, const char *url, const char *met
 		st->f.fail_count--;
 		st->injected_failures++;
 		fail = st->f.fail_status;
+		retry_after = st->f.retry_after;
 	}
 	pthread_mutex_unlock(&st->mu);
 	if (!ok)
 		return send_code(c, 401);
 	if (fail)
-		return send_code(c, fail);
+		return send_fault(c, fail, retry_after);
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return send_code(c, 405);
-	if (strcmp(p, "/version") == 0)
+	switch (r.kind)
 	{
-		ej_buf b = {0};
+		case R_VERSION:
+		{
+			ej_buf b = {0};
 
-		ej_puts(&b,
-		        "{\"major\":\"1\",\"minor\":\"29\",\"gitVersion\":\"v1.29.0-k8s-events-simulate\","
-		        "\"platform\":\"linux/amd64\"}");
-		return send_buf(c, 200, &b, "application/json");
-	}
-	if (strcmp(p, "/healthz") == 0 || strcmp(p, "/livez") == 0 || strcmp(p, "/readyz") == 0)
-	{
-		ej_buf b = {0};
+			ej_puts(&b, "{\"major\":\"1\",\"minor\":\"29\",\"gitVersion\":\"v1.29.0-k8s-events-"
+			            "simulate\",\"platform\":\"linux/amd64\"}");
+			return send_buf(c, 200, &b, "application/json");
+		}
+		case R_HEALTH:
+		{
+			ej_buf b = {0};
 
-		ej_puts(&b, "ok");
-		return send_buf(c, 200, &b, "text/plain; charset=utf-8");
-	}
-	if (strcmp(p, "/api") == 0)
-	{
-		ej_buf b = {0};
+			ej_puts(&b, "ok");
+			return send_buf(c, 200, &b, "text/plain; charset=utf-8");
+		}
+		case R_API:
+		{
+			ej_buf b = {0};
 
-		ej_puts(&b, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"]}");
-		return send_buf(c, 200, &b, "application/json");
-	}
-	if (strcmp(p, "/api/v1") == 0)
-	{
-		ej_buf b = {0};
+			ej_puts(&b, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"]}");
+			return send_buf(c, 200, &b, "application/json");
+		}
+		case R_API_V1:
+		{
+			ej_buf b = {0};
 
-		ej_puts(&b,
-		        "{\"kind\":\"APIResourceList\",\"groupVersion\":\"v1\",\"resources\":[{\"name\":"
-		        "\"events\",\"singularName\":\"event\",\"namespaced\":true,\"kind\":\"Event\","
-		        "\"verbs\":[\"get\",\"list\",\"watch\"],\"shortNames\":[\"ev\"]}]}");
-		return send_buf(c, 200, &b, "application/json");
+			ej_puts(
+			    &b,
+			    "{\"kind\":\"APIResourceList\",\"groupVersion\":\"v1\",\"resources\":[{\"name\":"
+			    "\"events\",\"singularName\":\"event\",\"namespaced\":true,\"kind\":\"Event\","
+			    "\"verbs\":[\"get\",\"list\",\"watch\"],\"shortNames\":[\"ev\"]}]}");
+			return send_buf(c, 200, &b, "application/json");
+		}
+		case R_GET:
+			return do_get(st, c, r.ns, r.name, r.api);
+		case R_WATCH:
+			return do_watch(st, c, r.ns[0] ? r.ns : NULL, r.api);
+		case R_LIST:
+			if (r.bad_watch)
+				return bad_request(c, "invalid value for watch: \"%.64s\"", r.bad_watch);
+			return do_list(st, c, r.ns[0] ? r.ns : NULL, r.api);
+		case R_NOT_FOUND:
+			break;
 	}
-	if (strncmp(p, "/api/v1/", 8) != 0)
-		return send_code(c, 404);
-	p += 8;
-	if (strncmp(p, "watch/", 6) == 0)
-	{
-		watch_path = true;
-		p += 6;
-	}
-	if (strcmp(p, "events") != 0)
-	{
-		const char *slash;
-
-		if (strncmp(p, "namespaces/", 11) != 0)
-			return send_code(c, 404);
-		p += 11;
-		slash = strchr(p, '/');
-		if (slash == NULL || slash == p || (size_t) (slash - p) >= sizeof(ns))
-			return send_code(c, 404);
-		memcpy(ns, p, (size_t) (slash - p));
-		ns[slash - p] = '\0';
-		p = slash + 1;
-		if (strncmp(p, "events/", 7) == 0 && p[7] && !strchr(p + 7, '/') && !watch_path)
-			name = p + 7;
-		else if (strcmp(p, "events") != 0)
-			return send_code(c, 404);
-	}
-	if (name)
-		return do_get(st, c, ns, name);
-	w = arg(c, "watch");
-	if (w && *w && !parse_bool(w, &watch))
-		return bad_request(c, "invalid value for watch: \"%.64s\"", w);
-	if (watch || watch_path)
-		return do_watch(st, c, ns[0] ? ns : NULL);
-	return do_list(st, c, ns[0] ? ns : NULL);
+	return send_code(c, 404);
 }
 
 static enum MHD_Result
@@ -1452,6 +1827,7 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 
 	(void) version;
 	(void) upload_data;
+	tl_request_seq = 0;
 	/* the first call only announces the request; a body (ignored) comes in later calls */
 	if (*con_cls == NULL)
 	{
@@ -1493,6 +1869,7 @@ sim_http_start(sim_state *st, int port, const char *cert_pem, const char *key_pe
 	unsigned int                flags =
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 
+	g_st = st;
 	memset(&addr, 0, sizeof(addr));
 	addr.sin_family = AF_INET;
 	addr.sin_port = htons((uint16_t) port);

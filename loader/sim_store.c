@@ -89,7 +89,8 @@ ss_unref(ss_version *v)
 {
 	if (v == NULL || --v->refs > 0)
 		return;
-	free(v->json);
+	for (int a = 0; a < SS_NAPIS; a++)
+		free(v->json[a]);
 	free(v->name);
 	free(v);
 }
@@ -457,18 +458,24 @@ ss_write(ss_store *s, const cm_obs *o, int64_t deadline_us, int64_t now_mono_us)
 
 	s->rv = o->resource_version > s->rv ? o->resource_version : s->rv + 1;
 	copy.resource_version = s->rv;
-	s->scratch.len = 0;
-	ej_event(&s->scratch, &copy);
-
 	v->refs = 1;
 	v->rv = s->rv;
-	v->len = s->scratch.len;
-	v->json = xmalloc(v->len + 1);
-	memcpy(v->json, s->scratch.data, v->len + 1);
-	/* metadata comes first in both API shapes, so the first match is the Event's own */
-	p = strstr(v->json, RV_KEY);
-	v->rv_off = (size_t) (p - v->json) + strlen(RV_KEY);
-	v->rv_len = strspn(v->json + v->rv_off, "0123456789");
+	for (int a = 0; a < SS_NAPIS; a++)
+	{
+		if (a == SS_API_EVENTS)
+			copy.shape = CM_SHAPE_EVENTS_V1;
+		else if (o->shape == CM_SHAPE_EVENTS_V1)
+			copy.shape = CM_SHAPE_CORE;
+		s->scratch.len = 0;
+		ej_event(&s->scratch, &copy);
+		v->len[a] = s->scratch.len;
+		v->json[a] = xmalloc(v->len[a] + 1);
+		memcpy(v->json[a], s->scratch.data, v->len[a] + 1);
+		/* metadata comes first in both API shapes, so the first match is the Event's own */
+		p = strstr(v->json[a], RV_KEY);
+		v->rv_off[a] = (size_t) (p - v->json[a]) + strlen(RV_KEY);
+		v->rv_len = strspn(v->json[a] + v->rv_off[a], "0123456789");
+	}
 	snprintf(v->uid, sizeof(v->uid), "%s", o->uid);
 	v->ns = ss_intern(s, o->namespace);
 	v->name = xstrdup(o->name);
@@ -506,9 +513,9 @@ ss_write(ss_store *s, const cm_obs *o, int64_t deadline_us, int64_t now_mono_us)
 }
 
 void
-ss_append_json(ej_buf *b, const ss_version *v)
+ss_append_json(ej_buf *b, const ss_version *v, ss_api api)
 {
-	ej_append(b, v->json, v->len);
+	ej_append(b, v->json[api], v->len[api]);
 }
 
 void
@@ -526,13 +533,16 @@ ss_expire(ss_store *s, int64_t sim_us, int64_t now_mono_us)
 		/* a deletion is a write too: the DELETED object carries its own resourceVersion */
 		v->rv = ++s->rv;
 		nd = (size_t) snprintf(digits, sizeof(digits), "%llu", (unsigned long long) v->rv);
-		v->len = old->len - old->rv_len + nd;
-		v->json = xmalloc(v->len + 1);
-		memcpy(v->json, old->json, old->rv_off);
-		memcpy(v->json + old->rv_off, digits, nd);
-		memcpy(v->json + old->rv_off + nd, old->json + old->rv_off + old->rv_len,
-		       old->len - old->rv_off - old->rv_len + 1);
-		v->rv_off = old->rv_off;
+		for (int a = 0; a < SS_NAPIS; a++)
+		{
+			v->len[a] = old->len[a] - old->rv_len + nd;
+			v->json[a] = xmalloc(v->len[a] + 1);
+			memcpy(v->json[a], old->json[a], old->rv_off[a]);
+			memcpy(v->json[a] + old->rv_off[a], digits, nd);
+			memcpy(v->json[a] + old->rv_off[a] + nd, old->json[a] + old->rv_off[a] + old->rv_len,
+			       old->len[a] - old->rv_off[a] - old->rv_len + 1);
+			v->rv_off[a] = old->rv_off[a];
+		}
 		v->rv_len = nd;
 		v->refs = 1;
 		memcpy(v->uid, old->uid, sizeof(v->uid));

@@ -31,16 +31,28 @@ typedef enum ss_type
 	SS_DELETED
 } ss_type;
 
-/* One version of one Event object, shared by the alive map, history and snapshots. */
+/* The API group/versions an Event is served through. */
+typedef enum ss_api
+{
+	SS_API_CORE,   /* /api/v1: core/v1 Events */
+	SS_API_EVENTS, /* /apis/events.k8s.io/v1: events.k8s.io/v1 Events */
+	SS_NAPIS
+} ss_api;
+
+/*
+ * One version of one Event object, shared by the alive map, history and
+ * snapshots.  It is rendered once per API at write time: both renderings carry
+ * the same resourceVersion, as the apiserver serves one etcd object through both.
+ */
 typedef struct ss_version
 {
-	int         refs;
-	uint64_t    rv;
-	char       *json; /* the Event object, without a newline */
-	size_t      len;
-	size_t      rv_off; /* metadata.resourceVersion digits, so DELETED can carry its own */
-	size_t      rv_len;
-	char        uid[40];
+	int      refs;
+	uint64_t rv;
+	char    *json[SS_NAPIS]; /* the Event object, without a newline */
+	size_t   len[SS_NAPIS];
+	size_t   rv_off[SS_NAPIS]; /* metadata.resourceVersion digits, so DELETED can carry its own */
+	size_t   rv_len;
+	char     uid[40];
 	const char *ns; /* interned: lives as long as the store */
 	char       *name;
 } ss_version;
@@ -172,8 +184,8 @@ extern uint64_t ss_seq_after(const ss_store *s, uint64_t rv);
 /* Looks an alive Event up by namespace and name; NULL when there is none. */
 extern ss_version *ss_lookup(ss_store *s, const char *ns, const char *name);
 
-/* Appends the Event JSON of v. */
-extern void ss_append_json(ej_buf *b, const ss_version *v);
+/* Appends the Event JSON of v as api serves it. */
+extern void ss_append_json(ej_buf *b, const ss_version *v, ss_api api);
 
 /* Appends one NDJSON line per logged write with rv > since; false if since is too old. */
 extern bool ss_observations(ss_store *s, uint64_t since, ej_buf *out);

@@ -4,9 +4,11 @@
  *	  simulated cluster of cluster_model.c in real time.
  *
  * The main thread is the cluster: every 10 ms it advances the model to
- * "now" (wall-clock time since start, times --speed), expires Events past
- * their TTL and wakes the watches.  libmicrohttpd serves requests in its own
- * threads (sim_http.c); one mutex guards the store they share.
+ * "now" (wall-clock time since start, times --speed) -- or, with --rate, as
+ * far as it takes for the model to have written N Events per real second --
+ * expires Events past their TTL and wakes the watches.  libmicrohttpd serves
+ * requests in its own threads (sim_http.c); one mutex guards the store they
+ * share.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,6 +47,9 @@ typedef struct options
 	cm_config   cfg;
 	const char *start_text;
 	double      speed;
+	bool        speed_set;
+	double      rate;
+	long        request_log;
 	int         port;
 	const char *port_file;
 	const char *tls_cert;
@@ -81,10 +86,17 @@ sim_usage(FILE *out)
 	    "  --nodes N              worker nodes, 1..%d (default 10)\n"
 	    "  --namespaces N         application namespaces, 1..%d (default 4)\n"
 	    "  --cluster-version V    core (default) or mixed: also Events written through\n"
-	    "                         events.k8s.io (served as core/v1, with series and action)\n"
+	    "                         events.k8s.io (eventTime, series and action, served through\n"
+	    "                         both APIs)\n"
 	    "  --start TIME           simulated start: RFC 3339, \"now\" or now-N{d,h,m,s} (default "
 	    "now)\n"
 	    "  --speed X              simulated seconds per real second, >= 0 (default 1)\n"
+	    "  --rate N               instead of --speed: pace the cluster by its Events, not its\n"
+	    "                         clock -- simulated time runs exactly as fast as it takes the\n"
+	    "                         model to write about N Events per real second (ADDED and\n"
+	    "                         MODIFIED writes, as /simulator/stats counts observations;\n"
+	    "                         the model writes some in bursts, so it is an average over\n"
+	    "                         a second or more).  0 < N <= %d\n"
 	    "  --event-ttl S          seconds an Event lives after its last write (default 3600)\n"
 	    "  --initial-events N     start with N alive Events (a warm-up of the same cluster)\n"
 	    "  --big-event-bytes N    start with one more Event whose message is N bytes of UTF-8\n"
@@ -100,6 +112,7 @@ sim_usage(FILE *out)
 	    "  --history-max N        and at most N changes (default 100000)\n"
 	    "  --continue-ttl S       real seconds a continue token stays valid (default 300)\n"
 	    "  --observation-log N    writes kept for /simulator/observations (default 1000000)\n"
+	    "  --request-log N        API requests kept for /simulator/requests (default 100000)\n"
 	    "  --verbose              log each request on standard error\n"
 	    "Faults (also settable at runtime: POST /simulator/faults?name=value):\n"
 	    "  --page-size N          at most N items per list page (limit is capped)\n"
@@ -111,9 +124,17 @@ sim_usage(FILE *out)
 	    "  --bookmark-interval S  seconds between BOOKMARK frames, 0 for none (default 60)\n"
 	    "  --fail-status CODE --fail-count N   the next N API requests get that status\n"
 	    "  --rate-limit R         API requests per second; beyond it 429 with Retry-After\n"
+	    "  --retry-after S        seconds in the Retry-After (and retryAfterSeconds) of those\n"
+	    "                         429s and of --fail-status 429, 503 or 504; 0: none (default 1)\n"
 	    "  --max-frame-split[=N]  write watch frames in chunks of 1..N bytes (default N 7)\n"
-	    "  -h, --help             show this help\n",
-	    CM_MAX_NODES, CM_MAX_NAMESPACES);
+	    "  -h, --help             show this help\n"
+	    "Also served: the same Events through events.k8s.io/v1 (/apis/events.k8s.io/v1/events and\n"
+	    "/apis/events.k8s.io/v1/namespaces/NS/events), with the same resourceVersions.\n"
+	    "Admin API: GET /simulator/stats, /simulator/observations?since_rv=RV,\n"
+	    "/simulator/requests?since=SEQ, /simulator/faults; POST /simulator/faults?name=value\n"
+	    "(also speed=X and rate=N), /simulator/advance?seconds=S,\n"
+	    "/simulator/inject?namespace=NS&count=N&bytes=B, /simulator/close_watches.\n",
+	    CM_MAX_NODES, CM_MAX_NAMESPACES, SIM_MAX_RATE);
 }
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -342,6 +363,48 @@ warm_up(sim_state *st, const options *o, long want, int64_t start_us, char *err,
 	return true;
 }
 
+/* ---------------------------------------------------------------- pacing by rate */
+
+/* Actions one tick may run, so that a rate far beyond the model's reach cannot hold the lock. */
+#define RATE_MAX_ACTIONS_PER_TICK 200000
+
+/*
+ * One tick of --rate (the caller holds mu): first where /simulator/advance moved
+ * the clock, then action after action until the model has written rate Events
+ * per second since the pace was set.  Simulated time stops at the last action
+ * until the next tick.  Returns it.
+ */
+static int64_t
+pace_by_rate(sim_state *st, cm_model *m, int64_t mono, int64_t *model_now)
+{
+	int64_t  target = st->sim_origin_us;
+	uint64_t want;
+
+	if (target >= MAX_END_US)
+		target = MAX_END_US - 1;
+	if (target > *model_now)
+	{
+		/* a jump (advance, or the clock as it stood when the pace was set): not part of it */
+		st->model_writes += (uint64_t) cm_step(m, target);
+		*model_now = target;
+		st->rate_mono_us = mono;
+		st->rate_writes = st->model_writes;
+	}
+	want = st->rate_writes + (uint64_t) (st->rate * (double) (mono - st->rate_mono_us) / 1e6);
+	for (int i = 0; st->model_writes < want && i < RATE_MAX_ACTIONS_PER_TICK; i++)
+	{
+		int64_t t = cm_next_time(m);
+
+		if (t >= MAX_END_US)
+			break;
+		st->model_writes += (uint64_t) cm_step(m, t);
+		*model_now = t;
+	}
+	st->sim_origin_us = *model_now;
+	st->mono_origin_us = mono;
+	return *model_now;
+}
+
 /* ---------------------------------------------------------------- options */
 
 typedef enum
@@ -364,6 +427,9 @@ static const opt_def opt_defs[] = {
     {"--cluster-version", OPT_VALUE},
     {"--start", OPT_VALUE},
     {"--speed", OPT_VALUE},
+    {"--rate", OPT_VALUE},
+    {"--request-log", OPT_VALUE},
+    {"--retry-after", OPT_VALUE},
     {"--event-ttl", OPT_VALUE},
     {"--initial-events", OPT_VALUE},
     {"--big-event-bytes", OPT_VALUE},
@@ -441,7 +507,19 @@ set_option(options *o, const char *opt, const char *val)
 		o->start_text = val;
 		return 0;
 	}
+	if (strcmp(opt, "--speed") == 0)
+		o->speed_set = true;
 	NUM_OPT("--speed", 0, 1e7, o->speed)
+	if (strcmp(opt, "--rate") == 0)
+	{
+		if (!parse_double(val, 0, SIM_MAX_RATE, &o->rate) || o->rate <= 0)
+			return usage_error("--rate must be a number of Events per second above 0 and at "
+			                   "most %d, not \"%s\"",
+			                   SIM_MAX_RATE, val);
+		return 0;
+	}
+	INT_OPT("--request-log", 0, 100000000L, o->request_log)
+	INT_OPT("--retry-after", 0, 86400, o->f.retry_after)
 	NUM_OPT("--event-ttl", 1, 86400 * 365, o->ttl_s)
 	INT_OPT("--initial-events", 0, MAX_INITIAL, o->initial_events)
 	INT_OPT("--big-event-bytes", 0, 64L * 1024 * 1024, o->big_event_bytes)
@@ -575,11 +653,13 @@ cmd_simulate(int argc, char **argv)
 	    .history_s = 300,
 	    .history_max = 100000,
 	    .observation_log = 1000000,
+	    .request_log = 100000,
 	    .continue_ttl_s = 300,
-	    .f = {.bookmark_interval = 60},
+	    .f = {.bookmark_interval = 60, .retry_after = 1},
 	};
 	sim_state          st;
 	ss_config          scfg;
+	int64_t            model_now;
 	feed               fd = {0};
 	pthread_condattr_t ca;
 	struct MHD_Daemon *d;
@@ -598,6 +678,8 @@ cmd_simulate(int argc, char **argv)
 		return usage_error("--tls-cert and --tls-key go together");
 	if (o.f.fail_count > 0 && o.f.fail_status == 0)
 		return usage_error("--fail-count needs --fail-status");
+	if (o.rate > 0 && o.speed_set)
+		return usage_error("--rate and --speed exclude each other: --rate sets the pace");
 	if (!o.unicode_set && o.f.max_frame_split > 0)
 		o.unicode_every = 5;
 	if (!parse_relative_time(o.start_text, &start, err, sizeof(err)) &&
@@ -636,6 +718,7 @@ cmd_simulate(int argc, char **argv)
 	st.f = o.f;
 	st.rl_tokens = o.f.rate_limit < 1 ? 1 : o.f.rate_limit;
 	st.token_file = o.token_file;
+	st.request_log_max = (size_t) o.request_log;
 	st.rng = o.cfg.seed ^ UINT64_C(0x51a7e5eed);
 	scfg.ttl_us = st.ttl_us;
 	scfg.history_us = (int64_t) llround(o.history_s * 1e6);
@@ -679,6 +762,7 @@ cmd_simulate(int argc, char **argv)
 
 	/* whatever happens at the very start is there before the first request, not racing it */
 	cm_step(m, start);
+	model_now = start;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -705,7 +789,9 @@ cmd_simulate(int argc, char **argv)
 	/* simulated time starts now, not when the warm-up began */
 	pthread_mutex_lock(&st.mu);
 	st.sim_origin_us = start;
-	st.mono_origin_us = sim_mono_us();
+	st.mono_origin_us = st.start_mono_us = sim_mono_us();
+	if (o.rate > 0)
+		sim_set_rate(&st, o.rate);
 	pthread_mutex_unlock(&st.mu);
 	printf("listening on %s://127.0.0.1:%d\n", cert ? "https" : "http", port);
 	fflush(stdout);
@@ -720,10 +806,19 @@ cmd_simulate(int argc, char **argv)
 		pthread_mutex_lock(&st.mu);
 		before = st.store->rv;
 		mono = sim_mono_us();
-		target = sim_now_us(&st);
-		if (target >= MAX_END_US)
-			target = MAX_END_US - 1;
-		cm_step(m, target);
+		if (st.rate > 0)
+			target = pace_by_rate(&st, m, mono, &model_now);
+		else
+		{
+			target = sim_now_us(&st);
+			if (target >= MAX_END_US)
+				target = MAX_END_US - 1;
+			if (target > model_now)
+			{
+				st.model_writes += (uint64_t) cm_step(m, target);
+				model_now = target;
+			}
+		}
 		ss_expire(st.store, target, mono);
 		ss_trim(st.store, mono);
 		if (st.store->rv != before)
@@ -741,6 +836,7 @@ cmd_simulate(int argc, char **argv)
 	sim_http_stop(d);
 	cm_destroy(m);
 	ss_destroy(st.store);
+	sim_requests_free(&st);
 	ej_free(&fd.msg);
 	pthread_cond_destroy(&st.changed);
 	pthread_mutex_destroy(&st.mu);

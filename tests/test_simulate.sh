@@ -2,7 +2,11 @@
 # tests/test_simulate.sh - checks `k8s-events simulate`, the fake kube-apiserver: paginated lists,
 # namespace scope, watches (changes after the list, bookmarks, TTL deletions, 410s), every
 # fault switch, bearer tokens, rate limiting, TLS, frames split at any byte, a 1 MB Event,
-# and that /simulator/stats and /simulator/observations agree exactly with what was served.
+# and that /simulator/stats and /simulator/observations agree exactly with what was served;
+# pacing by --rate; the events.k8s.io/v1 API beside /api/v1 (same lists, resourceVersions,
+# watches and faults, the events.k8s.io shape, and the same rows when ingested: that part
+# uses the PostgreSQL server of the environment, PGHOST/PGPORT as tests/run sets them);
+# Retry-After, /simulator/requests and /simulator/close_watches.
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any check failed.
 #
 # Each simulator listens on a free port (--port 0).  K8S_EVENTS_SIM_PORT=N makes them use
@@ -206,6 +210,173 @@ def cmd_get_one(base):
 def cmd_continue_token(base, limit):
     d = getj(f"{base}/api/v1/events?limit={limit}")
     print(d["metadata"]["continue"])
+
+EVENTS_V1_FIELDS = {"kind", "apiVersion", "metadata", "eventTime", "series", "reportingController",
+                    "reportingInstance", "action", "reason", "regarding", "related", "note", "type",
+                    "deprecatedSource", "deprecatedFirstTimestamp", "deprecatedLastTimestamp",
+                    "deprecatedCount"}
+MICRO = __import__("re").compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+def same_as_core(core, ev):
+    """An events.k8s.io/v1 Event says what its core/v1 rendering says; returns what differs."""
+    bad = []
+    def want(name, got, exp):
+        if got != exp:
+            bad.append(f"{name}: {got!r} != {exp!r}")
+    if set(ev) - EVENTS_V1_FIELDS:
+        bad.append(f"fields outside events.k8s.io/v1: {sorted(set(ev) - EVENTS_V1_FIELDS)}")
+    for f in ("involvedObject", "message", "source", "firstTimestamp", "lastTimestamp", "count",
+              "reportingComponent"):
+        if f in ev:
+            bad.append(f"core/v1 field {f} in an events.k8s.io Event")
+    want("metadata", ev["metadata"], core["metadata"])
+    want("regarding", ev["regarding"], core["involvedObject"])
+    want("note", ev.get("note"), core.get("message"))
+    want("reason", ev.get("reason"), core.get("reason"))
+    want("type", ev.get("type"), core.get("type"))
+    want("action", ev.get("action"), core.get("action"))
+    want("reportingController", ev.get("reportingController"), core.get("reportingComponent") or None)
+    want("reportingInstance", ev.get("reportingInstance"), core.get("reportingInstance") or None)
+    want("deprecatedSource", ev["deprecatedSource"], core["source"])
+    want("deprecatedFirstTimestamp", ev["deprecatedFirstTimestamp"], core["firstTimestamp"])
+    want("deprecatedLastTimestamp", ev["deprecatedLastTimestamp"], core["lastTimestamp"])
+    want("deprecatedCount", ev.get("deprecatedCount"), core.get("count"))
+    want("eventTime", ev["eventTime"], core.get("eventTime"))
+    want("series", ev.get("series"), core.get("series"))
+    if ev["eventTime"] is not None and not MICRO.match(ev["eventTime"]):
+        bad.append(f"eventTime {ev['eventTime']} is not a MicroTime")
+    if "series" in ev and not MICRO.match(ev["series"]["lastObservedTime"]):
+        bad.append("series.lastObservedTime is not a MicroTime")
+    return bad
+
+def cmd_events_api_list(base, path):
+    """The events.k8s.io list of path matches the core/v1 one item for item."""
+    core = getj(f"{base}/api/v1{path}")
+    ev = getj(f"{base}/apis/events.k8s.io/v1{path}")
+    if ev["kind"] != "EventList" or ev["apiVersion"] != "events.k8s.io/v1":
+        fail(f"list is {ev['kind']} {ev['apiVersion']}")
+    if ev["metadata"] != core["metadata"]:
+        fail(f"list metadata {ev['metadata']} != {core['metadata']}")
+    if [i["metadata"]["uid"] for i in ev["items"]] != [i["metadata"]["uid"] for i in core["items"]]:
+        fail("the two lists hold different Events or a different order")
+    if any("kind" in i or "apiVersion" in i for i in ev["items"]):
+        fail("list items carry kind/apiVersion")
+    series = counted = old = 0
+    for c, e in zip(core["items"], ev["items"]):
+        bad = same_as_core(dict(c, kind="Event", apiVersion="v1"), e)
+        if bad:
+            fail(f"{e['metadata']['uid']}: " + "; ".join(bad))
+        series += "series" in e
+        counted += e.get("deprecatedCount", 0) > 1
+        old += e["eventTime"] is None
+    print(len(ev["items"]), series, counted, old)
+
+def cmd_events_api_pages(base, limit):
+    """Paginating both APIs gives the same pages, tokens and remainingItemCount."""
+    tok = {"core": None, "ev": None}
+    pages = 0
+    while True:
+        pc = getj(f"{base}/api/v1/events?limit={limit}" + (f"&continue={tok['core']}" if tok["core"] else ""))
+        pe = getj(f"{base}/apis/events.k8s.io/v1/events?limit={limit}" + (f"&continue={tok['ev']}" if tok["ev"] else ""))
+        pages += 1
+        if pc["metadata"] != pe["metadata"]:
+            fail(f"page {pages}: {pe['metadata']} != {pc['metadata']}")
+        if [(i["metadata"]["uid"], i["metadata"]["resourceVersion"]) for i in pc["items"]] != \
+                [(i["metadata"]["uid"], i["metadata"]["resourceVersion"]) for i in pe["items"]]:
+            fail(f"page {pages} differs")
+        tok = {"core": pc["metadata"].get("continue"), "ev": pe["metadata"].get("continue")}
+        if not tok["core"]:
+            break
+    # a continue token of one API continues the other: it names a key in the same store
+    first = getj(f"{base}/api/v1/events?limit={limit}")
+    other = getj(f"{base}/apis/events.k8s.io/v1/events?limit={limit}&continue={first['metadata']['continue']}")
+    again = getj(f"{base}/api/v1/events?limit={limit}&continue={first['metadata']['continue']}")
+    if [i["metadata"]["uid"] for i in other["items"]] != [i["metadata"]["uid"] for i in again["items"]]:
+        fail("a core/v1 continue token does not continue the events.k8s.io list")
+    print(pages)
+
+def cmd_events_api_get(base):
+    it = getj(f"{base}/apis/events.k8s.io/v1/events?limit=1")["items"][0]["metadata"]
+    d = getj(f"{base}/apis/events.k8s.io/v1/namespaces/{it['namespace']}/events/{it['name']}")
+    c = getj(f"{base}/api/v1/namespaces/{it['namespace']}/events/{it['name']}")
+    if d["kind"] != "Event" or d["apiVersion"] != "events.k8s.io/v1" or same_as_core(c, d):
+        fail(f"GET: {d}")
+    st, _, body = get(f"{base}/apis/events.k8s.io/v1/namespaces/{it['namespace']}/events/nope")
+    d = json.loads(body)
+    if st != 404 or d["reason"] != "NotFound" or d["message"] != 'events.events.k8s.io "nope" not found' \
+            or d["details"] != {"name": "nope", "group": "events.k8s.io", "kind": "events"}:
+        fail(f"missing Event: {st} {body!r}")
+
+def cmd_events_api_watches(core_path, ev_path, base, since):
+    """Two watches of the same changes, one per API: the same frames, each in its own shape."""
+    fc, bc = read_frames(core_path)
+    fe, be = read_frames(ev_path)
+    if bc or be:
+        fail("lines that are not JSON")
+    key = lambda fs: [(f["type"], f["object"]["metadata"].get("uid"), f["object"]["metadata"]["resourceVersion"])
+                      for f in fs if f["type"] != "BOOKMARK"]
+    if key(fc) != key(fe):
+        fail(f"the watches differ: {len(key(fc))} core frames, {len(key(fe))} events.k8s.io frames")
+    byuid = {}
+    for f in fc:
+        if f["type"] != "BOOKMARK":
+            byuid[(f["object"]["metadata"]["uid"], f["object"]["metadata"]["resourceVersion"])] = f["object"]
+    kinds = {}
+    for f in fe:
+        o = f["object"]
+        kinds[f["type"]] = kinds.get(f["type"], 0) + 1
+        if o["apiVersion"] != "events.k8s.io/v1" or o["kind"] != "Event":
+            fail(f"frame object is {o['kind']} {o['apiVersion']}")
+        if f["type"] == "BOOKMARK":
+            if set(o) != {"kind", "apiVersion", "metadata"} or set(o["metadata"]) != {"resourceVersion"}:
+                fail(f"bad bookmark {f}")
+            continue
+        bad = same_as_core(byuid[(o["metadata"]["uid"], o["metadata"]["resourceVersion"])], o)
+        if bad:
+            fail("; ".join(bad))
+    obs = [(o["uid"], o["resourceVersion"]) for o in observations(base, since)]
+    served = [(k[1], k[2]) for k in key(fe) if k[0] != "DELETED"]
+    if served != obs[:len(served)] or len(served) != len(obs):
+        fail(f"events.k8s.io watch served {len(served)} writes, the observation log has {len(obs)}")
+    print(json.dumps(kinds, sort_keys=True))
+
+def cmd_retry(base, path, code, seconds):
+    """An injected failure with Retry-After: the header and the Status say the same."""
+    st, hdrs, body = get(base + path)
+    d = json.loads(body)
+    if st != int(code) or d.get("code") != int(code):
+        fail(f"HTTP {st} {body[:200]!r}")
+    if int(seconds) > 0:
+        if hdrs.get("Retry-After") != seconds or d.get("details") != {"retryAfterSeconds": int(seconds)}:
+            fail(f"Retry-After {hdrs.get('Retry-After')}, details {d.get('details')}")
+    elif "Retry-After" in hdrs or "details" in d:
+        fail(f"retry_after=0 still sends Retry-After {hdrs.get('Retry-After')} / {d.get('details')}")
+
+def cmd_requests(base, since, expect):
+    """/simulator/requests after since: the verbs, APIs, arguments and statuses expected."""
+    st, _, body = get(f"{base}/simulator/requests?since={since}")
+    rs = [json.loads(l) for l in body.decode().splitlines()]
+    got = [f"{r['method']} {r['verb']} {r.get('api', '-')} {r['path']} "
+           f"{'&'.join(k + '=' + v for k, v in r['args'].items())} {r['status']}" for r in rs]
+    want = expect.split("|")
+    if got != want:
+        fail("got:\n# " + "\n# ".join(got) + "\n# want:\n# " + "\n# ".join(want))
+    seqs = [r["seq"] for r in rs]
+    if seqs != list(range(int(since) + 1, int(since) + 1 + len(rs))):
+        fail(f"sequence numbers {seqs}")
+    monos = [r["mono"] for r in rs]
+    if monos != sorted(monos) or any(not r["time"].endswith("Z") for r in rs):
+        fail("times out of order")
+
+def cmd_rate(base, seconds, rate):
+    """Writes per real second, measured over seconds on the simulator's own counter."""
+    s0 = getj(f"{base}/simulator/stats"); t0 = time.monotonic()
+    time.sleep(float(seconds))
+    s1 = getj(f"{base}/simulator/stats"); t1 = time.monotonic()
+    got = (s1["observations"] - s0["observations"]) / (t1 - t0)
+    print(f"{got:.1f} {s0['sim_time']} {s1['sim_time']}")
+    if not 0.5 * float(rate) <= got <= 1.5 * float(rate):
+        sys.exit(1)
 
 def cmd_frames(path, since, base, mode):
     """Checks a finished watch against the observation log."""
@@ -552,6 +723,197 @@ import json,sys
 d=json.load(sys.stdin)
 print(max(len(i.get('message','').encode()) for i in d['items']))")
 check "the 1 MB event is listed too" test "$BIG" = 1048576
+
+# ---------------------------------------------------------------- F: pacing by --rate
+"$BIN" simulate --rate 0 >/dev/null 2>"$TMP/e6"; rc=$?
+check "--rate 0 is a usage error" bash -c "test $rc = 2 && grep -q 'rate must be' '$TMP/e6'"
+"$BIN" simulate --rate 10 --speed 2 >/dev/null 2>"$TMP/e7"; rc=$?
+check "--rate with --speed is a usage error" bash -c "test $rc = 2 && grep -q 'exclude each other' '$TMP/e7'"
+check "--help documents --rate" grep -q -- "--rate N" "$TMP/help"
+start_sim f --rate 200 --seed 5 --bookmark-interval 1
+F=$URL
+sleep 0.5
+if R=$($H rate "$F" 3 200); then ok "--rate 200: $R (Events/s, simulated time from, to)"
+else notok "--rate 200 gives 100-300 Events per second ($R)"; fi
+curl -s -X POST "$F/simulator/faults?rate=50" >/dev/null
+check "rate is a runtime switch too (faults say rate 50)" test "$(jget "$F/simulator/faults" rate)" = 50
+sleep 0.3
+if R=$($H rate "$F" 3 50); then ok "rate=50 at runtime: $R"
+else notok "rate=50 at runtime gives 25-75 Events per second ($R)"; fi
+RV=$(jget "$F/simulator/stats" resource_version)
+curl -sN "$F/api/v1/events?watch=1&resourceVersion=$RV&allowWatchBookmarks=true&timeoutSeconds=2" >"$TMP/wf"
+if R=$($H frames "$TMP/wf" "$RV" "$F" all); then
+	ok "a watch under --rate serves exactly the observation log ($R)"
+else notok "a watch under --rate serves exactly the observation log ($R)"; fi
+check "... about 100 writes in its 2 s" test "$(grep -c '"type":"\(ADDED\|MODIFIED\)"' "$TMP/wf")" -ge 40
+curl -s -X POST "$F/simulator/faults?rate=0" >/dev/null
+T1=$(jget "$F/simulator/stats" sim_time)
+sleep 2
+T2=$(jget "$F/simulator/stats" sim_time)
+check "rate=0 goes back to --speed (1): 2 s later the clock moved 1-4 simulated seconds ($T1 -> $T2)" python3 -c "
+from datetime import datetime
+f = lambda t: datetime.strptime(t, '%Y-%m-%dT%H:%M:%SZ')
+d = (f('$T2') - f('$T1')).total_seconds()
+assert 1 <= d <= 4, d"
+stop_sim "$SIM_PID"
+
+# ---------------------------------------------------------------- G: the events.k8s.io/v1 API
+start_sim g --speed 0 --start "$FROZEN" --initial-events 1500 --seed 9 --cluster-version mixed --bookmark-interval 1
+G=$URL
+G_PID=$SIM_PID
+if R=$($H events_api_list "$G" /events); then
+	read -r N SERIES COUNTED OLD <<<"$R"
+	ok "events.k8s.io list: the $N Events of the core list, same resourceVersions and order, each in the events.k8s.io/v1 shape"
+	check "... with series ($SERIES), deprecatedCount > 1 ($COUNTED) and core-recorded Events without eventTime ($OLD)" \
+		test "$SERIES" -gt 0 -a "$COUNTED" -gt 0 -a "$OLD" -gt 0
+else notok "events.k8s.io list matches the core list"; fi
+NS=$(curl -s "$G/api/v1/events?limit=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['metadata']['namespace'])")
+check "a namespace's events.k8s.io list matches its core list ($NS)" bash -c "$H events_api_list '$G' '/namespaces/$NS/events' >/dev/null"
+# kept for the ingest comparison below
+curl -s "$G/api/v1/events" >"$TMP/core.json"
+curl -s "$G/apis/events.k8s.io/v1/events" >"$TMP/ev.json"
+if R=$($H events_api_pages "$G" 200); then ok "paginated (limit=200): the same $R pages, continue tokens and remainingItemCount through both APIs"
+else notok "paginated events.k8s.io list ($R)"; fi
+check "GET of one events.k8s.io Event, and a 404 Status naming the group" $H events_api_get "$G"
+check "events.k8s.io: an unknown resource is 404" $H status "$G" /apis/events.k8s.io/v1/pods 404 NotFound
+check "events.k8s.io: POST is 405" $H status "$G" /apis/events.k8s.io/v1/events 405 MethodNotAllowed POST
+check "events.k8s.io: limit=abc is 400" $H status "$G" "/apis/events.k8s.io/v1/events?limit=abc" 400 BadRequest
+curl -sN "$G/apis/events.k8s.io/v1/events?watch=1&timeoutSeconds=1" >"$TMP/gw0"
+check "events.k8s.io watch from 0: the 1500 alive Events as ADDED" \
+	test "$(grep -c '"type":"ADDED","object":{"kind":"Event","apiVersion":"events.k8s.io/v1"' "$TMP/gw0")" = 1500
+G_RV=$(jget "$G/simulator/stats" resource_version)
+curl -sN "$G/api/v1/events?watch=1&resourceVersion=$G_RV&allowWatchBookmarks=true&timeoutSeconds=3" >"$TMP/gwc" &
+P1=$!
+curl -sN "$G/apis/events.k8s.io/v1/events?watch=1&resourceVersion=$G_RV&allowWatchBookmarks=true&timeoutSeconds=3" >"$TMP/gwe" &
+P2=$!
+sleep 0.5
+curl -s -X POST "$G/simulator/advance?seconds=4000" >/dev/null
+wait $P1 $P2
+if R=$($H events_api_watches "$TMP/gwc" "$TMP/gwe" "$G" "$G_RV"); then
+	ok "watches of both APIs from the same resourceVersion: the same frames, the events.k8s.io ones in their shape, exactly the observation log ($R)"
+	check "... ADDED, MODIFIED, DELETED (past the TTL) and BOOKMARK frames" python3 -c "
+import json; k = json.loads('$R'); assert all(k.get(t, 0) > 0 for t in ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK')), k"
+else notok "watches of both APIs agree ($R)"; fi
+curl -sN "$G/apis/events.k8s.io/v1/watch/events?resourceVersion=$G_RV&timeoutSeconds=1" >"$TMP/gwpath"
+check "the /apis/events.k8s.io/v1/watch/events path watches too" grep -q '"apiVersion":"events.k8s.io/v1"' "$TMP/gwpath"
+curl -sN "$G/apis/events.k8s.io/v1/namespaces/$NS/events?watch=1&resourceVersion=$G_RV&timeoutSeconds=1" >"$TMP/gwns"
+check "a namespace-scoped events.k8s.io watch sees only $NS" python3 -c "
+import json
+fs = [json.loads(l) for l in open('$TMP/gwns')]
+assert fs and all(f['object']['metadata']['namespace'] == '$NS' for f in fs), len(fs)"
+curl -sN --max-time 5 "$G/apis/events.k8s.io/v1/events?watch=1&resourceVersion=1" >"$TMP/gwold"
+check "events.k8s.io watch from a resourceVersion before the window: ERROR 410" \
+	grep -q '"type":"ERROR","object":{"kind":"Status","apiVersion":"v1".*"code":410' "$TMP/gwold"
+curl -s -X POST "$G/simulator/faults?gone_after=3" >/dev/null
+curl -sN "$G/apis/events.k8s.io/v1/events?watch=1&resourceVersion=$G_RV&timeoutSeconds=5" >"$TMP/gwg"
+check "gone_after=3 on an events.k8s.io watch: 3 frames, then ERROR 410" python3 -c "
+import json
+fs = [json.loads(l) for l in open('$TMP/gwg')]
+assert len(fs) == 4 and fs[3]['type'] == 'ERROR' and fs[3]['object']['code'] == 410, fs[3:]"
+curl -s -X POST "$G/simulator/faults?gone_after=0&expire_continue=true" >/dev/null
+TOKEN=$(curl -s "$G/apis/events.k8s.io/v1/events?limit=100" | python3 -c "import json,sys; print(json.load(sys.stdin)['metadata']['continue'])")
+check "expire_continue on an events.k8s.io continue token: 410 Expired" \
+	$H status "$G" "/apis/events.k8s.io/v1/events?limit=100&continue=$TOKEN" 410 Expired
+curl -s -X POST "$G/simulator/faults?expire_continue=false&fail_status=503&fail_count=1" >/dev/null
+check "fail_status=503 on the events.k8s.io list: 503 ServiceUnavailable" \
+	$H status "$G" /apis/events.k8s.io/v1/events 503 ServiceUnavailable
+check "stats count the requests through events.k8s.io" test "$(jget "$G/simulator/stats" events_api_requests)" -ge 15
+
+# The same observations decode to the same rows through either API (the extension's decoder),
+# for a list and for a watch.
+DB=k8s_events_simulate
+PSQL="psql -X -q -v ON_ERROR_STOP=1 -d $DB"
+if psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>"$TMP/pg.err" \
+	&& $PSQL -c "CREATE EXTENSION k8s_events" >/dev/null 2>>"$TMP/pg.err"; then
+	python3 -c "
+import json, sys
+for src, dst in (('$TMP/gwc', '$TMP/gwc.json'), ('$TMP/gwe', '$TMP/gwe.json')):
+    json.dump([json.loads(l) for l in open(src)], open(dst, 'w'))"
+	cols="uid, resource_version, event_time, first_time, namespace, kind, name, type, reason, message, count,
+	      occurrences, source_component, source_host, reporting_controller, reporting_instance, action"
+	out=$($PSQL -At 2>&1 <<SQL
+SET k8s_events.retention = '0';
+\set f \`cat $TMP/core.json\`
+SELECT 'c1', * FROM k8s_events.ingest_report(:'f'::jsonb, 'c1');
+\set f \`cat $TMP/ev.json\`
+SELECT 'c2', * FROM k8s_events.ingest_report(:'f'::jsonb, 'c2');
+\set f \`cat $TMP/gwc.json\`
+SELECT 'w1', * FROM k8s_events.ingest_report(:'f'::jsonb, 'w1');
+\set f \`cat $TMP/gwe.json\`
+SELECT 'w2', * FROM k8s_events.ingest_report(:'f'::jsonb, 'w2');
+SELECT 'list-diff', count(*) FROM ((SELECT $cols FROM k8s_events.events WHERE cluster = 'c1'
+    EXCEPT ALL SELECT $cols FROM k8s_events.events WHERE cluster = 'c2')
+  UNION ALL (SELECT $cols FROM k8s_events.events WHERE cluster = 'c2'
+    EXCEPT ALL SELECT $cols FROM k8s_events.events WHERE cluster = 'c1')) AS d;
+SELECT 'watch-diff', count(*) FROM ((SELECT $cols FROM k8s_events.events WHERE cluster = 'w1'
+    EXCEPT ALL SELECT $cols FROM k8s_events.events WHERE cluster = 'w2')
+  UNION ALL (SELECT $cols FROM k8s_events.events WHERE cluster = 'w2'
+    EXCEPT ALL SELECT $cols FROM k8s_events.events WHERE cluster = 'w1')) AS d;
+SELECT 'shapes', count(*) FILTER (WHERE event ? 'series'), count(*) FILTER (WHERE event ? 'deprecatedCount')
+FROM k8s_events.events WHERE cluster IN ('c2', 'w2');
+SQL
+)
+	rc=$?
+	echo "$out" >"$TMP/ingest.out"
+	N=$(python3 -c "import json; print(len(json.load(open('$TMP/core.json'))['items']))")
+	WN=$(grep -c '"type":"\(ADDED\|MODIFIED\)"' "$TMP/gwc")
+	WD=$(grep -c '"type":"DELETED"' "$TMP/gwc")
+	WB=$(grep -c '"type":"BOOKMARK"' "$TMP/gwc")
+	check "ingest_report of the core list: all $N stored" grep -qx "c1|$N|$N|0|0|0|0|0|0" "$TMP/ingest.out"
+	check "ingest_report of the events.k8s.io list: all $N stored" grep -qx "c2|$N|$N|0|0|0|0|0|0" "$TMP/ingest.out"
+	check "ingest_report of both watches: $WN stored, $WD DELETED, $WB bookmarks, each" \
+		bash -c "grep -qx 'w1|$((WN + WD + WB))|$WN|0|0|0|$WD|$WB|0' '$TMP/ingest.out' && grep -qx 'w2|$((WN + WD + WB))|$WN|0|0|0|$WD|$WB|0' '$TMP/ingest.out'"
+	check "the list's rows are the same through both APIs (every decoded column)" \
+		bash -c "test $rc = 0 && grep -qx 'list-diff|0' '$TMP/ingest.out'"
+	check "the watch's rows are the same through both APIs (every decoded column)" grep -qx 'watch-diff|0' "$TMP/ingest.out"
+	check "... among them Events with series and with deprecatedCount ($(grep '^shapes|' "$TMP/ingest.out"))" \
+		grep -qx 'shapes|[1-9][0-9]*|[1-9][0-9]*' "$TMP/ingest.out"
+	[ "$rc" = 0 ] || sed 's/^/# /' "$TMP/ingest.out"
+	psql -X -q -d postgres -c "DROP DATABASE $DB" >/dev/null 2>&1
+else
+	notok "a PostgreSQL server with k8s_events for the ingest comparison (PGHOST=${PGHOST:-unset}): $(head -3 "$TMP/pg.err")"
+fi
+stop_sim "$G_PID"
+
+# ---------------------------------------------------------------- H: Retry-After, the request log, close_watches
+start_sim h --speed 0 --start "$FROZEN" --initial-events 20 --seed 4
+HU=$URL
+curl -s -X POST "$HU/simulator/faults?fail_status=429&fail_count=2&retry_after=7" >/dev/null
+check "retry_after=7: a 429 says Retry-After: 7 (header and details.retryAfterSeconds)" $H retry "$HU" /api/v1/events 429 7
+check "... the second too" $H retry "$HU" "/apis/events.k8s.io/v1/events?limit=1" 429 7
+check "... then 200" test "$(code_of "$HU/api/v1/events?limit=1")" = 200
+curl -s -X POST "$HU/simulator/faults?fail_status=503&fail_count=1&retry_after=0" >/dev/null
+check "retry_after=0: a 503 without Retry-After or details" $H retry "$HU" /api/v1/events 503 0
+curl -s -X POST "$HU/simulator/faults?rate_limit=1&retry_after=3" >/dev/null
+code_of "$HU/api/v1/events?limit=1" >/dev/null
+check "rate_limit: its 429 carries retry_after (3)" $H retry "$HU" /api/v1/events 429 3
+curl -s -X POST "$HU/simulator/faults?reset=true" >/dev/null
+check "reset puts retry_after back to 1" test "$(jget "$HU/simulator/faults" retry_after)" = 1
+check "a bad retry_after is refused" test "$(code_of -X POST "$HU/simulator/faults?retry_after=-2")" = 400
+SEQ=$(jget "$HU/simulator/stats" requests_logged)
+code_of "$HU/api/v1/namespaces/shop/events?limit=5" >/dev/null
+curl -s -X POST "$HU/simulator/faults?fail_status=429&fail_count=1&retry_after=2" >/dev/null
+code_of "$HU/apis/events.k8s.io/v1/events?watch=1&resourceVersion=5&timeoutSeconds=1" >/dev/null
+curl -sN "$HU/apis/events.k8s.io/v1/events?watch=1&timeoutSeconds=1" >/dev/null
+code_of "$HU/api/v1/namespaces/shop/events/nope" >/dev/null
+code_of "$HU/api/v1/pods" >/dev/null
+check "/simulator/requests: every API request after since, with verb, API, arguments and the status answered" $H requests "$HU" "$SEQ" \
+"GET list v1 /api/v1/namespaces/shop/events limit=5 200|GET watch events.k8s.io/v1 /apis/events.k8s.io/v1/events watch=1&resourceVersion=5&timeoutSeconds=1 429|GET watch events.k8s.io/v1 /apis/events.k8s.io/v1/events watch=1&timeoutSeconds=1 200|GET get v1 /api/v1/namespaces/shop/events/nope  404|GET other - /api/v1/pods  404"
+check "a bad since is refused" test "$(code_of "$HU/simulator/requests?since=x")" = 400
+curl -sN "$HU/api/v1/events?watch=1&resourceVersion=$(jget "$HU/simulator/stats" resource_version)" >"$TMP/hw" 2>&1 &
+P1=$!
+sleep 0.5
+T0=$(date +%s%N)
+CLOSED=$(jget "$HU/simulator/stats" watches_active)
+R=$(curl -s -X POST "$HU/simulator/close_watches")
+wait $P1
+rc=$?
+check "close_watches ends an open watch cleanly at once (curl exit $rc, $(( ($(date +%s%N) - T0) / 1000000 )) ms, $R)" \
+	bash -c "test $rc = 0 && test $(( ($(date +%s%N) - T0) / 1000000 )) -lt 2000 && test '$R' = '{\"closed\":$CLOSED}'"
+check "GET close_watches is 405" test "$(code_of "$HU/simulator/close_watches")" = 405
+curl -sN "$HU/api/v1/events?watch=1&timeoutSeconds=1" >"$TMP/hw2"
+check "a watch started after close_watches runs normally" test "$(wc -l <"$TMP/hw2")" = 20
+stop_sim "$SIM_PID"
 
 echo "# $FAILED failed"
 [ "$FAILED" = 0 ]

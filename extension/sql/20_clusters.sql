@@ -20,7 +20,7 @@ CREATE TABLE k8s_events.clusters (
     CONSTRAINT clusters_context_needs_kubeconfig CHECK (context IS NULL OR kubeconfig IS NOT NULL)
 );
 COMMENT ON TABLE k8s_events.clusters IS
-    'Kubernetes clusters the background worker lists and watches; change it with add_cluster, remove_cluster and set_cluster_enabled.';
+    'Kubernetes clusters the background worker lists and watches; change it with add_cluster, remove_cluster, set_cluster_enabled or UPDATE (a changed row restarts its watcher at commit).';
 
 -- The resourceVersion each watcher resumes from, committed with the rows it covers.
 CREATE TABLE k8s_events.watch_checkpoints (
@@ -101,7 +101,53 @@ $$;
 COMMENT ON FUNCTION k8s_events.set_cluster_enabled(text, boolean) IS
     'Pause or resume following a cluster. Takes effect at commit.';
 
+-- A change made with a plain UPDATE (or INSERT, DELETE) takes effect like one made through the
+-- functions above: the launcher is woken at commit and restarts the watcher of a row whose
+-- connection settings changed. A resourceVersion only means something to the API server that
+-- issued it, and a checkpoint covers only the scope that was listed: when the row points at
+-- another server or scope, the checkpoint goes in the same transaction and the next watcher
+-- lists afresh. New credentials or CA for the same server keep it.
+CREATE FUNCTION k8s_events.clusters_forget_checkpoint() RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM k8s_events.watch_checkpoints AS cp WHERE cp.cluster = OLD.name;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION k8s_events.clusters_forget_checkpoint() IS
+    'Trigger: drops the checkpoint of a cluster whose API server or scope (api_server, kubeconfig, context, namespace) changed.';
+
+CREATE TRIGGER clusters_scope_changed
+    AFTER UPDATE OF api_server, kubeconfig, context, namespace ON k8s_events.clusters
+    FOR EACH ROW
+    WHEN (OLD.api_server IS DISTINCT FROM NEW.api_server
+          OR OLD.kubeconfig IS DISTINCT FROM NEW.kubeconfig
+          OR OLD.context IS DISTINCT FROM NEW.context
+          OR OLD.namespace IS DISTINCT FROM NEW.namespace)
+    EXECUTE FUNCTION k8s_events.clusters_forget_checkpoint();
+
+CREATE FUNCTION k8s_events.clusters_wake_launcher() RETURNS trigger
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM k8s_events.wake_launcher_at_commit();
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION k8s_events.clusters_wake_launcher() IS
+    'Trigger: wakes the launcher when the transaction that changed k8s_events.clusters commits.';
+
+CREATE TRIGGER clusters_changed
+    AFTER INSERT OR UPDATE OR DELETE ON k8s_events.clusters
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION k8s_events.clusters_wake_launcher();
+
 REVOKE ALL ON FUNCTION k8s_events.wake_launcher_at_commit() FROM PUBLIC;
+REVOKE ALL ON FUNCTION k8s_events.clusters_forget_checkpoint() FROM PUBLIC;
+REVOKE ALL ON FUNCTION k8s_events.clusters_wake_launcher() FROM PUBLIC;
 REVOKE ALL ON FUNCTION k8s_events.add_cluster(text, text, text, text, text, text, text, text, text, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION k8s_events.remove_cluster(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION k8s_events.set_cluster_enabled(text, boolean) FROM PUBLIC;
