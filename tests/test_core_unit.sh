@@ -52,6 +52,6 @@ build_and_run() {
 
 build_and_run test_frame_splitter "core/frame_splitter.c" ""
 build_and_run test_kubeconfig "core/kubeconfig.c core/base64.c" "-lyaml"
-build_and_run test_dump_reader "loader/dump_reader.c" "-lyaml -lz -lm"
+build_and_run test_dump_reader "loader/dump_reader.c loader/dump_input.c loader/dump_json.c loader/dump_yaml.c" "-lyaml -lz -lm"
 
 [ "$FAILED" = 0 ]
