@@ -58,12 +58,42 @@ RESET ROLE;
 SELECT count(*) AS partitions, bool_and(pg_get_userbyid(c.relowner) = current_user) AS owned_by_extension_owner
 FROM k8s_events.partitions p JOIN pg_class c ON c.oid = p.partition;
 
+-- Bulk loading (k8s-events load): the writer COPYs decoded rows into a temporary table of
+-- its own session, and ingest_copied() stores them as the owner; it reads nothing else.
+SET ROLE k8s_bob;
+SELECT k8s_events.create_load_table();
+BEGIN;
+INSERT INTO pg_temp.k8s_events_load (uid, resource_version, event_time, first_time, namespace,
+  kind, name, reason, count, event, earliest)
+VALUES ('f0000000-0000-4000-8000-000000000009', '9', now() - interval '1 hour',
+  now() - interval '1 hour', 'shop', 'Pod', 'web-1', 'Pulled', 1, '{"kind": "Event"}',
+  now() - interval '1 hour');
+INSERT INTO pg_temp.k8s_events_load (error, payload) VALUES ('dump.json:7: not an Event', '42');
+SELECT received, stored, duplicates, rejected, expired FROM k8s_events.ingest_copied('prod');
+COMMIT;
+SELECT count(*) AS rows_left FROM pg_temp.k8s_events_load;
+-- Anything else under that name is refused: a view, or a table of other columns.
+BEGIN;
+DROP TABLE pg_temp.k8s_events_load;
+CREATE TEMPORARY VIEW k8s_events_load AS SELECT 1 AS uid;
+SELECT * FROM k8s_events.ingest_copied('prod');
+ROLLBACK;
+BEGIN;
+DROP TABLE pg_temp.k8s_events_load;
+CREATE TEMPORARY TABLE k8s_events_load (uid uuid, secret text);
+SELECT * FROM k8s_events.ingest_copied('prod');
+ROLLBACK;
+RESET ROLE;
+SELECT error, payload FROM k8s_events.rejected WHERE source = 'k8s-events load';
+
 -- The reader reads, and cannot write.
 SET ROLE k8s_alice;
 SELECT cluster, name, reason FROM k8s_events.events;
 SELECT name, normal, warning FROM k8s_events.resources;
 SELECT k8s_events.time_bucket('1 hour', '2026-06-01 10:17+00'::timestamptz);
 SELECT k8s_events.ingest('{}', 'prod');
+SELECT k8s_events.create_load_table();
+SELECT * FROM k8s_events.ingest_copied('prod');
 INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ('x', 'x', 'x', 'x');
 SELECT * FROM k8s_events.create_partitions('2026-07-01', '2026-07-02');
 RESET ROLE;
@@ -76,6 +106,7 @@ SELECT k8s_events.ingest('{}', 'prod');
 RESET ROLE;
 
 SET client_min_messages = warning;
+DISCARD TEMP;
 DROP ROLE k8s_alice;
 DROP ROLE k8s_bob;
 DROP ROLE k8s_mallory;
