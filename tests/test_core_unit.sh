@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/test_core_unit.sh - unit tests of the plain-C pieces in core/ (frame splitter,
-# kubeconfig, base64), compiled against core/*.c without PostgreSQL, then run again under
+# kubeconfig, base64, the list/watch engine over HTTP), compiled against core/*.c without PostgreSQL, then run again under
 # valgrind, which must find no memory error and no leak.
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any check failed.
 set -u
@@ -38,5 +38,6 @@ build_and_run() {
 
 build_and_run test_frame_splitter "core/frame_splitter.c" ""
 build_and_run test_kubeconfig "core/kubeconfig.c core/base64.c" "-lyaml"
+build_and_run test_list_watch "core/list_watch.c core/http_stream.c core/frame_splitter.c core/kubeconfig.c core/base64.c" "-lcurl -lyaml -lpthread"
 
 [ "$FAILED" = 0 ]

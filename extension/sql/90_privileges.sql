@@ -21,6 +21,9 @@ REVOKE EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions(interval) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.watch_begin(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.watch_store(text, text, text, bytea[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.watch_set_state(text, text, text, bigint, bigint) FROM PUBLIC;
 
 -- Readers: every table and view, every read-only function.
 GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
@@ -35,3 +38,8 @@ REVOKE ALL ON k8s_events.clusters, k8s_events.watch_checkpoints FROM k8s_events_
 GRANT EXECUTE ON FUNCTION k8s_events.ingest(jsonb, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) TO k8s_events_writer;
+-- External watchers (k8s-events watch) store through these, which, like ingest, run as the
+-- owner; each takes or needs the cluster's watch lock, so one cluster has one writer.
+GRANT EXECUTE ON FUNCTION k8s_events.watch_begin(text, text) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.watch_store(text, text, text, bytea[], text[]) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.watch_set_state(text, text, text, bigint, bigint) TO k8s_events_writer;
