@@ -13,5 +13,6 @@
 extern int cmd_generate(int argc, char **argv);
 extern int cmd_load(int argc, char **argv);
 extern int cmd_simulate(int argc, char **argv);
+extern int cmd_watch(int argc, char **argv);
 
 #endif

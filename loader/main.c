@@ -18,6 +18,7 @@ static const command commands[] = {
     {"generate", cmd_generate, "write a reproducible, realistic Kubernetes Event stream"},
     {"load", cmd_load, "store event dumps (kubectl json/yaml, NDJSON, eventrouter, gzip)"},
     {"simulate", cmd_simulate, "serve a simulated cluster's Events as a Kubernetes API server"},
+    {"watch", cmd_watch, "list and watch a cluster's Events into PostgreSQL"},
 };
 
 #define NCOMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))

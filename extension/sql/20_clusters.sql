@@ -22,9 +22,11 @@ CREATE TABLE k8s_events.clusters (
 COMMENT ON TABLE k8s_events.clusters IS
     'Kubernetes clusters the background worker lists and watches; change it with add_cluster, remove_cluster, set_cluster_enabled or UPDATE (a changed row restarts its watcher at commit).';
 
--- The resourceVersion each watcher resumes from, committed with the rows it covers.
+-- The resourceVersion each watcher resumes from, committed with the rows it covers. Keyed by
+-- the cluster's name, whoever watches it: the background worker, or `k8s-events watch` for a
+-- cluster that is not in k8s_events.clusters (see 70_watch_client.sql).
 CREATE TABLE k8s_events.watch_checkpoints (
-    cluster          text        PRIMARY KEY REFERENCES k8s_events.clusters (name) ON DELETE CASCADE,
+    cluster          text        PRIMARY KEY,
     resource_version text        NOT NULL,
     updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
@@ -79,6 +81,7 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'cluster "%" does not exist', remove_cluster.name USING ERRCODE = 'undefined_object';
     END IF;
+    DELETE FROM k8s_events.watch_checkpoints AS cp WHERE cp.cluster = remove_cluster.name;
     PERFORM k8s_events.wake_launcher_at_commit();
 END
 $$;
@@ -117,7 +120,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION k8s_events.clusters_forget_checkpoint() IS
-    'Trigger: drops the checkpoint of a cluster whose API server or scope (api_server, kubeconfig, context, namespace) changed.';
+    'Trigger: drops the checkpoint of a cluster that is deleted, or whose API server or scope (api_server, kubeconfig, context, namespace) changed.';
 
 CREATE TRIGGER clusters_scope_changed
     AFTER UPDATE OF api_server, kubeconfig, context, namespace ON k8s_events.clusters
@@ -126,6 +129,13 @@ CREATE TRIGGER clusters_scope_changed
           OR OLD.kubeconfig IS DISTINCT FROM NEW.kubeconfig
           OR OLD.context IS DISTINCT FROM NEW.context
           OR OLD.namespace IS DISTINCT FROM NEW.namespace)
+    EXECUTE FUNCTION k8s_events.clusters_forget_checkpoint();
+
+-- A row deleted by hand goes with its checkpoint too, as through remove_cluster: the same
+-- name added later may point at another server.
+CREATE TRIGGER clusters_deleted
+    AFTER DELETE ON k8s_events.clusters
+    FOR EACH ROW
     EXECUTE FUNCTION k8s_events.clusters_forget_checkpoint();
 
 CREATE FUNCTION k8s_events.clusters_wake_launcher() RETURNS trigger
@@ -160,26 +170,3 @@ CREATE FUNCTION k8s_events.watch_status_shared(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'k8s_watch_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
-
--- Every configured cluster and how its watcher is doing. Counters are since the watcher
--- started; resource_version falls back to the committed checkpoint.
-CREATE VIEW k8s_events.watch_status AS
-SELECT c.name AS cluster,
-       CASE WHEN NOT c.enabled THEN 'disabled' ELSE coalesce(w.state, 'starting') END AS state,
-       coalesce(w.resource_version, cp.resource_version) AS resource_version,
-       coalesce(w.events_stored, 0) AS events_stored,
-       coalesce(w.duplicates, 0) AS duplicates,
-       coalesce(w.rejected, 0) AS rejected,
-       coalesce(w.deleted_seen, 0) AS deleted_seen,
-       coalesce(w.relists, 0) AS relists,
-       coalesce(w.reconnects, 0) AS reconnects,
-       w.last_event_at,
-       w.last_error,
-       w.last_error_at,
-       w.since,
-       w.pid
-FROM k8s_events.clusters AS c
-LEFT JOIN k8s_events.watch_status_shared() AS w ON w.cluster = c.name
-LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name;
-COMMENT ON VIEW k8s_events.watch_status IS
-    'One row per configured cluster: the watcher''s state (starting, listing, watching, backoff, failed, disabled), checkpoint, counters and last error.';

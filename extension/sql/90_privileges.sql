@@ -23,6 +23,9 @@ REVOKE EXECUTE ON FUNCTION k8s_events.create_load_table() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions(interval) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.watch_begin(text, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.watch_store(text, text, text, bytea[], text[]) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.watch_set_state(text, text, text, bigint, bigint) FROM PUBLIC;
 
 -- Readers: every table and view, every read-only function.
 GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
@@ -39,3 +42,8 @@ GRANT EXECUTE ON FUNCTION k8s_events.ingest_report(jsonb, text) TO k8s_events_wr
 GRANT EXECUTE ON FUNCTION k8s_events.create_load_table() TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.ingest_copied(text, text) TO k8s_events_writer;
 GRANT EXECUTE ON FUNCTION k8s_events.create_partitions(timestamptz, timestamptz) TO k8s_events_writer;
+-- External watchers (k8s-events watch) store through these, which, like ingest, run as the
+-- owner; each takes or needs the cluster's watch lock, so one cluster has one writer.
+GRANT EXECUTE ON FUNCTION k8s_events.watch_begin(text, text) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.watch_store(text, text, text, bytea[], text[]) TO k8s_events_writer;
+GRANT EXECUTE ON FUNCTION k8s_events.watch_set_state(text, text, text, bigint, bigint) TO k8s_events_writer;

@@ -1,0 +1,457 @@
+/*
+ * http_stream.c
+ *	  libcurl's multi interface, one request at a time, waited for by the host.
+ *
+ * curl tells us which sockets it wants watched (CURLMOPT_SOCKETFUNCTION) and
+ * when it wants to be called back (CURLMOPT_TIMERFUNCTION); each pump hands
+ * exactly those to the host's wait function, so the host's own wake-ups
+ * (signals, its latch) end a wait however silent the server is.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core_memory.h"
+#include "http_stream.h"
+#include "monotonic.h"
+
+#define Min(a, b) ((a) < (b) ? (a) : (b))
+
+static int
+socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
+{
+	HttpStream *s = arg;
+	int         i;
+
+	(void) easy;
+	(void) socketp;
+	for (i = 0; i < s->nsockets && s->sockets[i] != fd; i++)
+		;
+	if (what == CURL_POLL_REMOVE)
+	{
+		if (i < s->nsockets)
+		{
+			s->sockets[i] = s->sockets[s->nsockets - 1];
+			s->socket_what[i] = s->socket_what[s->nsockets - 1];
+			s->nsockets--;
+		}
+		return 0;
+	}
+	if (i == s->nsockets)
+	{
+		if (s->nsockets == HTTP_MAX_SOCKETS)
+			return -1; /* one request never needs this many */
+		s->nsockets++;
+	}
+	s->sockets[i] = fd;
+	s->socket_what[i] = what;
+	return 0;
+}
+
+/* Kept as a deadline: the host's wake-ups between pumps must not push it back. */
+static int
+timer_changed(CURLM *multi, long timeout_ms, void *arg)
+{
+	(void) multi;
+	((HttpStream *) arg)->timer_at = timeout_ms < 0 ? -1 : monotonic_ms() + timeout_ms;
+	return 0;
+}
+
+/*
+ * "name::host:port" for CURLOPT_CONNECT_TO, so a request to https://name:port/
+ * goes to the server's real address (kubeconfig's tls-server-name).  NULL
+ * with err set when the URL cannot be taken apart.
+ */
+static struct curl_slist *
+connect_to_for(const HttpStream *s, const char *api_server, const char *tls_server_name, char *err,
+               size_t errlen)
+{
+	CURLU             *url = curl_url();
+	char              *host = NULL, *port = NULL;
+	struct curl_slist *list = NULL;
+
+	if (url != NULL && curl_url_set(url, CURLUPART_URL, api_server, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	{
+		size_t len = strlen(tls_server_name) + strlen(host) + strlen(port) + 4;
+		char  *entry = core_alloc(s->allocator, len);
+
+		if (entry != NULL)
+		{
+			snprintf(entry, len, "%s::%s:%s", tls_server_name, host, port);
+			list = curl_slist_append(NULL, entry);
+			core_free(s->allocator, entry);
+		}
+		if (list == NULL)
+			snprintf(err, errlen, "out of memory");
+	}
+	else
+		snprintf(err, errlen, "cannot take the API server URL apart for tls-server-name");
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(url);
+	return list;
+}
+
+/* Abort the transfer from a callback, saying why in place of curl's message. */
+static size_t
+abort_transfer(HttpStream *s, const char *why)
+{
+	snprintf(s->abort_reason, sizeof(s->abort_reason), "%s", why);
+	return 0; /* fewer bytes than given: curl ends the transfer with CURLE_WRITE_ERROR */
+}
+
+static bool
+collect_body(HttpStream *s, const char *data, size_t len)
+{
+	if (len > s->max_body - s->body_len)
+		return false;
+	if (s->body_len + len + 1 > s->body_cap)
+	{
+		size_t cap = s->body_cap == 0 ? 65536 : s->body_cap;
+		char  *grown;
+
+		while (cap < s->body_len + len + 1)
+			cap *= 2;
+		grown = core_realloc(s->allocator, s->body, s->body_cap, cap);
+		if (grown == NULL)
+			return false;
+		s->body = grown;
+		s->body_cap = cap;
+	}
+	memcpy(s->body + s->body_len, data, len);
+	s->body_len += len;
+	s->body[s->body_len] = '\0';
+	return true;
+}
+
+static size_t
+body_received(char *data, size_t size, size_t nmemb, void *arg)
+{
+	HttpStream *s = arg;
+	size_t      len = size * nmemb;
+
+	s->last_data = monotonic_ms();
+	if (s->status == 0 &&
+	    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status) != CURLE_OK)
+		return abort_transfer(s, "cannot read the response's status");
+	/* An error's Status object is not a watch frame or a list page. */
+	if (s->status != 200)
+	{
+		size_t room = sizeof(s->error_body) - 1 - s->error_len;
+
+		memcpy(s->error_body + s->error_len, data, Min(len, room));
+		s->error_len += Min(len, room);
+		s->error_body[s->error_len] = '\0';
+		return len;
+	}
+	if (s->on_data == NULL)
+	{
+		char why[96];
+
+		if (collect_body(s, data, len))
+			return len;
+		if (s->body_len + len > s->max_body)
+			snprintf(why, sizeof(why), "the response is larger than %zu bytes", s->max_body);
+		else
+			snprintf(why, sizeof(why), "out of memory for a response of %zu bytes",
+			         s->body_len + len);
+		return abort_transfer(s, why);
+	}
+	if (!s->on_data(s->arg, data, len))
+		return 0; /* makes curl abort the transfer; the caller knows why */
+	return len;
+}
+
+/* Hand curl PEM bytes; it copies them. */
+static CURLcode
+set_blob(CURL *easy, CURLoption option, const unsigned char *data, size_t len)
+{
+	struct curl_blob blob = {(void *) data, len, CURL_BLOB_COPY};
+
+	return curl_easy_setopt(easy, option, &blob);
+}
+
+/* Every option must take: a silently ignored CA file would be a silently unverified server. */
+#define SET_OPTION(option, value)                                                                  \
+	do                                                                                             \
+	{                                                                                              \
+		CURLcode rc_ = curl_easy_setopt(s->easy, option, value);                                   \
+		if (rc_ != CURLE_OK)                                                                       \
+		{                                                                                          \
+			snprintf(err, errlen, "cannot set curl's " #option ": %s", curl_easy_strerror(rc_));   \
+			goto fail;                                                                             \
+		}                                                                                          \
+	} while (0)
+
+#define SET_BLOB(option, data, len)                                                                \
+	do                                                                                             \
+	{                                                                                              \
+		CURLcode rc_ = set_blob(s->easy, option, data, len);                                       \
+		if (rc_ != CURLE_OK)                                                                       \
+		{                                                                                          \
+			snprintf(err, errlen, "cannot set curl's " #option ": %s", curl_easy_strerror(rc_));   \
+			goto fail;                                                                             \
+		}                                                                                          \
+	} while (0)
+
+#define SET_MULTI(option, value)                                                                   \
+	do                                                                                             \
+	{                                                                                              \
+		CURLMcode rc_ = curl_multi_setopt(s->multi, option, value);                                \
+		if (rc_ != CURLM_OK)                                                                       \
+		{                                                                                          \
+			snprintf(err, errlen, "cannot set curl's " #option ": %s", curl_multi_strerror(rc_));  \
+			goto fail;                                                                             \
+		}                                                                                          \
+	} while (0)
+
+/* Append "Authorization: Bearer <token>"; our copy is wiped whatever happens. */
+static bool
+add_bearer(HttpStream *s, const char *token)
+{
+	static const char  prefix[] = "Authorization: Bearer ";
+	size_t             len = sizeof(prefix) + strlen(token);
+	char              *header = core_alloc(s->allocator, len);
+	struct curl_slist *list;
+
+	if (header == NULL)
+		return false;
+	snprintf(header, len, "%s%s", prefix, token);
+	list = curl_slist_append(s->headers, header);
+	core_free_secret(s->allocator, header);
+	if (list == NULL)
+		return false;
+	s->headers = list;
+	return true;
+}
+
+bool
+http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const char *path,
+                  HttpDataCallback on_data, void *arg, const CoreAllocator *allocator, char *err,
+                  size_t errlen)
+{
+	size_t    url_len = strlen(endpoint->api_server) + strlen(path) + 1;
+	char     *url;
+	CURLMcode mrc;
+
+	memset(s, 0, sizeof(*s));
+	s->allocator = allocator;
+	s->on_data = on_data;
+	s->arg = arg;
+	s->timer_at = -1;
+	s->retry_after = -1;
+	s->max_body = HTTP_MAX_BODY;
+	s->last_data = monotonic_ms();
+	s->multi = curl_multi_init();
+	s->easy = curl_easy_init();
+	if (s->multi == NULL || s->easy == NULL)
+	{
+		snprintf(err, errlen, "could not initialise libcurl");
+		goto fail;
+	}
+	s->headers = curl_slist_append(NULL, "Accept: application/json");
+	if (s->headers == NULL || (endpoint->token != NULL && !add_bearer(s, endpoint->token)))
+	{
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	url = core_alloc(allocator, url_len);
+	if (url == NULL)
+	{
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	snprintf(url, url_len, "%s%s", endpoint->api_server, path);
+	{
+		CURLcode rc = curl_easy_setopt(s->easy, CURLOPT_URL, url); /* curl copies it */
+
+		core_free(allocator, url);
+		if (rc != CURLE_OK)
+		{
+			snprintf(err, errlen, "invalid API server URL \"%.200s\": %s", endpoint->api_server,
+			         curl_easy_strerror(rc));
+			goto fail;
+		}
+	}
+	SET_OPTION(CURLOPT_HTTPHEADER, s->headers);
+	SET_OPTION(CURLOPT_WRITEFUNCTION, body_received);
+	SET_OPTION(CURLOPT_WRITEDATA, s);
+	SET_OPTION(CURLOPT_ERRORBUFFER, s->curl_error);
+	SET_OPTION(CURLOPT_NOSIGNAL, 1L);
+	SET_OPTION(CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	SET_OPTION(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET_OPTION(CURLOPT_ACCEPT_ENCODING, ""); /* gzip when offered */
+	SET_OPTION(CURLOPT_USERAGENT, "k8s_events/1.0");
+	if (endpoint->ca_file != NULL)
+		SET_OPTION(CURLOPT_CAINFO, endpoint->ca_file);
+	else if (endpoint->ca_data != NULL)
+		SET_BLOB(CURLOPT_CAINFO_BLOB, endpoint->ca_data, endpoint->ca_len);
+	if (endpoint->client_cert_file != NULL)
+		SET_OPTION(CURLOPT_SSLCERT, endpoint->client_cert_file);
+	else if (endpoint->client_cert_data != NULL)
+		SET_BLOB(CURLOPT_SSLCERT_BLOB, endpoint->client_cert_data, endpoint->client_cert_len);
+	if (endpoint->client_key_file != NULL)
+		SET_OPTION(CURLOPT_SSLKEY, endpoint->client_key_file);
+	else if (endpoint->client_key_data != NULL)
+		SET_BLOB(CURLOPT_SSLKEY_BLOB, endpoint->client_key_data, endpoint->client_key_len);
+	if (endpoint->proxy_url != NULL)
+		SET_OPTION(CURLOPT_PROXY, endpoint->proxy_url);
+	if (endpoint->tls_server_name != NULL)
+	{
+		/*
+		 * curl has no SNI override; connect to the URL's address but present
+		 * and verify the given name by resolving it there.
+		 */
+		s->connect_to =
+		    connect_to_for(s, endpoint->api_server, endpoint->tls_server_name, err, errlen);
+		if (s->connect_to == NULL)
+			goto fail;
+		SET_OPTION(CURLOPT_CONNECT_TO, s->connect_to);
+	}
+	if (endpoint->insecure_skip_tls_verify)
+	{
+		SET_OPTION(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET_OPTION(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	SET_MULTI(CURLMOPT_SOCKETFUNCTION, socket_changed);
+	SET_MULTI(CURLMOPT_SOCKETDATA, s);
+	SET_MULTI(CURLMOPT_TIMERFUNCTION, timer_changed);
+	SET_MULTI(CURLMOPT_TIMERDATA, s);
+	mrc = curl_multi_add_handle(s->multi, s->easy);
+	if (mrc != CURLM_OK)
+	{
+		snprintf(err, errlen, "cannot start the request: %s", curl_multi_strerror(mrc));
+		goto fail;
+	}
+	return true;
+
+fail:
+	http_stream_cleanup(s);
+	return false;
+}
+
+/* The transfer is over without a usable status; say why. */
+static void
+fail_transfer(HttpStream *s, const char *what, CURLMcode rc)
+{
+	snprintf(s->curl_error, sizeof(s->curl_error), "%s: %s", what, curl_multi_strerror(rc));
+	s->status = 0;
+	s->done = true;
+}
+
+/* Note a finished transfer. */
+static void
+collect_done(HttpStream *s)
+{
+	CURLMsg *msg;
+	int      pending;
+
+	while ((msg = curl_multi_info_read(s->multi, &pending)) != NULL)
+	{
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		s->done = true;
+		if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status) != CURLE_OK)
+			s->status = 0;
+		if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &s->retry_after) != CURLE_OK)
+			s->retry_after = -1;
+		if (s->abort_reason[0] != '\0')
+		{
+			/* Our own abort: what arrived is unusable whatever the status said. */
+			snprintf(s->curl_error, sizeof(s->curl_error), "%s", s->abort_reason);
+			s->status = 0;
+			continue;
+		}
+		if (msg->data.result != CURLE_OK && s->curl_error[0] == '\0')
+			snprintf(s->curl_error, sizeof(s->curl_error), "%s",
+			         curl_easy_strerror(msg->data.result));
+		/* A write error is the data callback stopping us: the status still stands. */
+		if (msg->data.result != CURLE_OK && msg->data.result != CURLE_WRITE_ERROR)
+			s->status = 0;
+	}
+}
+
+HttpProgress
+http_stream_pump(HttpStream *s, long max_wait_ms, HttpWaitFn wait, void *arg)
+{
+	HttpPollFd fds[HTTP_MAX_SOCKETS];
+	int        nfds = 0;
+	long       timeout = max_wait_ms < 0 ? 0 : max_wait_ms;
+	int        running;
+	CURLMcode  rc;
+
+	if (s->done)
+		return HTTP_DONE;
+	if (s->timer_at >= 0)
+	{
+		int64_t left = s->timer_at - monotonic_ms();
+
+		timeout = Min(timeout, left < 0 ? 0 : (long) left);
+	}
+	for (int i = 0; i < s->nsockets; i++)
+	{
+		if ((s->socket_what[i] & (CURL_POLL_IN | CURL_POLL_OUT)) == 0)
+			continue;
+		memset(&fds[nfds], 0, sizeof(fds[nfds]));
+		fds[nfds].fd = (int) s->sockets[i];
+		fds[nfds].want_read = (s->socket_what[i] & CURL_POLL_IN) != 0;
+		fds[nfds].want_write = (s->socket_what[i] & CURL_POLL_OUT) != 0;
+		nfds++;
+	}
+	if (!wait(arg, fds, nfds, timeout))
+		return HTTP_STOPPED;
+
+	for (int i = 0; i < nfds && !s->done; i++)
+	{
+		int mask =
+		    (fds[i].readable ? CURL_CSELECT_IN : 0) | (fds[i].writable ? CURL_CSELECT_OUT : 0);
+
+		if (mask == 0)
+			continue;
+		rc = curl_multi_socket_action(s->multi, fds[i].fd, mask, &running);
+		if (rc != CURLM_OK)
+			fail_transfer(s, "curl_multi_socket_action", rc);
+	}
+	/* curl's timer may have expired while we served sockets or were woken. */
+	if (!s->done && s->timer_at >= 0 && s->timer_at <= monotonic_ms())
+	{
+		rc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		if (rc != CURLM_OK)
+			fail_transfer(s, "curl_multi_socket_action", rc);
+	}
+	/* Known as soon as the headers are in: a silent watch is still a working one. */
+	if (!s->done && s->status == 0)
+	{
+		long code = 0;
+
+		if (curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK)
+			s->status = code;
+	}
+	collect_done(s);
+	return s->done ? HTTP_DONE : HTTP_RUNNING;
+}
+
+void
+http_stream_cleanup(HttpStream *s)
+{
+	/* Failures while tearing down leave nothing to do: the handles are gone either way. */
+	if (s->multi != NULL && s->easy != NULL)
+		(void) curl_multi_remove_handle(s->multi, s->easy);
+	if (s->easy != NULL)
+		curl_easy_cleanup(s->easy);
+	if (s->multi != NULL)
+		(void) curl_multi_cleanup(s->multi);
+	/* curl is done with the list now; its copy of the Authorization header goes too. */
+	for (struct curl_slist *h = s->headers; h != NULL; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(s->headers);
+	curl_slist_free_all(s->connect_to);
+	core_free(s->allocator, s->body);
+	s->body = NULL;
+	s->body_len = s->body_cap = 0;
+	s->connect_to = NULL;
+	s->headers = NULL;
+	s->easy = NULL;
+	s->multi = NULL;
+}
