@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* COPY data handed to libpq at a time. */
+#define HAND_OVER_BYTES (64 * 1024)
+
 typedef enum LaneState
 {
 	LANE_IDLE,      /* no transaction */
@@ -246,13 +249,33 @@ hand_over(CopyLanes *cl, CopyRows *rows)
 			return true; /* both busy: the rows wait in the buffer */
 	}
 	lane = &cl->lanes[cl->filling];
-	if (!put(cl, lane, rows->buf.data, rows->buf.len))
-		return false;
-	lane->rows += rows->rows;
-	rows->buf.len = 0;
-	rows->rows = 0;
+
+	/*
+	 * libpq moves what it has not sent yet to the front of its buffer after
+	 * every send, so a large batch queued at once would be copied over and
+	 * over: hand it over in pieces, as fast as the socket takes them.
+	 */
+	while (rows->sent < rows->buf.len)
+	{
+		size_t n = rows->buf.len - rows->sent;
+		int    pending = PQflush(lane->conn);
+
+		if (pending < 0)
+			return fail(cl, lane, "COPY", NULL);
+		if (pending > 0)
+			return true; /* the socket is full: the rest goes later */
+		if (n > HAND_OVER_BYTES)
+			n = HAND_OVER_BYTES;
+		if (!put(cl, lane, rows->buf.data + rows->sent, n))
+			return false;
+		rows->sent += n;
+	}
 	if (PQflush(lane->conn) < 0)
 		return fail(cl, lane, "COPY", NULL);
+	lane->rows += rows->rows;
+	rows->buf.len = 0;
+	rows->sent = 0;
+	rows->rows = 0;
 	if (lane->rows >= cl->batch_rows)
 		return close_batch(cl, lane);
 	return true;

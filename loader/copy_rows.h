@@ -19,7 +19,8 @@
 typedef struct CopyRows
 {
 	ej_buf buf;
-	long   rows;
+	size_t sent; /* bytes at the start of buf already handed on */
+	long   rows; /* rows in buf */
 } CopyRows;
 
 /* The COPY BINARY header; call first. */
