@@ -26,7 +26,6 @@
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "pg_builtins.h"
@@ -218,12 +217,7 @@ k8s_ingest_copied(PG_FUNCTION_ARGS)
 	Relation     rel;
 	Ingest      *ingest;
 	IngestCounts counts;
-	TupleDesc    tupdesc;
-	Datum        values[6];
-	bool         nulls[6] = {false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ingest = ingest_begin(cluster, source);
@@ -233,13 +227,5 @@ k8s_ingest_copied(PG_FUNCTION_ARGS)
 	table_close(rel, NoLock);
 	counts = ingest_end(ingest);
 	SPI_finish();
-
-	values[0] = Int64GetDatum(counts.received);
-	values[1] = Int64GetDatum(counts.stored);
-	values[2] = Int64GetDatum(counts.duplicates);
-	values[3] = Int64GetDatum(counts.rejected);
-	values[4] = Int64GetDatum(counts.expired);
-	nulls[5] = counts.stored == 0;
-	values[5] = TimestampTzGetDatum(counts.newest);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	PG_RETURN_DATUM(ingest_counts_datum(fcinfo, &counts));
 }

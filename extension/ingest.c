@@ -525,24 +525,57 @@ k8s_ingest(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(ingest_sql_call(fcinfo).stored);
 }
 
+Datum
+ingest_counts_datum(FunctionCallInfo fcinfo, const IngestCounts *counts)
+{
+	static const struct
+	{
+		const char *name;
+		size_t      offset;
+	} fields[] = {
+	    {"received", offsetof(IngestCounts, received)},
+	    {"stored", offsetof(IngestCounts, stored)},
+	    {"duplicates", offsetof(IngestCounts, duplicates)},
+	    {"rejected", offsetof(IngestCounts, rejected)},
+	    {"expired", offsetof(IngestCounts, expired)},
+	    {"deleted", offsetof(IngestCounts, deleted)},
+	    {"bookmarks", offsetof(IngestCounts, bookmarks)},
+	    {"error_frames", offsetof(IngestCounts, error_frames)},
+	};
+	TupleDesc tupdesc;
+	Datum    *values;
+	bool     *nulls;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values = palloc0(sizeof(Datum) * tupdesc->natts);
+	nulls = palloc(sizeof(bool) * tupdesc->natts);
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		const char *name = NameStr(TupleDescAttr(tupdesc, i)->attname);
+
+		nulls[i] = true;
+		if (strcmp(name, "newest") == 0 && counts->stored > 0)
+		{
+			values[i] = TimestampTzGetDatum(counts->newest);
+			nulls[i] = false;
+		}
+		for (size_t f = 0; f < lengthof(fields); f++)
+			if (strcmp(name, fields[f].name) == 0)
+			{
+				values[i] =
+				    Int64GetDatum(*(const int64 *) ((const char *) counts + fields[f].offset));
+				nulls[i] = false;
+			}
+	}
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
+}
+
 /* ingest_report(payload jsonb, cluster text) → record: where every item went. */
 Datum
 k8s_ingest_report(PG_FUNCTION_ARGS)
 {
 	IngestCounts counts = ingest_sql_call(fcinfo);
-	TupleDesc    tupdesc;
-	Datum        values[8];
-	bool         nulls[8] = {false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	values[0] = Int64GetDatum(counts.received);
-	values[1] = Int64GetDatum(counts.stored);
-	values[2] = Int64GetDatum(counts.duplicates);
-	values[3] = Int64GetDatum(counts.rejected);
-	values[4] = Int64GetDatum(counts.expired);
-	values[5] = Int64GetDatum(counts.deleted);
-	values[6] = Int64GetDatum(counts.bookmarks);
-	values[7] = Int64GetDatum(counts.error_frames);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	PG_RETURN_DATUM(ingest_counts_datum(fcinfo, &counts));
 }

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 
 typedef struct IngestCounts
 {
@@ -82,5 +83,12 @@ extern void ingest_reject_raw(Ingest *ingest, const char *payload, const char *e
 
 /* Write what is buffered, send NOTIFY k8s_events, and return the counts. */
 extern IngestCounts ingest_end(Ingest *ingest);
+
+/*
+ * The counts as the calling SQL function's result row: each of its columns
+ * named like a field of IngestCounts (received, stored, ..., newest) gets that
+ * field, so every function reports a count under the same name.
+ */
+extern Datum ingest_counts_datum(FunctionCallInfo fcinfo, const IngestCounts *counts);
 
 #endif

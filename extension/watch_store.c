@@ -341,9 +341,6 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 	int          nrejects;
 	int          nreasons;
 	IngestCounts counts = {0};
-	TupleDesc    tupdesc;
-	Datum        values[8];
-	bool         nulls[8] = {false};
 
 	require_lock(cluster);
 	if (rv != NULL && rv[0] == '\0')
@@ -357,9 +354,6 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 		                errmsg("raw_rejects and raw_reasons differ in length (%d and %d)", nrejects,
 		                       nreasons),
 		                errhint("Give one reason for each rejected payload.")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (!PG_ARGISNULL(1) || nrejects > 0)
@@ -393,15 +387,7 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 	count_into_status(cluster, &counts);
 	SPI_finish();
 
-	values[0] = Int64GetDatum(counts.received);
-	values[1] = Int64GetDatum(counts.stored);
-	values[2] = Int64GetDatum(counts.duplicates);
-	values[3] = Int64GetDatum(counts.rejected);
-	values[4] = Int64GetDatum(counts.expired);
-	values[5] = Int64GetDatum(counts.deleted);
-	values[6] = Int64GetDatum(counts.bookmarks);
-	values[7] = Int64GetDatum(counts.error_frames);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+	PG_RETURN_DATUM(ingest_counts_datum(fcinfo, &counts));
 }
 
 /* ---------------------------------------------------------------- watch_set_state */
