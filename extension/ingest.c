@@ -55,14 +55,16 @@ static const Oid column_types[NUM_COLUMNS] = {
 };
 
 /*
- * $1 cluster, $2..$18 one array per IngestColumn, $19 a time before which no
- * earlier observation of these events can lie (see row_buffered), so that
- * older partitions need not be searched.
+ * $1 cluster, $2..$18 one array per IngestColumn, $19 for each row a time
+ * before which no earlier observation of its event can lie (see
+ * row_buffered), so that older partitions need not be searched.
  *
  * One index probe per row finds both the highest count stored for the event
  * and whether this very observation is stored already; the planner, given the
- * uids as one long array, would rather scan every row since $19.  The key's
- * event_time is never before $19, so the bounded probe sees every stored copy.
+ * uids as one long array, would rather scan every row of the time range.  The
+ * row's own bound prunes the partitions probed at run time, row by row.  The
+ * key's event_time is never before the bound, so the probe sees every stored
+ * copy.
  * The rows are then INSERTed plainly, without ON CONFLICT, whose speculative
  * insertion would double the cost of writing: every writer of a cluster holds
  * its advisory lock (ingest_begin), so nothing can store a key meanwhile.
@@ -71,10 +73,11 @@ static const char insert_sql[] =
     "WITH batch AS ("
     "  SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],"
     "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[],"
-    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[])"
+    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[],"
+    "    $19::timestamptz[])"
     "  WITH ORDINALITY AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
-    "    reporting_instance, action, event, ord)"
+    "    reporting_instance, action, event, bound, ord)"
     "), probed AS ("
     "  SELECT b.*, s.max_count, s.stored,"
     /* The highest count seen earlier in this batch. */
@@ -88,7 +91,7 @@ static const char insert_sql[] =
     "      pg_catalog.bool_or(e.resource_version = b.resource_version"
     "        AND e.event_time = b.event_time) AS stored"
     "    FROM k8s_events.events AS e"
-    "    WHERE e.cluster = $1 AND e.uid = b.uid AND e.event_time >= $19) AS s ON true"
+    "    WHERE e.cluster = $1 AND e.uid = b.uid AND e.event_time >= b.bound) AS s ON true"
     ")"
     "INSERT INTO k8s_events.events AS e (cluster, uid, resource_version, event_time, first_time,"
     "  namespace, kind, name, type, reason, message, count, occurrences, source_component,"
@@ -120,7 +123,7 @@ struct Ingest
 	int           n;
 	Datum        *values[NUM_COLUMNS];
 	bool         *nulls[NUM_COLUMNS];
-	TimestampTz   earliest_first; /* of the buffered rows */
+	TimestampTz  *bounds; /* of the buffered rows: see insert_sql */
 	IngestCounts  counts;
 };
 
@@ -145,7 +148,7 @@ prepare_plans(void)
 		argtypes[0] = TEXTOID;
 		for (int c = 0; c < NUM_COLUMNS; c++)
 			argtypes[c + 1] = get_array_type(column_types[c]);
-		argtypes[NUM_COLUMNS + 1] = TIMESTAMPTZOID;
+		argtypes[NUM_COLUMNS + 1] = TIMESTAMPTZARRAYOID;
 		insert_plan = prepare_kept(insert_sql, NUM_COLUMNS + 2, argtypes);
 	}
 	if (reject_plan == NULL)
@@ -192,7 +195,7 @@ ingest_begin(const char *cluster, const char *source)
 		ingest->values[c] = palloc(sizeof(Datum) * ingest->capacity);
 		ingest->nulls[c] = palloc(sizeof(bool) * ingest->capacity);
 	}
-	ingest->earliest_first = DT_NOEND;
+	ingest->bounds = palloc(sizeof(TimestampTz) * ingest->capacity);
 	ingest->counts.newest = DT_NOBEGIN;
 
 	DirectFunctionCall2(
@@ -284,7 +287,14 @@ flush(Ingest *ingest)
 	args[0] = CStringGetTextDatum(ingest->cluster);
 	for (int c = 0; c < NUM_COLUMNS; c++)
 		args[c + 1] = build_array(ingest, c);
-	args[NUM_COLUMNS + 1] = TimestampTzGetDatum(ingest->earliest_first);
+	{
+		Datum *bounds = palloc(sizeof(Datum) * ingest->n);
+
+		for (int i = 0; i < ingest->n; i++)
+			bounds[i] = TimestampTzGetDatum(ingest->bounds[i]);
+		args[NUM_COLUMNS + 1] = PointerGetDatum(construct_array(
+		    bounds, ingest->n, TIMESTAMPTZOID, sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
+	}
 	MemoryContextSwitchTo(old);
 
 	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
@@ -304,7 +314,6 @@ flush(Ingest *ingest)
 	SPI_freetuptable(SPI_tuptable);
 
 	ingest->n = 0;
-	ingest->earliest_first = DT_NOEND;
 	MemoryContextReset(ingest->batch_cxt);
 }
 
@@ -320,8 +329,7 @@ row_buffered(Ingest *ingest, TimestampTz earliest)
 	 * mentions, give or take the skew between the clocks that wrote them;
 	 * without a first time (a hand-made Event) they could lie anywhere.
 	 */
-	ingest->earliest_first = Min(ingest->earliest_first,
-	                             earliest == DT_NOBEGIN ? DT_NOBEGIN : earliest - CLOCK_SKEW_SLACK);
+	ingest->bounds[ingest->n] = earliest == DT_NOBEGIN ? DT_NOBEGIN : earliest - CLOCK_SKEW_SLACK;
 	if (++ingest->n == ingest->capacity)
 		flush(ingest);
 }
