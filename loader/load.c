@@ -26,6 +26,8 @@
 #include "event_decode.h"
 #include "parse_args.h"
 
+#define Min(a, b) ((a) < (b) ? (a) : (b))
+
 #define DEFAULT_BATCH_ROWS 10000
 /* A batch also ends at this many bytes of COPY data, whatever the row count. */
 #define BATCH_BYTES (32u * 1024 * 1024)
@@ -67,6 +69,7 @@ typedef struct Loader
 	DumpReader     *reader;
 	struct timespec started;
 	struct timespec shown;
+	long long       read_before; /* items read from the inputs before this one */
 	bool            bar_visible;
 	int             empty_inputs;
 } Loader;
@@ -112,6 +115,12 @@ static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ..
 	return EXIT_USAGE;
 }
 
+static bool
+is_option(const char *arg, const char *short_name, const char *long_name)
+{
+	return strcmp(arg, short_name) == 0 || strcmp(arg, long_name) == 0;
+}
+
 /* Returns -1 when the options are good, else the exit status. */
 static int
 parse_options(int argc, char **argv, Options *opt)
@@ -139,24 +148,28 @@ parse_options(int argc, char **argv, Options *opt)
 			opt->progress = 0;
 		else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0)
 			opt->quiet = true;
-		else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--cluster") == 0 ||
-		         strcmp(arg, "-d") == 0 || strcmp(arg, "--dbname") == 0 || strcmp(arg, "-b") == 0 ||
-		         strcmp(arg, "--batch-size") == 0)
+		else if (is_option(arg, "-c", "--cluster"))
 		{
 			if (val == NULL)
 				return usage_error("option %s needs a value", arg);
-			i++;
-			if (arg[1] == 'c' || arg[2] == 'c')
-			{
-				if (val[0] == '\0')
-					return usage_error("the cluster name must not be empty");
-				opt->cluster = val;
-			}
-			else if (arg[1] == 'd' || arg[2] == 'd')
-				opt->conninfo = val;
-			else if (!parse_long(val, 1, 1000000, &opt->batch_rows))
+			if (val[0] == '\0')
+				return usage_error("the cluster name must not be empty");
+			opt->cluster = argv[++i];
+		}
+		else if (is_option(arg, "-d", "--dbname"))
+		{
+			if (val == NULL)
+				return usage_error("option %s needs a value", arg);
+			opt->conninfo = argv[++i];
+		}
+		else if (is_option(arg, "-b", "--batch-size"))
+		{
+			if (val == NULL)
+				return usage_error("option %s needs a value", arg);
+			if (!parse_long(val, 1, 1000000, &opt->batch_rows))
 				return usage_error("--batch-size must be an integer from 1 to 1000000, not \"%s\"",
 				                   val);
+			i++;
 		}
 		else if (arg[0] == '-' && arg[1] != '\0')
 			return usage_error("unknown option \"%s\"", arg);
@@ -214,7 +227,23 @@ human_bytes(double bytes, char *out, size_t outlen)
 	snprintf(out, outlen, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
 }
 
-/* Bytes, events/s and an ETA, at most five times a second. */
+/* Append to a line of at most size bytes, never past its end. */
+static void __attribute__((format(printf, 4, 5)))
+append(char *line, size_t size, size_t *used, const char *fmt, ...)
+{
+	va_list ap;
+	int     n;
+
+	if (*used >= size - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(line + *used, size - *used, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*used = Min(*used + (size_t) n, size - 1);
+}
+
+/* Bytes, events/s and an ETA of the current input, at most five times a second. */
 static void
 show_progress(Loader *l, bool force)
 {
@@ -225,7 +254,7 @@ show_progress(Loader *l, bool force)
 	char            done_text[32];
 	char            size_text[32];
 	char            line[256];
-	int             n;
+	size_t          used = 0;
 
 	if (l->reader == NULL ||
 	    !(l->opt->progress == 1 || (l->opt->progress == -1 && isatty(STDERR_FILENO))))
@@ -239,24 +268,25 @@ show_progress(Loader *l, bool force)
 	done = (double) dump_reader_offset(l->reader);
 	size = dump_reader_size(l->reader);
 	human_bytes(done, done_text, sizeof(done_text));
-	n = snprintf(line, sizeof(line), "%s: %s", l->name, done_text);
+	append(line, sizeof(line), &used, "%s: %s", l->name, done_text);
 	if (size > 0)
 	{
-		double fraction = done / (double) size;
+		double fraction = Min(done / (double) size, 1.0);
 		int    filled = (int) (fraction * 20);
 
 		human_bytes((double) size, size_text, sizeof(size_text));
-		n += snprintf(line + n, sizeof(line) - n, " of %s [%.*s%*s] %3.0f%%", size_text, filled,
-		              "####################", 20 - filled, "", fraction * 100);
+		append(line, sizeof(line), &used, " of %s [%.*s%*s] %3.0f%%", size_text, filled,
+		       "####################", 20 - filled, "", fraction * 100);
 		if (fraction > 0.01 && elapsed > 1)
 		{
 			long eta = (long) (elapsed / fraction - elapsed);
 
-			n += snprintf(line + n, sizeof(line) - n, " ETA %ld:%02ld", eta / 60, eta % 60);
+			append(line, sizeof(line), &used, " ETA %ld:%02ld", eta / 60, eta % 60);
 		}
 	}
 	if (elapsed > 0)
-		snprintf(line + n, sizeof(line) - n, "  %.0f events/s", (double) l->totals.read / elapsed);
+		append(line, sizeof(line), &used, "  %.0f events/s",
+		       (double) (l->totals.read - l->read_before) / elapsed);
 	fprintf(stderr, "\r\033[K%s", line);
 	l->bar_visible = true;
 }
@@ -368,6 +398,7 @@ load_file(Loader *l, const char *path)
 		return FILE_UNREADABLE;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &l->started);
+	l->read_before = l->totals.read;
 	while (ok && (got = dump_reader_next(l->reader, &item, err, sizeof(err))) == 1)
 	{
 		l->totals.read++;
