@@ -7,62 +7,9 @@
 # checked through their request logs (/simulator/requests) and observation logs. Own server.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-dir=$(mktemp -d /tmp/k8s_events_update.XXXXXX)
-chmod 755 "$dir"
-export K8S_EVENTS_PGDIR=$dir/pg K8S_EVENTS_PGPORT=54337
-mkdir -p "$dir/pg"
-eval "$(tests/pg_server.sh start "$dir/pg")"
-sims=()
-cleanup() {
-	for p in "${sims[@]}"; do kill "$p" 2>/dev/null; done
-	tests/pg_server.sh stop "$dir/pg"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+. tests/lib.sh
+own_server update 54337
 
-failures=0
-check() {
-	if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failures=$((failures + 1)); [ -n "${3:-}" ] && echo "$3" | sed 's/^/#   /'; fi
-}
-sql() { psql -X -q -At -d postgres -c "$1"; }
-
-start_sim() { # start_sim NAME ARGS...: sets ${NAME}_port
-	local name=$1
-	shift
-	loader/k8s-events simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
-	sims+=($!)
-	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done
-	eval "${name}_port=$(cat "$dir/$name.port")"
-}
-stat() { curl -s "http://127.0.0.1:$1/simulator/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-wait_for() { # wait_for SECONDS SQL: until the query returns t
-	local deadline=$((SECONDS + $1))
-	while [ $SECONDS -lt $deadline ]; do
-		[ "$(sql "$2" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-caught_up() { # caught_up CLUSTER PORT: the checkpoint reached the simulator's resourceVersion
-	local rv
-	rv=$(stat "$2" resource_version)
-	wait_for 30 "SELECT coalesce((SELECT resource_version::bigint >= $rv FROM k8s_events.watch_checkpoints WHERE cluster = '$1'), false)"
-}
-# exact CLUSTER PORT...: the cluster's rows are exactly every write the simulators logged, each once
-exact() {
-	local cluster=$1
-	shift
-	: >"$dir/obs.ndjson"
-	for port in "$@"; do curl -s "http://127.0.0.1:$port/simulator/observations?since_rv=0" >>"$dir/obs.ndjson"; done
-	sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = '$cluster'" >"$dir/db.txt"
-	python3 - "$dir/obs.ndjson" "$dir/db.txt" <<'PY'
-import json, sys
-obs = {o["uid"] + " " + o["resourceVersion"] for o in map(json.loads, open(sys.argv[1]))}
-db = [l.strip() for l in open(sys.argv[2]) if l.strip()]
-print(f"rows={len(db)} served={len(obs)} missing={len(obs - set(db))} extra={len(set(db) - obs)}")
-sys.exit(0 if len(db) == len(set(db)) and set(db) == obs else 1)
-PY
-}
 # requests PORT SINCE: the API requests after SINCE, one "time verb status path resourceVersion" a line
 requests() {
 	curl -s "http://127.0.0.1:$1/simulator/requests?since=$2" | python3 -c "
@@ -89,14 +36,14 @@ since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2
 # --- 1. Following A.
 sql "SELECT k8s_events.add_cluster('c', api_server => 'http://127.0.0.1:$a_port')" >/dev/null
 caught_up c "$a_port"
-curl -s -XPOST "http://127.0.0.1:$a_port/simulator/advance?seconds=1200" >/dev/null
+sim_advance "$a_port" 1200
 caught_up c "$a_port"
-out=$(exact c "$a_port")
+out=$(exact_served c "$a_port")
 check "following A: exactly A's served Events ($out)" $? "$out"
 a_checkpoint=$(checkpoint)
 a_pid=$(watcher_pid)
 
-b_rv=$(stat "$b_port" resource_version)
+b_rv=$(sim_stat "$b_port" resource_version)
 test "$a_checkpoint" -gt "$b_rv"
 check "precondition: A's checkpoint ($a_checkpoint) is above B's resourceVersion ($b_rv)" $?
 
@@ -123,7 +70,7 @@ check "the old watcher's checkpoint write waits for the UPDATE's transaction ($b
 grep -qx "in-transaction|0" "$dir/update.out"
 check "UPDATE api_server drops the checkpoint in the same transaction (it was $a_checkpoint)" $? "$(cat "$dir/update.out")"
 deadline=$((SECONDS + 30))
-until out=$(exact c "$a_port" "$b_port"); rc=$?; [ $rc = 0 ] || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+until out=$(exact_served c "$a_port" "$b_port"); rc=$?; [ $rc = 0 ] || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 check "B's Events are stored: exactly A's served plus B's served ($out), $(since "$(date +%s.%N)" "$t_commit") s after the commit" $rc "$out"
 requests "$b_port" 0 >"$dir/b_requests"
 first=$(head -1 "$dir/b_requests")
@@ -131,13 +78,14 @@ read -r t_first verb status path _ <<<"$first"
 test "$verb $status $path" = "list 200 /api/v1/events"
 check "the first request B saw is a LIST (no resourceVersion carried over): $verb $status $path" $? "$(cat "$dir/b_requests")"
 python3 -c "import sys; sys.exit(0 if $t_first - $t_commit < 5 else 1)"
-check "... $(since "$t_first" "$t_commit") s after the UPDATE committed" $?
+rc=$? # before the command substitution in the description changes $?
+check "... $(since "$t_first" "$t_commit") s after the UPDATE committed" $rc
 ! grep -q " 401 " "$dir/b_requests"
 check "the new watcher used the new token_file (no 401 at B)" $? "$(cat "$dir/b_requests")"
 new_pid=$(watcher_pid)
 test "$new_pid" != 0 && test "$new_pid" != "$a_pid" && ! kill -0 "$a_pid" 2>/dev/null
 check "the old watcher (pid $a_pid) is gone, a new one ($new_pid) runs" $?
-for _ in $(seq 50); do a_watches=$(stat "$a_port" watches_active); [ "$a_watches" = 0 ] && break; sleep 0.1; done
+for _ in $(seq 50); do a_watches=$(sim_stat "$a_port" watches_active); [ "$a_watches" = 0 ] && break; sleep 0.1; done
 test "$a_watches" = 0
 check "A is no longer watched ($a_watches watches open)" $?
 caught_up c "$b_port"
@@ -147,8 +95,8 @@ test "$out" = "watching|0"
 check "watch_status: watching B, no relist (a fresh list, not a 410) ($out, checkpoint $b_checkpoint)" $? "$out"
 
 # --- 3. Only the token file changes: the checkpoint stays, the new watcher watches from it.
-seq=$(stat "$b_port" requests_logged)
-lists=$(stat "$b_port" list_requests)
+seq=$(sim_stat "$b_port" requests_logged)
+lists=$(sim_stat "$b_port" list_requests)
 echo "b-two" >"$dir/token-b2"
 echo "b-two" >"$dir/token-b.new" && mv "$dir/token-b.new" "$dir/token-b"
 old_pid=$(watcher_pid)
@@ -166,24 +114,24 @@ until grep -q "^[0-9.]* watch 200 /api/v1/events $b_checkpoint\$" <(requests "$b
 requests "$b_port" "$seq" >"$dir/b_requests2"
 grep -q "^[0-9.]* watch 200 /api/v1/events $b_checkpoint\$" "$dir/b_requests2"
 check "a new watcher resumes the WATCH at B from resourceVersion=$b_checkpoint with the new token" $? "$(cat "$dir/b_requests2")"
-! grep -q " list \| 401 " "$dir/b_requests2" && test "$(stat "$b_port" list_requests)" = "$lists"
+! grep -q " list \| 401 " "$dir/b_requests2" && test "$(sim_stat "$b_port" list_requests)" = "$lists"
 check "... and does not list again" $? "$(cat "$dir/b_requests2")"
 new_pid=$(watcher_pid)
 test "$new_pid" != 0 && test "$new_pid" != "$old_pid"
 check "the watcher was restarted (pid $old_pid -> $new_pid)" $?
 curl -s -XPOST "http://127.0.0.1:$b_port/simulator/inject?namespace=shop&count=5" >/dev/null
-curl -s -XPOST "http://127.0.0.1:$b_port/simulator/advance?seconds=600" >/dev/null
+sim_advance "$b_port" 600
 caught_up c "$b_port"
-out=$(exact c "$a_port" "$b_port")
+out=$(exact_served c "$a_port" "$b_port")
 check "events flow from B: exactly A's served plus B's served ($out)" $? "$out"
 
 # --- 4. An UPDATE that changes no setting, and one of insecure_skip_tls_verify (a credential
 # setting: restart, checkpoint kept).
 pid=$(watcher_pid)
-seq=$(stat "$b_port" requests_logged)
+seq=$(sim_stat "$b_port" requests_logged)
 sql "UPDATE k8s_events.clusters SET api_server = api_server, enabled = true WHERE name = 'c'" >/dev/null
 sleep 2
-test "$(watcher_pid)" = "$pid" && test "$(stat "$b_port" requests_logged)" = "$seq"
+test "$(watcher_pid)" = "$pid" && test "$(sim_stat "$b_port" requests_logged)" = "$seq"
 check "an UPDATE that changes nothing leaves the watcher alone" $?
 cp_before=$(checkpoint)
 sql "UPDATE k8s_events.clusters SET insecure_skip_tls_verify = true WHERE name = 'c'" >/dev/null
@@ -194,7 +142,7 @@ check "insecure_skip_tls_verify changed: restarted, checkpoint kept, no list" $?
 
 # --- 5. Another scope on the same server (namespace): checkpoint dropped, the namespace listed.
 ns=$(curl -s -H "Authorization: Bearer b-two" "http://127.0.0.1:$b_port/api/v1/events?limit=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['metadata']['namespace'])")
-seq=$(stat "$b_port" requests_logged)
+seq=$(sim_stat "$b_port" requests_logged)
 rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'c'")
 out=$(psql -X -q -At -d postgres <<SQL
 BEGIN;

@@ -3,7 +3,7 @@
 set -uo pipefail
 src=k8s_events_dump_src
 dst=k8s_events_dump_dst
-check() { if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; echo "$3" | sed 's/^/#   /'; fi; }
+. "$(dirname "$0")/lib.sh"
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $src" \
 	-c "DROP DATABASE IF EXISTS $dst" -c "CREATE DATABASE $src" -c "CREATE DATABASE $dst" >/dev/null

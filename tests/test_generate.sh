@@ -4,43 +4,34 @@
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any check failed.
 set -u
 cd "$(dirname "$0")/.."
-BIN=${K8S_EVENTS:-loader/k8s-events}
-if [ ! -x "$BIN" ]; then
-	make -s loader/k8s-events >/dev/null || { echo "not ok - build loader/k8s-events"; exit 1; }
-fi
+. tests/lib.sh
+need_program
 TMP=$(mktemp -d /tmp/test_generate.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
-FAILED=0
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
-check() { # check "description" command...
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else notok "$desc"; fi
-}
 
 # ---------------------------------------------------------------- determinism
 "$BIN" generate --seed 42 --hours 48 >"$TMP/s42a.ndjson"
 "$BIN" generate --seed 42 --hours 48 >"$TMP/s42b.ndjson"
 "$BIN" generate --seed 43 --hours 48 >"$TMP/s43.ndjson"
-check "same seed and arguments give byte-identical output" cmp -s "$TMP/s42a.ndjson" "$TMP/s42b.ndjson"
-check "a different seed gives different output" bash -c "! cmp -s '$TMP/s42a.ndjson' '$TMP/s43.ndjson'"
-check "output is not empty" test -s "$TMP/s42a.ndjson"
+check_cmd "same seed and arguments give byte-identical output" cmp -s "$TMP/s42a.ndjson" "$TMP/s42b.ndjson"
+check_cmd "a different seed gives different output" bash -c "! cmp -s '$TMP/s42a.ndjson' '$TMP/s43.ndjson'"
+check_cmd "output is not empty" test -s "$TMP/s42a.ndjson"
 "$BIN" generate --seed 42 --hours 48 --format watch >"$TMP/w1"
 "$BIN" generate --seed 42 --hours 48 --format watch >"$TMP/w2"
-check "watch format is deterministic" cmp -s "$TMP/w1" "$TMP/w2"
+check_cmd "watch format is deterministic" cmp -s "$TMP/w1" "$TMP/w2"
 "$BIN" generate --seed 42 --hours 48 --nodes 11 >"$TMP/n11.ndjson"
-check "a different argument gives different output" bash -c "! cmp -s '$TMP/s42a.ndjson' '$TMP/n11.ndjson'"
+check_cmd "a different argument gives different output" bash -c "! cmp -s '$TMP/s42a.ndjson' '$TMP/n11.ndjson'"
 "$BIN" generate --seed=42 --hours=48 >"$TMP/eqform.ndjson"
-check "--opt=value is the same as --opt value" cmp -s "$TMP/s42a.ndjson" "$TMP/eqform.ndjson"
+check_cmd "--opt=value is the same as --opt value" cmp -s "$TMP/s42a.ndjson" "$TMP/eqform.ndjson"
 "$BIN" generate --seed 42 --start 2024-01-01T00:00:00Z --hours 48 --nodes 10 --namespaces 4 \
 	--format ndjson --cluster-version core >"$TMP/explicit.ndjson"
-check "the documented defaults are the defaults" cmp -s "$TMP/s42a.ndjson" "$TMP/explicit.ndjson"
+check_cmd "the documented defaults are the defaults" cmp -s "$TMP/s42a.ndjson" "$TMP/explicit.ndjson"
 
 # ---------------------------------------------------------------- default run: size
 "$BIN" generate >"$TMP/default.ndjson"
 LINES=$(wc -l <"$TMP/default.ndjson")
-check "default run (10 nodes, 4 namespaces, 7 days) has 20k-60k observations (got $LINES)" \
+check_cmd "default run (10 nodes, 4 namespaces, 7 days) has 20k-60k observations (got $LINES)" \
 	test "$LINES" -ge 20000 -a "$LINES" -le 60000
 # Speed is measured by tests/bench/generate.sh, not asserted here.
 
@@ -326,8 +317,8 @@ show_failures() {
 }
 
 if pycheck "$TMP/default.ndjson" 2024-01-01T00:00:00Z 168 ndjson; then
-	check "every line is a core/v1 Event of the right shape; bumps keep uid, bump count and resourceVersion; times within [start, start+hours]; kubelet events come from the pod's node" show_failures
-	check "all reasons of the scenario occur" python3 - "$TMP/result.json" <<'EOF'
+	check_cmd "every line is a core/v1 Event of the right shape; bumps keep uid, bump count and resourceVersion; times within [start, start+hours]; kubelet events come from the pod's node" show_failures
+	check_cmd "all reasons of the scenario occur" python3 - "$TMP/result.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))['reasons']
 need = ['ScalingReplicaSet', 'SuccessfulCreate', 'SuccessfulDelete', 'Scheduled', 'Pulling', 'Pulled',
@@ -339,7 +330,7 @@ if missing:
     print('#   missing:', missing)
 sys.exit(1 if missing else 0)
 EOF
-	check "reason counts are plausible (Created~Started, Scheduled<=created pods, 5-40% warnings)" python3 - "$TMP/result.json" <<'EOF'
+	check_cmd "reason counts are plausible (Created~Started, Scheduled<=created pods, 5-40% warnings)" python3 - "$TMP/result.json" <<'EOF'
 import json, sys
 res = json.load(open(sys.argv[1]))
 r = res['reasons']
@@ -360,7 +351,7 @@ need(0.05 <= share <= 0.4, 'warning share %.3f' % share)
 need(res['series'] >= 1, 'no scheduler series bumps')
 sys.exit(0 if ok else 1)
 EOF
-	check "OOM kills and pod warnings cluster on nodes shortly before/while NotReady" python3 - "$TMP/result.json" <<'EOF'
+	check_cmd "OOM kills and pod warnings cluster on nodes shortly before/while NotReady" python3 - "$TMP/result.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 # share of warnings in the 25-minute windows around NotReady vs the share of node-time they cover
@@ -404,12 +395,12 @@ done
 "$BIN" generate --seed 7 --hours 24 --format watch >"$TMP/s7.watch"
 "$BIN" generate --seed 7 --hours 24 --format list --list-size 100 >"$TMP/s7.list"
 if pycheck "$TMP/s7.watch" 2024-01-01T00:00:00Z 24 watch; then
-	check "watch: one frame per line, ADDED for new Events, MODIFIED for bumps" show_failures
+	check_cmd "watch: one frame per line, ADDED for new Events, MODIFIED for bumps" show_failures
 else notok "watch checker ran"; fi
 if pycheck "$TMP/s7.list" 2024-01-01T00:00:00Z 24 list 100; then
-	check "list: EventLists of at most --list-size items, resourceVersion of the last item" show_failures
+	check_cmd "list: EventLists of at most --list-size items, resourceVersion of the last item" show_failures
 else notok "list checker ran"; fi
-check "watch objects and list items are exactly the ndjson Events" python3 - "$TMP" <<'EOF'
+check_cmd "watch objects and list items are exactly the ndjson Events" python3 - "$TMP" <<'EOF'
 import json, sys
 d = sys.argv[1]
 nd = [json.loads(l) for l in open(d + '/s7.ndjson')]
@@ -425,15 +416,15 @@ EOF
 # ---------------------------------------------------------------- mixed cluster versions
 "$BIN" generate --seed 5 --hours 48 --cluster-version mixed >"$TMP/mixed.ndjson"
 if pycheck "$TMP/mixed.ndjson" 2024-01-01T00:00:00Z 48 ndjson; then
-	check "mixed: every Event of the right shape in its API version" show_failures
-	check "mixed: core/v1, events.k8s.io/v1 and old core/v1 shapes all occur" python3 - "$TMP/result.json" <<'EOF'
+	check_cmd "mixed: every Event of the right shape in its API version" show_failures
+	check_cmd "mixed: core/v1, events.k8s.io/v1 and old core/v1 shapes all occur" python3 - "$TMP/result.json" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))['shapes']
 print('#  ', s)
 sys.exit(0 if all(s.get(k, 0) > 100 for k in ('core/v1', 'events.k8s.io/v1', 'old core/v1')) else 1)
 EOF
 else notok "mixed checker ran"; fi
-check "mixed: events.k8s.io/v1 Events carry regarding, note, deprecatedCount and series" python3 - "$TMP/mixed.ndjson" <<'EOF'
+check_cmd "mixed: events.k8s.io/v1 Events carry regarding, note, deprecatedCount and series" python3 - "$TMP/mixed.ndjson" <<'EOF'
 import json, sys
 v1 = [e for e in map(json.loads, open(sys.argv[1])) if e['apiVersion'] == 'events.k8s.io/v1']
 legacy = [e for e in v1 if e['eventTime'] is None]
@@ -449,13 +440,13 @@ EOF
 # ---------------------------------------------------------------- --start and --hours
 "$BIN" generate --start 2023-07-11T05:30:00.250+02:00 --hours 6 --nodes 3 --namespaces 2 >"$TMP/off.ndjson"
 if pycheck "$TMP/off.ndjson" 2023-07-11T03:30:01Z 6 ndjson; then
-	check "--start with an offset and a fraction: everything within [start, start+hours]" show_failures
+	check_cmd "--start with an offset and a fraction: everything within [start, start+hours]" show_failures
 else notok "offset checker ran"; fi
 NOW=$(date -u +%s)
 "$BIN" generate --start now-1d --hours 24 --nodes 4 --namespaces 2 >"$TMP/now.ndjson"
 "$BIN" generate --start now-1d --hours 24 --nodes 4 --namespaces 2 --seed 9 >/dev/null
 AFTER=$(date -u +%s)
-check "--start now-1d: events fall between then and now" python3 - "$TMP/now.ndjson" "$NOW" "$AFTER" <<'EOF'
+check_cmd "--start now-1d: events fall between then and now" python3 - "$TMP/now.ndjson" "$NOW" "$AFTER" <<'EOF'
 import json, sys, datetime
 lo, hi = int(sys.argv[2]) - 86400, int(sys.argv[3])
 ts = [datetime.datetime.fromisoformat(e['metadata']['creationTimestamp'].replace('Z', '+00:00')).timestamp()
@@ -463,9 +454,9 @@ ts = [datetime.datetime.fromisoformat(e['metadata']['creationTimestamp'].replace
 sys.exit(0 if ts and lo <= min(ts) and max(ts) <= hi else 1)
 EOF
 "$BIN" generate --hours 0.5 --nodes 1 --namespaces 1 >"$TMP/tiny.ndjson"
-check "a tiny cluster over half an hour works" test $? -eq 0
+check_cmd "a tiny cluster over half an hour works" test $? -eq 0
 if pycheck "$TMP/tiny.ndjson" 2024-01-01T00:00:00Z 0.5 ndjson; then
-	check "tiny run: valid and within [start, start+0.5h]" show_failures
+	check_cmd "tiny run: valid and within [start, start+0.5h]" show_failures
 else notok "tiny checker ran"; fi
 
 # ---------------------------------------------------------------- usage errors
@@ -504,17 +495,17 @@ usage_case 'invalid --start "now+1d"' generate --start now+1d
 usage_case 'between 1970-01-01 and 2200-01-01' generate --start 1969-12-31T00:00:00Z
 usage_case 'between 1970-01-01 and 2200-01-01' generate --start 2199-12-31T00:00:00Z --hours 48
 "$BIN" --help >"$TMP/out" 2>&1
-check "k8s-events --help exits 0 and lists generate" bash -c "[ $? -eq 0 ] && grep -q generate '$TMP/out'"
+check_cmd "k8s-events --help exits 0 and lists generate" bash -c "[ $? -eq 0 ] && grep -q generate '$TMP/out'"
 "$BIN" generate --help >"$TMP/out" 2>&1
-check "k8s-events generate --help exits 0 and documents the options" bash -c "[ $? -eq 0 ] && grep -q -- --cluster-version '$TMP/out'"
+check_cmd "k8s-events generate --help exits 0 and documents the options" bash -c "[ $? -eq 0 ] && grep -q -- --cluster-version '$TMP/out'"
 if [ -w /dev/full ]; then
 	"$BIN" generate --hours 2 >/dev/full 2>"$TMP/err"
 	rc=$?
-	check "a write error exits 1 with a message (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -q 'error writing' '$TMP/err'"
+	check_cmd "a write error exits 1 with a message (rc=$rc)" bash -c "[ $rc -eq 1 ] && grep -q 'error writing' '$TMP/err'"
 fi
 
-if [ "$FAILED" -ne 0 ]; then
-	echo "# $FAILED check(s) failed"
+if [ "$failures" -ne 0 ]; then
+	echo "# $failures check(s) failed"
 	exit 1
 fi
 echo "# all checks passed"

@@ -5,6 +5,7 @@
 # Runs against the server tests/run started (PGHOST/PGPORT/PGUSER), in databases of its own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. tests/lib.sh
 root=$(pwd)
 shared=$root/../shared/data/real-events
 tmp=$(mktemp -d /tmp/k8s_events_load.XXXXXX)
@@ -17,14 +18,8 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-failures=0
-check() {
-	if [ "$2" = 0 ]; then echo "ok - $1"; else
-		echo "not ok - $1"
-		failures=$((failures + 1))
-		[ -n "${3:-}" ] && echo "$3" | head -30 | sed 's/^/#   /'
-	fi
-}
+check_detail_lines=30 # the details are whole outputs of load
+# In its own database, with the errors in the result (lib.sh's sql: database postgres).
 sql() { psql -X -q -At -d "$db" -c "$1" 2>&1; }
 load() { "$root/loader/k8s-events" load -d "$db" "$@"; }
 fresh() {

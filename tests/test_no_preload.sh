@@ -3,20 +3,16 @@
 # postgresql.conf before the library loads take effect once it does.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-dir=$(mktemp -d /tmp/k8s_events_nopreload.XXXXXX)
-chmod 755 "$dir"
-export K8S_EVENTS_PGDIR=$dir K8S_EVENTS_PGPORT=54338 K8S_EVENTS_PRELOAD=''
-eval "$(tests/pg_server.sh start "$dir")"
-trap 'tests/pg_server.sh stop "$dir"; rm -rf "$dir"' EXIT
-
-check() { if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; echo "$3" | sed 's/^/#   /'; fi; }
+. tests/lib.sh
+export K8S_EVENTS_PRELOAD=''
+own_server nopreload 54338
 
 out=$(psql -X -At -d postgres -c "SHOW shared_preload_libraries" 2>&1)
 test -z "$out"
 check "the server runs without shared_preload_libraries" $? "$out"
 
 # A setting in postgresql.conf is a placeholder until the library loads.
-echo "k8s_events.retention = '0'" >>"$dir/data/postgresql.conf"
+echo "k8s_events.retention = '0'" >>"$dir/pg/data/postgresql.conf"
 psql -X -q -d postgres -c "SELECT pg_reload_conf()" >/dev/null
 sleep 0.5
 

@@ -13,10 +13,8 @@
 # N, N+1, ... instead (for machines where only a range of ports may be used).
 set -u
 cd "$(dirname "$0")/.."
-BIN=${K8S_EVENTS:-loader/k8s-events}
-if [ ! -x "$BIN" ]; then
-	make -s loader/k8s-events >/dev/null || { echo "not ok - build loader/k8s-events"; exit 1; }
-fi
+. tests/lib.sh
+need_program
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 TMP=$(mktemp -d /tmp/test_simulate.XXXXXX)
 PIDS=()
@@ -28,21 +26,14 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-FAILED=0
 NEXT_PORT=${K8S_EVENTS_SIM_PORT:-0}
 # Frozen simulators (--speed 0) start at a fixed instant, so their state is the same every run.
 FROZEN=2024-05-01T08:00:30Z
 
-ok() { echo "ok - $*"; }
-notok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
-check() { # check "description" command...
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else notok "$desc"; fi
-}
-
-# start_sim NAME [options...]: starts a simulator, waits for its "listening on" line and sets
-# URL (its base URL) and SIM_PID.
-start_sim() {
+# launch_sim NAME [options...]: starts a simulator, waits for its "listening on" line and sets
+# URL (its base URL) and SIM_PID. (lib.sh's start_sim takes the port file only; here what the
+# simulator prints is under test too.)
+launch_sim() {
 	local name=$1; shift
 	local port=0
 	if [ "$NEXT_PORT" != 0 ]; then port=$NEXT_PORT; NEXT_PORT=$((NEXT_PORT + 1)); fi
@@ -475,75 +466,75 @@ code_of() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 
 # ---------------------------------------------------------------- usage
 "$BIN" simulate --help >"$TMP/help" 2>&1
-check "--help exits 0 and documents the fault switches" grep -q -- "--gone-after" "$TMP/help"
+check_cmd "--help exits 0 and documents the fault switches" grep -q -- "--gone-after" "$TMP/help"
 "$BIN" simulate --no-such-option >/dev/null 2>"$TMP/e1"; rc=$?
-check "an unknown option is a usage error (exit 2)" test "$rc" = 2 -a -s "$TMP/e1"
+check_cmd "an unknown option is a usage error (exit 2)" test "$rc" = 2 -a -s "$TMP/e1"
 "$BIN" simulate --tls-cert x >/dev/null 2>"$TMP/e2"; rc=$?
-check "--tls-cert without --tls-key is a usage error" grep -q "go together" "$TMP/e2"
+check_cmd "--tls-cert without --tls-key is a usage error" grep -q "go together" "$TMP/e2"
 "$BIN" simulate --fail-count 2 >/dev/null 2>"$TMP/e3"; rc=$?
-check "--fail-count without --fail-status is a usage error" test "$rc" = 2
+check_cmd "--fail-count without --fail-status is a usage error" test "$rc" = 2
 "$BIN" simulate --speed -1 >/dev/null 2>"$TMP/e4"; rc=$?
-check "a negative --speed is refused" grep -q "speed must be a number" "$TMP/e4"
+check_cmd "a negative --speed is refused" grep -q "speed must be a number" "$TMP/e4"
 "$BIN" simulate --tls-cert /nonexistent --tls-key /nonexistent >/dev/null 2>"$TMP/e5"; rc=$?
-check "a missing certificate file fails with its name" grep -q '/nonexistent' "$TMP/e5"
+check_cmd "a missing certificate file fails with its name" grep -q '/nonexistent' "$TMP/e5"
 
 # ---------------------------------------------------------------- A: a frozen cluster, exact counts
-start_sim a --speed 0 --initial-events 2500 --seed 7 --start "$FROZEN"
+launch_sim a --speed 0 --initial-events 2500 --seed 7 --start "$FROZEN"
 A=$URL
 A_PID=$SIM_PID
 curl -s "$A/api/v1/events" >"$TMP/alist.json"
-check "port file holds the port that was printed" test "http://127.0.0.1:$(cat "$TMP/a.port")" = "$A"
-check "2,500 initial events are alive" test "$(jget "$A/simulator/stats" events_alive)" = 2500
-check "the observation log starts with the 2,500" test "$(jget "$A/simulator/stats" observations)" = 2500
+check_cmd "port file holds the port that was printed" test "http://127.0.0.1:$(cat "$TMP/a.port")" = "$A"
+check_cmd "2,500 initial events are alive" test "$(jget "$A/simulator/stats" events_alive)" = 2500
+check_cmd "the observation log starts with the 2,500" test "$(jget "$A/simulator/stats" observations)" = 2500
 if LIST_RV=$($H pagination "$A" 2500 500); then
 	ok "limit=500: 5 pages, every event once, remainingItemCount exact, one pinned resourceVersion, key order, matches the observation log"
 else notok "paginated list of 2,500"; LIST_RV=0; fi
-check "lists scoped to each namespace (whole and paginated) hold that namespace's events" $H namespaces "$A"
-check "GET of one Event and a 404 Status for a missing one" $H get_one "$A"
-check "unknown path: 404 Status NotFound" $H status "$A" /api/v1/pods 404 NotFound
-check "unknown path outside /api: 404" $H status "$A" /apis/foo 404 NotFound
-check "POST on events: 405 MethodNotAllowed" $H status "$A" /api/v1/events 405 MethodNotAllowed POST
-check "limit=abc: 400 BadRequest" $H status "$A" "/api/v1/events?limit=abc" 400 BadRequest
-check "a garbage continue token: 400 BadRequest" $H status "$A" "/api/v1/events?limit=5&continue=garbage" 400 BadRequest
-check "watch=maybe: 400 BadRequest" $H status "$A" "/api/v1/events?watch=maybe" 400 BadRequest
-check "a resourceVersion above the current one: 504 Timeout" $H status "$A" "/api/v1/events?resourceVersion=999999999999" 504 Timeout
+check_cmd "lists scoped to each namespace (whole and paginated) hold that namespace's events" $H namespaces "$A"
+check_cmd "GET of one Event and a 404 Status for a missing one" $H get_one "$A"
+check_cmd "unknown path: 404 Status NotFound" $H status "$A" /api/v1/pods 404 NotFound
+check_cmd "unknown path outside /api: 404" $H status "$A" /apis/foo 404 NotFound
+check_cmd "POST on events: 405 MethodNotAllowed" $H status "$A" /api/v1/events 405 MethodNotAllowed POST
+check_cmd "limit=abc: 400 BadRequest" $H status "$A" "/api/v1/events?limit=abc" 400 BadRequest
+check_cmd "a garbage continue token: 400 BadRequest" $H status "$A" "/api/v1/events?limit=5&continue=garbage" 400 BadRequest
+check_cmd "watch=maybe: 400 BadRequest" $H status "$A" "/api/v1/events?watch=maybe" 400 BadRequest
+check_cmd "a resourceVersion above the current one: 504 Timeout" $H status "$A" "/api/v1/events?resourceVersion=999999999999" 504 Timeout
 
 TOKEN=$($H continue_token "$A" 100)
 curl -s -X POST "$A/simulator/faults?expire_continue=true" >/dev/null
-check "expire_continue (runtime): a continue token gets 410 Status Expired" \
+check_cmd "expire_continue (runtime): a continue token gets 410 Status Expired" \
 	$H status "$A" "/api/v1/events?limit=100&continue=$TOKEN" 410 Expired
 curl -s -X POST "$A/simulator/faults?expire_continue=false" >/dev/null
-check "the same token works again once the fault is off" \
+check_cmd "the same token works again once the fault is off" \
 	test "$(code_of "$A/api/v1/events?limit=100&continue=$TOKEN")" = 200
-check "stats count the expired continue" test "$(jget "$A/simulator/stats" continues_expired)" = 1
+check_cmd "stats count the expired continue" test "$(jget "$A/simulator/stats" continues_expired)" = 1
 
 curl -s -X POST "$A/simulator/faults?page_size=100" >/dev/null
 PAGE=$(curl -s "$A/api/v1/events?limit=500" | python3 -c "import json,sys; d=json.load(sys.stdin); print(len(d['items']), d['metadata']['remainingItemCount'])")
-check "page_size=100 caps limit=500 (got $PAGE)" test "$PAGE" = "100 2400"
+check_cmd "page_size=100 caps limit=500 (got $PAGE)" test "$PAGE" = "100 2400"
 curl -s -X POST "$A/simulator/faults?page_size=0" >/dev/null
 
 curl -s -X POST "$A/simulator/faults?fail_status=500&fail_count=2" >/dev/null
-check "fail_status=500 fail_count=2: first request 500 InternalError" $H status "$A" /api/v1/events 500 InternalError
-check "... second request 500" test "$(code_of "$A/api/v1/events?limit=1")" = 500
-check "... third request 200" test "$(code_of "$A/api/v1/events?limit=1")" = 200
+check_cmd "fail_status=500 fail_count=2: first request 500 InternalError" $H status "$A" /api/v1/events 500 InternalError
+check_cmd "... second request 500" test "$(code_of "$A/api/v1/events?limit=1")" = 500
+check_cmd "... third request 200" test "$(code_of "$A/api/v1/events?limit=1")" = 200
 curl -s -X POST "$A/simulator/faults?fail_status=503&fail_count=1" >/dev/null
-check "fail_status=503: ServiceUnavailable with Retry-After" $H status "$A" /api/v1/events 503 ServiceUnavailable
-check "an unknown fault name is refused" test "$(code_of -X POST "$A/simulator/faults?gone_afterr=1")" = 400
-check "a bad fault value is refused" test "$(code_of -X POST "$A/simulator/faults?gone_after=-1")" = 400
+check_cmd "fail_status=503: ServiceUnavailable with Retry-After" $H status "$A" /api/v1/events 503 ServiceUnavailable
+check_cmd "an unknown fault name is refused" test "$(code_of -X POST "$A/simulator/faults?gone_afterr=1")" = 400
+check_cmd "a bad fault value is refused" test "$(code_of -X POST "$A/simulator/faults?gone_after=-1")" = 400
 
 curl -s -X POST "$A/simulator/faults?rate_limit=2" >/dev/null
 for i in $(seq 1 8); do code_of "$A/api/v1/events?limit=1"; echo; done >"$TMP/rl"
-check "rate_limit=2: a burst of 8 requests meets 429" grep -q 429 "$TMP/rl"
-check "... and the first requests pass" test "$(head -1 "$TMP/rl")" = 200
-check "429 is a TooManyRequests Status with Retry-After" $H status "$A" /api/v1/events 429 TooManyRequests
+check_cmd "rate_limit=2: a burst of 8 requests meets 429" grep -q 429 "$TMP/rl"
+check_cmd "... and the first requests pass" test "$(head -1 "$TMP/rl")" = 200
+check_cmd "429 is a TooManyRequests Status with Retry-After" $H status "$A" /api/v1/events 429 TooManyRequests
 curl -s -X POST "$A/simulator/faults?rate_limit=0" >/dev/null
 sleep 0.1
-check "rate_limit=0 lifts the limit" test "$(code_of "$A/api/v1/events?limit=1")" = 200
+check_cmd "rate_limit=0 lifts the limit" test "$(code_of "$A/api/v1/events?limit=1")" = 200
 
 # A watch from "0" starts with the current state as ADDED, like the apiserver.
 ALIVE=$(jget "$A/simulator/stats" events_alive)
 curl -sN "$A/api/v1/events?watch=true&timeoutSeconds=1" >"$TMP/w0"
-check "watch from resourceVersion 0: the $ALIVE alive events as ADDED, then the stream ends at timeoutSeconds" \
+check_cmd "watch from resourceVersion 0: the $ALIVE alive events as ADDED, then the stream ends at timeoutSeconds" \
 	test "$(grep -c '"type":"ADDED"' "$TMP/w0")" = "$ALIVE" -a "$(wc -l <"$TMP/w0")" = "$ALIVE"
 
 # Time moves only when asked (speed 0): advance 30 minutes while a watch runs.
@@ -555,8 +546,8 @@ wait $WPID
 if R=$($H frames "$TMP/wa" "$LIST_RV" "$A" all); then
 	ok "watch after the list RV: every write of 30 simulated minutes, in order, exactly the observation log ($R)"
 else notok "watch after the list RV matches the observation log ($R)"; fi
-check "the watch saw ADDED and MODIFIED frames" bash -c "grep -q '\"type\":\"ADDED\"' '$TMP/wa' && grep -q '\"type\":\"MODIFIED\"' '$TMP/wa'"
-check "stats count the watch's frames" test "$(jget "$A/simulator/stats" frames_sent)" -ge "$(wc -l <"$TMP/wa")"
+check_cmd "the watch saw ADDED and MODIFIED frames" bash -c "grep -q '\"type\":\"ADDED\"' '$TMP/wa' && grep -q '\"type\":\"MODIFIED\"' '$TMP/wa'"
+check_cmd "stats count the watch's frames" test "$(jget "$A/simulator/stats" frames_sent)" -ge "$(wc -l <"$TMP/wa")"
 
 # An hour later the initial events have expired: DELETED frames.
 RV2=$(jget "$A/simulator/stats" resource_version)
@@ -566,9 +557,9 @@ sleep 0.5
 curl -s -X POST "$A/simulator/advance?seconds=3700" >/dev/null
 wait $WPID
 DELETED=$(cat "$TMP/wa" "$TMP/wd" | grep -c '"type":"DELETED"')
-check "DELETED frames of both watches equal the store's deletions ($DELETED)" \
+check_cmd "DELETED frames of both watches equal the store's deletions ($DELETED)" \
 	test "$DELETED" = "$(jget "$A/simulator/stats" deletions)"
-check "every one of the 2,500 initial events was DELETED within the first simulated hour" python3 -c "
+check_cmd "every one of the 2,500 initial events was DELETED within the first simulated hour" python3 -c "
 import json
 first={i['metadata']['uid'] for i in json.load(open('$TMP/alist.json'))['items']}
 gone=set()
@@ -578,12 +569,12 @@ for p in ('$TMP/wa','$TMP/wd'):
         if f['type']=='DELETED': gone.add(f['object']['metadata']['uid'])
 assert len(first)==2500 and first <= gone, (len(first), len(first-gone))
 "
-check "a DELETED frame carries a new resourceVersion" bash -c "$H frames '$TMP/wd' $RV2 $A all >/dev/null"
-check "the deleted events are no longer listed" \
+check_cmd "a DELETED frame carries a new resourceVersion" bash -c "$H frames '$TMP/wd' $RV2 $A all >/dev/null"
+check_cmd "the deleted events are no longer listed" \
 	test "$(jget "$A/simulator/stats" events_alive)" = "$(curl -s "$A/api/v1/events" | python3 -c "import json,sys; print(len(json.load(sys.stdin)['items']))")"
 
 curl -sN --max-time 5 "$A/api/v1/events?watch=1&resourceVersion=1" >"$TMP/wold"
-check "watch from a resourceVersion before the window: one ERROR 410 Expired frame, then the end" \
+check_cmd "watch from a resourceVersion before the window: one ERROR 410 Expired frame, then the end" \
 	python3 -c "
 import json,sys
 l=open('$TMP/wold').read().splitlines()
@@ -592,10 +583,10 @@ f=json.loads(l[0]); o=f['object']
 assert f['type']=='ERROR' and o['kind']=='Status' and o['code']==410 and o['reason']=='Expired', f
 assert o['message'].startswith('too old resource version: 1 ('), o
 "
-check "SIGTERM stops the simulator with status 0" stop_sim "$A_PID"
+check_cmd "SIGTERM stops the simulator with status 0" stop_sim "$A_PID"
 
 # ---------------------------------------------------------------- B: a live cluster at 300x
-start_sim b --speed 300 --bookmark-interval 1 --seed 3
+launch_sim b --speed 300 --bookmark-interval 1 --seed 3
 B=$URL
 B_PID=$SIM_PID
 RV=$(curl -s "$B/api/v1/events" | python3 -c "import json,sys; print(json.load(sys.stdin)['metadata']['resourceVersion'])")
@@ -603,45 +594,45 @@ curl -sN "$B/api/v1/events?watch=1&resourceVersion=$RV&allowWatchBookmarks=true&
 if R=$($H frames "$TMP/wb" "$RV" "$B" all); then
 	ok "live watch: writes after the list RV in order, exactly as the observation log says ($R)"
 else notok "live watch agrees with the observation log ($R)"; fi
-check "live watch got ADDED frames" grep -q '"type":"ADDED"' "$TMP/wb"
+check_cmd "live watch got ADDED frames" grep -q '"type":"ADDED"' "$TMP/wb"
 BM=$(grep -c '"type":"BOOKMARK"' "$TMP/wb")
-check "bookmarks arrive every second (got $BM in 4 s)" test "$BM" -ge 2 -a "$BM" -le 5
+check_cmd "bookmarks arrive every second (got $BM in 4 s)" test "$BM" -ge 2 -a "$BM" -le 5
 curl -sN "$B/api/v1/events?watch=1&resourceVersion=$RV&timeoutSeconds=2" >"$TMP/wnb"
-check "no BOOKMARK without allowWatchBookmarks" bash -c "! grep -q BOOKMARK '$TMP/wnb'"
+check_cmd "no BOOKMARK without allowWatchBookmarks" bash -c "! grep -q BOOKMARK '$TMP/wnb'"
 NS=$(head -1 "$TMP/wb" | python3 -c "import json,sys; print(json.loads(sys.stdin.readline())['object']['metadata']['namespace'])" 2>/dev/null || echo platform)
 curl -sN "$B/api/v1/namespaces/$NS/events?watch=1&resourceVersion=$RV&timeoutSeconds=1" >"$TMP/wns"
-check "a namespace-scoped watch only sees its namespace ($NS)" python3 -c "
+check_cmd "a namespace-scoped watch only sees its namespace ($NS)" python3 -c "
 import json
 fs=[json.loads(l) for l in open('$TMP/wns')]
 assert fs and all(f['object']['metadata']['namespace']=='$NS' for f in fs), len(fs)
 "
 curl -sN "$B/api/v1/watch/events?resourceVersion=$RV&timeoutSeconds=1" >"$TMP/wpath"
-check "the legacy /api/v1/watch/events path watches too" grep -q '"type":"ADDED"' "$TMP/wpath"
+check_cmd "the legacy /api/v1/watch/events path watches too" grep -q '"type":"ADDED"' "$TMP/wpath"
 
 curl -s -X POST "$B/simulator/faults?gone_after=5" >/dev/null
 START=$(date +%s)
 curl -sN "$B/api/v1/events?watch=1&resourceVersion=$RV&timeoutSeconds=20" >"$TMP/wg"
-check "gone_after=5: 5 frames, then ERROR 410 Expired, and the stream ends at once" python3 -c "
+check_cmd "gone_after=5: 5 frames, then ERROR 410 Expired, and the stream ends at once" python3 -c "
 import json
 fs=[json.loads(l) for l in open('$TMP/wg')]
 assert len(fs)==6, len(fs)
 assert all(f['type'] in ('ADDED','MODIFIED','DELETED') for f in fs[:5])
 assert fs[5]['type']=='ERROR' and fs[5]['object']['code']==410 and fs[5]['object']['reason']=='Expired'
 "
-check "... well before timeoutSeconds" test $(($(date +%s) - START)) -lt 10
+check_cmd "... well before timeoutSeconds" test $(($(date +%s) - START)) -lt 10
 curl -s -X POST "$B/simulator/faults?gone_after=0&drop_after=3" >/dev/null
 curl -sN --max-time 10 "$B/api/v1/events?watch=1&resourceVersion=$RV&timeoutSeconds=20" >"$TMP/wdrop"
 rc=$?
-check "drop_after=3: curl sees the connection cut (exit $rc)" test "$rc" != 0 -a "$rc" != 28
-check "... after 3 whole frames and half of the fourth" test "$($H drop "$TMP/wdrop")" = "3 True"
+check_cmd "drop_after=3: curl sees the connection cut (exit $rc)" test "$rc" != 0 -a "$rc" != 28
+check_cmd "... after 3 whole frames and half of the fourth" test "$($H drop "$TMP/wdrop")" = "3 True"
 curl -s -X POST "$B/simulator/faults?drop_after=0&stall_after=2" >/dev/null
 curl -sN --max-time 3 "$B/api/v1/events?watch=1&resourceVersion=$RV&timeoutSeconds=1" >"$TMP/wstall"
 rc=$?
-check "stall_after=2: 2 frames, then silence past timeoutSeconds (curl timed out: exit $rc)" \
+check_cmd "stall_after=2: 2 frames, then silence past timeoutSeconds (curl timed out: exit $rc)" \
 	test "$rc" = 28 -a "$(wc -l <"$TMP/wstall")" = 2
 curl -s -X POST "$B/simulator/faults?stall_after=0&malformed_every=3" >/dev/null
 curl -sN "$B/api/v1/events?watch=1&resourceVersion=$RV&timeoutSeconds=3" >"$TMP/wmal"
-check "malformed_every=3: a broken line before every 3rd frame, the others intact" python3 -c "
+check_cmd "malformed_every=3: a broken line before every 3rd frame, the others intact" python3 -c "
 import json
 good=bad=0
 for l in open('$TMP/wmal', 'rb').read().split(b'\n'):
@@ -650,20 +641,20 @@ for l in open('$TMP/wmal', 'rb').read().split(b'\n'):
     except ValueError: bad+=1
 assert good >= 6 and bad == good // 3, (good, bad)
 "
-check "stats count malformed lines" test "$(jget "$B/simulator/stats" malformed_sent)" -ge 2
+check_cmd "stats count malformed lines" test "$(jget "$B/simulator/stats" malformed_sent)" -ge 2
 curl -s -X POST "$B/simulator/faults?reset=true" >/dev/null
-check "faults reset" test "$(jget "$B/simulator/faults" malformed_every)" = 0
-check "inject: a new event appears on a watch within a second" bash -c "
+check_cmd "faults reset" test "$(jget "$B/simulator/faults" malformed_every)" = 0
+check_cmd "inject: a new event appears on a watch within a second" bash -c "
 	RV=\$(curl -s '$B/simulator/stats' | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"resource_version\"])')
 	(sleep 0.3; curl -s -X POST '$B/simulator/inject?namespace=probe&count=2' >/dev/null) &
 	curl -sN --max-time 1.5 '$B/api/v1/namespaces/probe/events?watch=1&resourceVersion='\$RV | grep -c '\"reason\":\"Simulated\"' | grep -qx 2"
-check "stats: list/watch request counters" python3 -c "
+check_cmd "stats: list/watch request counters" python3 -c "
 import json,urllib.request
 s=json.load(urllib.request.urlopen('$B/simulator/stats'))
 assert s['list_requests']==1 and s['watch_requests']>=8 and s['distinct_uids']<=s['observations'], s
 "
 sleep 1.5
-check "watches whose clients went away are ended (watches_active 0)" \
+check_cmd "watches whose clients went away are ended (watches_active 0)" \
 	test "$(jget "$B/simulator/stats" watches_active)" = 0
 # a watch blocked in a stall must not hold shutdown up
 curl -s -X POST "$B/simulator/faults?stall_after=1" >/dev/null
@@ -671,50 +662,50 @@ curl -sN "$B/api/v1/events?watch=1&resourceVersion=$RV" >/dev/null 2>&1 &
 SPID=$!
 sleep 0.3
 T0=$(date +%s%N)
-check "SIGTERM with a stalled watch open: exits 0" stop_sim "$B_PID"
-check "... within 2 s" test $((($(date +%s%N) - T0) / 1000000)) -lt 2000
+check_cmd "SIGTERM with a stalled watch open: exits 0" stop_sim "$B_PID"
+check_cmd "... within 2 s" test $((($(date +%s%N) - T0) / 1000000)) -lt 2000
 wait $SPID 2>/dev/null
 
 # ---------------------------------------------------------------- C: bearer token
 printf 'first-token\n' >"$TMP/token"
-start_sim c --speed 0 --start "$FROZEN" --initial-events 10 --token-file "$TMP/token"
+launch_sim c --speed 0 --start "$FROZEN" --initial-events 10 --token-file "$TMP/token"
 C=$URL
-check "no Authorization header: 401" $H status "$C" /api/v1/events 401 Unauthorized
-check "wrong token: 401" test "$(code_of -H 'Authorization: Bearer nope' "$C/api/v1/events")" = 401
-check "right token: 200" test "$(code_of -H 'Authorization: Bearer first-token' "$C/api/v1/events")" = 200
+check_cmd "no Authorization header: 401" $H status "$C" /api/v1/events 401 Unauthorized
+check_cmd "wrong token: 401" test "$(code_of -H 'Authorization: Bearer nope' "$C/api/v1/events")" = 401
+check_cmd "right token: 200" test "$(code_of -H 'Authorization: Bearer first-token' "$C/api/v1/events")" = 200
 printf 'second-token' >"$TMP/token"
-check "after rotating the file the old token gets 401" test "$(code_of -H 'Authorization: Bearer first-token' "$C/api/v1/events")" = 401
-check "... and the new one 200" test "$(code_of -H 'Authorization: Bearer second-token' "$C/api/v1/events")" = 200
-check "a watch needs the token too" test "$(code_of -H 'Authorization: Bearer first-token' "$C/api/v1/events?watch=1&timeoutSeconds=1")" = 401
-check "stats count 4 unauthorized requests" test "$(jget "$C/simulator/stats" unauthorized)" = 4
+check_cmd "after rotating the file the old token gets 401" test "$(code_of -H 'Authorization: Bearer first-token' "$C/api/v1/events")" = 401
+check_cmd "... and the new one 200" test "$(code_of -H 'Authorization: Bearer second-token' "$C/api/v1/events")" = 200
+check_cmd "a watch needs the token too" test "$(code_of -H 'Authorization: Bearer first-token' "$C/api/v1/events?watch=1&timeoutSeconds=1")" = 401
+check_cmd "stats count 4 unauthorized requests" test "$(jget "$C/simulator/stats" unauthorized)" = 4
 
 # ---------------------------------------------------------------- D: TLS
 if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 1 \
 	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost >/dev/null 2>&1; then
-	start_sim d --speed 0 --start "$FROZEN" --initial-events 50 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
+	launch_sim d --speed 0 --start "$FROZEN" --initial-events 50 --tls-cert "$TMP/cert.pem" --tls-key "$TMP/key.pem"
 	D=$URL
-	check "TLS: prints an https URL" test "${D%%:*}" = https
-	check "TLS: list with the CA verifies and returns 50 events" test "$(curl -s --cacert "$TMP/cert.pem" "$D/api/v1/events" | python3 -c "import json,sys; print(len(json.load(sys.stdin)['items']))")" = 50
+	check_cmd "TLS: prints an https URL" test "${D%%:*}" = https
+	check_cmd "TLS: list with the CA verifies and returns 50 events" test "$(curl -s --cacert "$TMP/cert.pem" "$D/api/v1/events" | python3 -c "import json,sys; print(len(json.load(sys.stdin)['items']))")" = 50
 	curl -s "$D/api/v1/events" >/dev/null 2>&1; rc=$?
-	check "TLS: without the CA curl refuses the certificate (exit $rc)" test "$rc" = 60
-	check "TLS: paginated list over HTTPS" bash -c "SIM_CA='$TMP/cert.pem' $H pagination '$D' 50 20 >/dev/null"
+	check_cmd "TLS: without the CA curl refuses the certificate (exit $rc)" test "$rc" = 60
+	check_cmd "TLS: paginated list over HTTPS" bash -c "SIM_CA='$TMP/cert.pem' $H pagination '$D' 50 20 >/dev/null"
 	curl -sN --cacert "$TMP/cert.pem" "$D/api/v1/events?watch=1&timeoutSeconds=1" >"$TMP/wtls"
-	check "TLS: watch over HTTPS" test "$(wc -l <"$TMP/wtls")" = 50
+	check_cmd "TLS: watch over HTTPS" test "$(wc -l <"$TMP/wtls")" = 50
 else
 	notok "openssl could not make a self-signed certificate"
 fi
 
 # ---------------------------------------------------------------- E: split frames, a 1 MB event
-start_sim e --speed 0 --start "$FROZEN" --initial-events 200 --max-frame-split --big-event-bytes 1048576
+launch_sim e --speed 0 --start "$FROZEN" --initial-events 200 --max-frame-split --big-event-bytes 1048576
 E=$URL
 HOSTPORT=${E#http://}
 if R=$($H split "${HOSTPORT%:*}" "${HOSTPORT#*:}" "/api/v1/events?watch=1&timeoutSeconds=1"); then
 	read -r NCHUNKS INSIDE NFRAMES MSGLEN NONASCII <<<"$R"
 	ok "split watch: $NFRAMES frames in $NCHUNKS chunks of 1-7 bytes all parse"
-	check "frames are split inside multi-byte UTF-8 characters ($INSIDE times)" test "$INSIDE" -gt 100
-	check "the big event's message is exactly 1048576 bytes of UTF-8" test "$MSGLEN" = 1048576
-	check "some messages are non-ASCII ($NONASCII frames)" test "$NONASCII" -gt 10
-	check "201 frames: 200 events and the big one (got $NFRAMES)" test "$NFRAMES" = 201
+	check_cmd "frames are split inside multi-byte UTF-8 characters ($INSIDE times)" test "$INSIDE" -gt 100
+	check_cmd "the big event's message is exactly 1048576 bytes of UTF-8" test "$MSGLEN" = 1048576
+	check_cmd "some messages are non-ASCII ($NONASCII frames)" test "$NONASCII" -gt 10
+	check_cmd "201 frames: 200 events and the big one (got $NFRAMES)" test "$NFRAMES" = 201
 else
 	notok "split watch frames parse"
 fi
@@ -722,21 +713,21 @@ BIG=$(curl -s "$E/api/v1/namespaces/default/events" | python3 -c "
 import json,sys
 d=json.load(sys.stdin)
 print(max(len(i.get('message','').encode()) for i in d['items']))")
-check "the 1 MB event is listed too" test "$BIG" = 1048576
+check_cmd "the 1 MB event is listed too" test "$BIG" = 1048576
 
 # ---------------------------------------------------------------- F: pacing by --rate
 "$BIN" simulate --rate 0 >/dev/null 2>"$TMP/e6"; rc=$?
-check "--rate 0 is a usage error" bash -c "test $rc = 2 && grep -q 'rate must be' '$TMP/e6'"
+check_cmd "--rate 0 is a usage error" bash -c "test $rc = 2 && grep -q 'rate must be' '$TMP/e6'"
 "$BIN" simulate --rate 10 --speed 2 >/dev/null 2>"$TMP/e7"; rc=$?
-check "--rate with --speed is a usage error" bash -c "test $rc = 2 && grep -q 'exclude each other' '$TMP/e7'"
-check "--help documents --rate" grep -q -- "--rate N" "$TMP/help"
-start_sim f --rate 200 --seed 5 --bookmark-interval 1
+check_cmd "--rate with --speed is a usage error" bash -c "test $rc = 2 && grep -q 'exclude each other' '$TMP/e7'"
+check_cmd "--help documents --rate" grep -q -- "--rate N" "$TMP/help"
+launch_sim f --rate 200 --seed 5 --bookmark-interval 1
 F=$URL
 sleep 0.5
 if R=$($H rate "$F" 3 200); then ok "--rate 200: $R (Events/s, simulated time from, to)"
 else notok "--rate 200 gives 100-300 Events per second ($R)"; fi
 curl -s -X POST "$F/simulator/faults?rate=50" >/dev/null
-check "rate is a runtime switch too (faults say rate 50)" test "$(jget "$F/simulator/faults" rate)" = 50
+check_cmd "rate is a runtime switch too (faults say rate 50)" test "$(jget "$F/simulator/faults" rate)" = 50
 sleep 0.3
 if R=$($H rate "$F" 3 50); then ok "rate=50 at runtime: $R"
 else notok "rate=50 at runtime gives 25-75 Events per second ($R)"; fi
@@ -745,12 +736,12 @@ curl -sN "$F/api/v1/events?watch=1&resourceVersion=$RV&allowWatchBookmarks=true&
 if R=$($H frames "$TMP/wf" "$RV" "$F" all); then
 	ok "a watch under --rate serves exactly the observation log ($R)"
 else notok "a watch under --rate serves exactly the observation log ($R)"; fi
-check "... about 100 writes in its 2 s" test "$(grep -c '"type":"\(ADDED\|MODIFIED\)"' "$TMP/wf")" -ge 40
+check_cmd "... about 100 writes in its 2 s" test "$(grep -c '"type":"\(ADDED\|MODIFIED\)"' "$TMP/wf")" -ge 40
 curl -s -X POST "$F/simulator/faults?rate=0" >/dev/null
 T1=$(jget "$F/simulator/stats" sim_time)
 sleep 2
 T2=$(jget "$F/simulator/stats" sim_time)
-check "rate=0 goes back to --speed (1): 2 s later the clock moved 1-4 simulated seconds ($T1 -> $T2)" python3 -c "
+check_cmd "rate=0 goes back to --speed (1): 2 s later the clock moved 1-4 simulated seconds ($T1 -> $T2)" python3 -c "
 from datetime import datetime
 f = lambda t: datetime.strptime(t, '%Y-%m-%dT%H:%M:%SZ')
 d = (f('$T2') - f('$T1')).total_seconds()
@@ -758,28 +749,28 @@ assert 1 <= d <= 4, d"
 stop_sim "$SIM_PID"
 
 # ---------------------------------------------------------------- G: the events.k8s.io/v1 API
-start_sim g --speed 0 --start "$FROZEN" --initial-events 1500 --seed 9 --cluster-version mixed --bookmark-interval 1
+launch_sim g --speed 0 --start "$FROZEN" --initial-events 1500 --seed 9 --cluster-version mixed --bookmark-interval 1
 G=$URL
 G_PID=$SIM_PID
 if R=$($H events_api_list "$G" /events); then
 	read -r N SERIES COUNTED OLD <<<"$R"
 	ok "events.k8s.io list: the $N Events of the core list, same resourceVersions and order, each in the events.k8s.io/v1 shape"
-	check "... with series ($SERIES), deprecatedCount > 1 ($COUNTED) and core-recorded Events without eventTime ($OLD)" \
+	check_cmd "... with series ($SERIES), deprecatedCount > 1 ($COUNTED) and core-recorded Events without eventTime ($OLD)" \
 		test "$SERIES" -gt 0 -a "$COUNTED" -gt 0 -a "$OLD" -gt 0
 else notok "events.k8s.io list matches the core list"; fi
 NS=$(curl -s "$G/api/v1/events?limit=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['metadata']['namespace'])")
-check "a namespace's events.k8s.io list matches its core list ($NS)" bash -c "$H events_api_list '$G' '/namespaces/$NS/events' >/dev/null"
+check_cmd "a namespace's events.k8s.io list matches its core list ($NS)" bash -c "$H events_api_list '$G' '/namespaces/$NS/events' >/dev/null"
 # kept for the ingest comparison below
 curl -s "$G/api/v1/events" >"$TMP/core.json"
 curl -s "$G/apis/events.k8s.io/v1/events" >"$TMP/ev.json"
 if R=$($H events_api_pages "$G" 200); then ok "paginated (limit=200): the same $R pages, continue tokens and remainingItemCount through both APIs"
 else notok "paginated events.k8s.io list ($R)"; fi
-check "GET of one events.k8s.io Event, and a 404 Status naming the group" $H events_api_get "$G"
-check "events.k8s.io: an unknown resource is 404" $H status "$G" /apis/events.k8s.io/v1/pods 404 NotFound
-check "events.k8s.io: POST is 405" $H status "$G" /apis/events.k8s.io/v1/events 405 MethodNotAllowed POST
-check "events.k8s.io: limit=abc is 400" $H status "$G" "/apis/events.k8s.io/v1/events?limit=abc" 400 BadRequest
+check_cmd "GET of one events.k8s.io Event, and a 404 Status naming the group" $H events_api_get "$G"
+check_cmd "events.k8s.io: an unknown resource is 404" $H status "$G" /apis/events.k8s.io/v1/pods 404 NotFound
+check_cmd "events.k8s.io: POST is 405" $H status "$G" /apis/events.k8s.io/v1/events 405 MethodNotAllowed POST
+check_cmd "events.k8s.io: limit=abc is 400" $H status "$G" "/apis/events.k8s.io/v1/events?limit=abc" 400 BadRequest
 curl -sN "$G/apis/events.k8s.io/v1/events?watch=1&timeoutSeconds=1" >"$TMP/gw0"
-check "events.k8s.io watch from 0: the 1500 alive Events as ADDED" \
+check_cmd "events.k8s.io watch from 0: the 1500 alive Events as ADDED" \
 	test "$(grep -c '"type":"ADDED","object":{"kind":"Event","apiVersion":"events.k8s.io/v1"' "$TMP/gw0")" = 1500
 G_RV=$(jget "$G/simulator/stats" resource_version)
 curl -sN "$G/api/v1/events?watch=1&resourceVersion=$G_RV&allowWatchBookmarks=true&timeoutSeconds=3" >"$TMP/gwc" &
@@ -791,33 +782,33 @@ curl -s -X POST "$G/simulator/advance?seconds=4000" >/dev/null
 wait $P1 $P2
 if R=$($H events_api_watches "$TMP/gwc" "$TMP/gwe" "$G" "$G_RV"); then
 	ok "watches of both APIs from the same resourceVersion: the same frames, the events.k8s.io ones in their shape, exactly the observation log ($R)"
-	check "... ADDED, MODIFIED, DELETED (past the TTL) and BOOKMARK frames" python3 -c "
+	check_cmd "... ADDED, MODIFIED, DELETED (past the TTL) and BOOKMARK frames" python3 -c "
 import json; k = json.loads('$R'); assert all(k.get(t, 0) > 0 for t in ('ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK')), k"
 else notok "watches of both APIs agree ($R)"; fi
 curl -sN "$G/apis/events.k8s.io/v1/watch/events?resourceVersion=$G_RV&timeoutSeconds=1" >"$TMP/gwpath"
-check "the /apis/events.k8s.io/v1/watch/events path watches too" grep -q '"apiVersion":"events.k8s.io/v1"' "$TMP/gwpath"
+check_cmd "the /apis/events.k8s.io/v1/watch/events path watches too" grep -q '"apiVersion":"events.k8s.io/v1"' "$TMP/gwpath"
 curl -sN "$G/apis/events.k8s.io/v1/namespaces/$NS/events?watch=1&resourceVersion=$G_RV&timeoutSeconds=1" >"$TMP/gwns"
-check "a namespace-scoped events.k8s.io watch sees only $NS" python3 -c "
+check_cmd "a namespace-scoped events.k8s.io watch sees only $NS" python3 -c "
 import json
 fs = [json.loads(l) for l in open('$TMP/gwns')]
 assert fs and all(f['object']['metadata']['namespace'] == '$NS' for f in fs), len(fs)"
 curl -sN --max-time 5 "$G/apis/events.k8s.io/v1/events?watch=1&resourceVersion=1" >"$TMP/gwold"
-check "events.k8s.io watch from a resourceVersion before the window: ERROR 410" \
+check_cmd "events.k8s.io watch from a resourceVersion before the window: ERROR 410" \
 	grep -q '"type":"ERROR","object":{"kind":"Status","apiVersion":"v1".*"code":410' "$TMP/gwold"
 curl -s -X POST "$G/simulator/faults?gone_after=3" >/dev/null
 curl -sN "$G/apis/events.k8s.io/v1/events?watch=1&resourceVersion=$G_RV&timeoutSeconds=5" >"$TMP/gwg"
-check "gone_after=3 on an events.k8s.io watch: 3 frames, then ERROR 410" python3 -c "
+check_cmd "gone_after=3 on an events.k8s.io watch: 3 frames, then ERROR 410" python3 -c "
 import json
 fs = [json.loads(l) for l in open('$TMP/gwg')]
 assert len(fs) == 4 and fs[3]['type'] == 'ERROR' and fs[3]['object']['code'] == 410, fs[3:]"
 curl -s -X POST "$G/simulator/faults?gone_after=0&expire_continue=true" >/dev/null
 TOKEN=$(curl -s "$G/apis/events.k8s.io/v1/events?limit=100" | python3 -c "import json,sys; print(json.load(sys.stdin)['metadata']['continue'])")
-check "expire_continue on an events.k8s.io continue token: 410 Expired" \
+check_cmd "expire_continue on an events.k8s.io continue token: 410 Expired" \
 	$H status "$G" "/apis/events.k8s.io/v1/events?limit=100&continue=$TOKEN" 410 Expired
 curl -s -X POST "$G/simulator/faults?expire_continue=false&fail_status=503&fail_count=1" >/dev/null
-check "fail_status=503 on the events.k8s.io list: 503 ServiceUnavailable" \
+check_cmd "fail_status=503 on the events.k8s.io list: 503 ServiceUnavailable" \
 	$H status "$G" /apis/events.k8s.io/v1/events 503 ServiceUnavailable
-check "stats count the requests through events.k8s.io" test "$(jget "$G/simulator/stats" events_api_requests)" -ge 15
+check_cmd "stats count the requests through events.k8s.io" test "$(jget "$G/simulator/stats" events_api_requests)" -ge 15
 
 # The same observations decode to the same rows through either API (the extension's decoder),
 # for a list and for a watch.
@@ -859,14 +850,14 @@ SQL
 	WN=$(grep -c '"type":"\(ADDED\|MODIFIED\)"' "$TMP/gwc")
 	WD=$(grep -c '"type":"DELETED"' "$TMP/gwc")
 	WB=$(grep -c '"type":"BOOKMARK"' "$TMP/gwc")
-	check "ingest_report of the core list: all $N stored" grep -qx "c1|$N|$N|0|0|0|0|0|0" "$TMP/ingest.out"
-	check "ingest_report of the events.k8s.io list: all $N stored" grep -qx "c2|$N|$N|0|0|0|0|0|0" "$TMP/ingest.out"
-	check "ingest_report of both watches: $WN stored, $WD DELETED, $WB bookmarks, each" \
+	check_cmd "ingest_report of the core list: all $N stored" grep -qx "c1|$N|$N|0|0|0|0|0|0" "$TMP/ingest.out"
+	check_cmd "ingest_report of the events.k8s.io list: all $N stored" grep -qx "c2|$N|$N|0|0|0|0|0|0" "$TMP/ingest.out"
+	check_cmd "ingest_report of both watches: $WN stored, $WD DELETED, $WB bookmarks, each" \
 		bash -c "grep -qx 'w1|$((WN + WD + WB))|$WN|0|0|0|$WD|$WB|0' '$TMP/ingest.out' && grep -qx 'w2|$((WN + WD + WB))|$WN|0|0|0|$WD|$WB|0' '$TMP/ingest.out'"
-	check "the list's rows are the same through both APIs (every decoded column)" \
+	check_cmd "the list's rows are the same through both APIs (every decoded column)" \
 		bash -c "test $rc = 0 && grep -qx 'list-diff|0' '$TMP/ingest.out'"
-	check "the watch's rows are the same through both APIs (every decoded column)" grep -qx 'watch-diff|0' "$TMP/ingest.out"
-	check "... among them Events with series and with deprecatedCount ($(grep '^shapes|' "$TMP/ingest.out"))" \
+	check_cmd "the watch's rows are the same through both APIs (every decoded column)" grep -qx 'watch-diff|0' "$TMP/ingest.out"
+	check_cmd "... among them Events with series and with deprecatedCount ($(grep '^shapes|' "$TMP/ingest.out"))" \
 		grep -qx 'shapes|[1-9][0-9]*|[1-9][0-9]*' "$TMP/ingest.out"
 	[ "$rc" = 0 ] || sed 's/^/# /' "$TMP/ingest.out"
 	psql -X -q -d postgres -c "DROP DATABASE $DB" >/dev/null 2>&1
@@ -876,20 +867,20 @@ fi
 stop_sim "$G_PID"
 
 # ---------------------------------------------------------------- H: Retry-After, the request log, close_watches
-start_sim h --speed 0 --start "$FROZEN" --initial-events 20 --seed 4
+launch_sim h --speed 0 --start "$FROZEN" --initial-events 20 --seed 4
 HU=$URL
 curl -s -X POST "$HU/simulator/faults?fail_status=429&fail_count=2&retry_after=7" >/dev/null
-check "retry_after=7: a 429 says Retry-After: 7 (header and details.retryAfterSeconds)" $H retry "$HU" /api/v1/events 429 7
-check "... the second too" $H retry "$HU" "/apis/events.k8s.io/v1/events?limit=1" 429 7
-check "... then 200" test "$(code_of "$HU/api/v1/events?limit=1")" = 200
+check_cmd "retry_after=7: a 429 says Retry-After: 7 (header and details.retryAfterSeconds)" $H retry "$HU" /api/v1/events 429 7
+check_cmd "... the second too" $H retry "$HU" "/apis/events.k8s.io/v1/events?limit=1" 429 7
+check_cmd "... then 200" test "$(code_of "$HU/api/v1/events?limit=1")" = 200
 curl -s -X POST "$HU/simulator/faults?fail_status=503&fail_count=1&retry_after=0" >/dev/null
-check "retry_after=0: a 503 without Retry-After or details" $H retry "$HU" /api/v1/events 503 0
+check_cmd "retry_after=0: a 503 without Retry-After or details" $H retry "$HU" /api/v1/events 503 0
 curl -s -X POST "$HU/simulator/faults?rate_limit=1&retry_after=3" >/dev/null
 code_of "$HU/api/v1/events?limit=1" >/dev/null
-check "rate_limit: its 429 carries retry_after (3)" $H retry "$HU" /api/v1/events 429 3
+check_cmd "rate_limit: its 429 carries retry_after (3)" $H retry "$HU" /api/v1/events 429 3
 curl -s -X POST "$HU/simulator/faults?reset=true" >/dev/null
-check "reset puts retry_after back to 1" test "$(jget "$HU/simulator/faults" retry_after)" = 1
-check "a bad retry_after is refused" test "$(code_of -X POST "$HU/simulator/faults?retry_after=-2")" = 400
+check_cmd "reset puts retry_after back to 1" test "$(jget "$HU/simulator/faults" retry_after)" = 1
+check_cmd "a bad retry_after is refused" test "$(code_of -X POST "$HU/simulator/faults?retry_after=-2")" = 400
 SEQ=$(jget "$HU/simulator/stats" requests_logged)
 code_of "$HU/api/v1/namespaces/shop/events?limit=5" >/dev/null
 curl -s -X POST "$HU/simulator/faults?fail_status=429&fail_count=1&retry_after=2" >/dev/null
@@ -897,9 +888,9 @@ code_of "$HU/apis/events.k8s.io/v1/events?watch=1&resourceVersion=5&timeoutSecon
 curl -sN "$HU/apis/events.k8s.io/v1/events?watch=1&timeoutSeconds=1" >/dev/null
 code_of "$HU/api/v1/namespaces/shop/events/nope" >/dev/null
 code_of "$HU/api/v1/pods" >/dev/null
-check "/simulator/requests: every API request after since, with verb, API, arguments and the status answered" $H requests "$HU" "$SEQ" \
+check_cmd "/simulator/requests: every API request after since, with verb, API, arguments and the status answered" $H requests "$HU" "$SEQ" \
 "GET list v1 /api/v1/namespaces/shop/events limit=5 200|GET watch events.k8s.io/v1 /apis/events.k8s.io/v1/events watch=1&resourceVersion=5&timeoutSeconds=1 429|GET watch events.k8s.io/v1 /apis/events.k8s.io/v1/events watch=1&timeoutSeconds=1 200|GET get v1 /api/v1/namespaces/shop/events/nope  404|GET other - /api/v1/pods  404"
-check "a bad since is refused" test "$(code_of "$HU/simulator/requests?since=x")" = 400
+check_cmd "a bad since is refused" test "$(code_of "$HU/simulator/requests?since=x")" = 400
 curl -sN "$HU/api/v1/events?watch=1&resourceVersion=$(jget "$HU/simulator/stats" resource_version)" >"$TMP/hw" 2>&1 &
 P1=$!
 sleep 0.5
@@ -908,12 +899,12 @@ CLOSED=$(jget "$HU/simulator/stats" watches_active)
 R=$(curl -s -X POST "$HU/simulator/close_watches")
 wait $P1
 rc=$?
-check "close_watches ends an open watch cleanly at once (curl exit $rc, $(( ($(date +%s%N) - T0) / 1000000 )) ms, $R)" \
+check_cmd "close_watches ends an open watch cleanly at once (curl exit $rc, $(( ($(date +%s%N) - T0) / 1000000 )) ms, $R)" \
 	bash -c "test $rc = 0 && test $(( ($(date +%s%N) - T0) / 1000000 )) -lt 2000 && test '$R' = '{\"closed\":$CLOSED}'"
-check "GET close_watches is 405" test "$(code_of "$HU/simulator/close_watches")" = 405
+check_cmd "GET close_watches is 405" test "$(code_of "$HU/simulator/close_watches")" = 405
 curl -sN "$HU/api/v1/events?watch=1&timeoutSeconds=1" >"$TMP/hw2"
-check "a watch started after close_watches runs normally" test "$(wc -l <"$TMP/hw2")" = 20
+check_cmd "a watch started after close_watches runs normally" test "$(wc -l <"$TMP/hw2")" = 20
 stop_sim "$SIM_PID"
 
-echo "# $FAILED failed"
-[ "$FAILED" = 0 ]
+echo "# $failures failed"
+[ "$failures" = 0 ]

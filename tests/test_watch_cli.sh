@@ -5,41 +5,10 @@
 # (/simulator/observations): exactly those, each once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-dir=$(mktemp -d /tmp/k8s_events_watch_cli.XXXXXX)
-chmod 755 "$dir"
-export K8S_EVENTS_PGDIR=$dir/pg K8S_EVENTS_PGPORT=54346 K8S_EVENTS_PRELOAD=''
-mkdir -p "$dir/pg"
-eval "$(tests/pg_server.sh start "$dir/pg")"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	tests/pg_server.sh stop "$dir/pg"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-failures=0
-check() {
-	if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failures=$((failures + 1)); [ -n "${3:-}" ] && echo "$3" | sed 's/^/#   /'; fi
-}
-sql() { psql -X -q -At -d postgres -c "$1"; }
+. tests/lib.sh
+export K8S_EVENTS_PRELOAD=''
+own_server watch_cli 54346
 K8S=loader/k8s-events
-
-# start_sim NAME ARGS...: start a simulator, set ${NAME}_port
-start_sim() {
-	local name=$1
-	shift
-	$K8S simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
-	pids+=($!)
-	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done
-	eval "${name}_port=$(cat "$dir/$name.port")"
-}
-base_url() { if grep -qx "$1" "$dir/https" 2>/dev/null; then echo "https://127.0.0.1:$1"; else echo "http://127.0.0.1:$1"; fi; }
-stat() { curl -sk "$(base_url "$1")/simulator/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-fault() { curl -sk -XPOST "$(base_url "$1")/simulator/faults?$2" >/dev/null; }
-advance() { curl -sk -XPOST "$(base_url "$1")/simulator/advance?seconds=$2" >/dev/null; }
 
 # start_watch LOG ARGS...: `k8s-events watch` in the background; sets watch_pid
 start_watch() {
@@ -47,7 +16,7 @@ start_watch() {
 	shift
 	$K8S watch --stall-timeout 3 "$@" 2>"$dir/$log" &
 	watch_pid=$!
-	pids+=($watch_pid)
+	bg_pids+=($watch_pid)
 }
 # stop_watch PID: SIGTERM, and the exit status
 stop_watch() {
@@ -55,46 +24,7 @@ stop_watch() {
 	wait "$1"
 }
 
-# wait_for SECONDS SQL: until the query returns t
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	while [ $SECONDS -lt $deadline ]; do
-		[ "$(sql "$2" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# caught_up CLUSTER PORT: the committed checkpoint has reached the simulator's resourceVersion
-caught_up() {
-	local rv
-	rv=$(stat "$2" resource_version)
-	wait_for 30 "SELECT coalesce((SELECT resource_version::bigint >= $rv FROM k8s_events.watch_checkpoints WHERE cluster = '$1'), false)"
-}
 ext() { sql "SELECT $2 FROM k8s_events.watch_status WHERE cluster = '$1' AND watcher = 'external'"; }
-# exact CLUSTER PORT BASEFILE SINCE_RV [NAMESPACE]: the rows are BASEFILE's plus every
-# observation the simulator made after SINCE_RV, each once
-exact() {
-	local cluster=$1 port=$2 base=$3 since=$4 ns=${5:-}
-	curl -sk "$(base_url "$port")/simulator/observations?since_rv=$since" >"$dir/obs.ndjson"
-	sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = '$cluster'" >"$dir/db.txt"
-	python3 - "$dir/obs.ndjson" "$dir/db.txt" "$base" "$ns" <<'PY'
-import json, sys
-obs_file, db_file, base_file, ns = sys.argv[1:5]
-obs = set()
-for line in open(obs_file):
-    o = json.loads(line)
-    if not ns or o["namespace"] == ns:
-        obs.add(o["uid"] + " " + o["resourceVersion"])
-db = [l.strip() for l in open(db_file) if l.strip()]
-base = set(l.strip() for l in open(base_file) if l.strip())
-want = base | obs
-dbset = set(db)
-missing = want - dbset
-extra = dbset - want
-print(f"rows={len(db)} distinct={len(dbset)} expected={len(want)} (base {len(base)} + served {len(obs)}) missing={len(missing)} extra={len(extra)}")
-sys.exit(0 if len(db) == len(dbset) and not missing and not extra else 1)
-PY
-}
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION k8s_events"
 sql "CREATE ROLE k8s_watch_writer LOGIN IN ROLE k8s_events_writer" >/dev/null
@@ -124,9 +54,9 @@ start_watch watch_a1.log --cluster a --api-server "http://127.0.0.1:$a_port" -d 
 caught_up a "$a_port"
 check "watch lists and watches: the checkpoint reaches the simulator's resourceVersion" $? "$(cat "$dir/watch_a1.log")"
 sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = 'a'" >"$dir/base_a.txt"
-list_rv=$(stat "$a_port" resource_version)
+list_rv=$(sim_stat "$a_port" resource_version)
 rows=$(wc -l <"$dir/base_a.txt")
-lists=$(stat "$a_port" list_requests)
+lists=$(sim_stat "$a_port" list_requests)
 test "$rows" = 2500 && test "$lists" = 5
 check "initial list: $rows rows for 2500 alive Events, in $lists pages of 500" $?
 out=$(ext a "state || '|' || events_stored || '|' || duplicates || '|' || rejected || '|' || relists || '|' || (client = 'k8s-events watch pid $watch_pid on ' || '$(hostname)') || '|' || (pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'k8s-events watch'))")
@@ -134,7 +64,7 @@ test "$out" = "watching|2500|0|0|0|true|true"
 check "watch_status: an external row, watching, 2500 stored, who and which session ($out)" $? "$out"
 
 # --- 2. The cluster goes on: every write after the list is stored once.
-advance "$a_port" 1800
+sim_advance "$a_port" 1800
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 check "30 simulated minutes later: exactly the served observations ($out)" $? "$out"
@@ -149,23 +79,23 @@ test "$rc" = 0 && test "$ms" -lt 2500
 check "an injected Event is stored $ms ms after it was emitted" $?
 
 # --- 4. 410 in the middle of a watch: watch again from the checkpoint, no relist.
-fault "$a_port" "gone_after=20"
-advance "$a_port" 1800
+sim_fault "$a_port" "gone_after=20"
+sim_advance "$a_port" 1800
 sleep 1
-fault "$a_port" "gone_after=0"
+sim_fault "$a_port" "gone_after=0"
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 rc=$?
-errors=$(stat "$a_port" errors_sent)
+errors=$(sim_stat "$a_port" errors_sent)
 relists=$(ext a relists)
 test "$rc" = 0 && test "$errors" -ge 1 && test "$relists" = 0
 check "410 mid-watch ($errors ERROR frames, $relists relists): exactly the served observations ($out)" $? "$out"
 
 # --- 5. Malformed frames: rejected rows, and the stream goes on.
-fault "$a_port" "malformed_every=5"
-advance "$a_port" 600
+sim_fault "$a_port" "malformed_every=5"
+sim_advance "$a_port" 600
 sleep 1
-fault "$a_port" "malformed_every=0"
+sim_fault "$a_port" "malformed_every=0"
 caught_up a "$a_port"
 bad=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'a' AND source = 'watch' AND error LIKE 'malformed watch frame%'")
 counted=$(ext a rejected)
@@ -183,23 +113,23 @@ check "a second watch of the same cluster exits 1 and names the first" $? "rc=$r
 
 # --- 7. kill -9 mid-stream, then a restart: it resumes from the checkpoint with a WATCH
 # (no LIST), and nothing is lost or doubled.
-lists=$(stat "$a_port" list_requests)
-watches=$(stat "$a_port" watch_requests)
-advance "$a_port" 3600
+lists=$(sim_stat "$a_port" list_requests)
+watches=$(sim_stat "$a_port" watch_requests)
+sim_advance "$a_port" 3600
 sleep 0.05
 kill -9 "$watch_pid"
 wait "$watch_pid" 2>/dev/null
 wait_for 10 "SELECT state = 'stopped' AND pid IS NULL FROM k8s_events.watch_status WHERE cluster = 'a' AND watcher = 'external'"
 check "a killed watcher shows as stopped in watch_status" $? "$(ext a "state || ' ' || coalesce(pid::text, '-')")"
 cp=$(sql "SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'a'")
-advance "$a_port" 600
+sim_advance "$a_port" 600
 before=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'a'")
 start_watch watch_a2.log --cluster a --api-server "http://127.0.0.1:$a_port" -d postgres
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 rc=$?
-lists2=$(stat "$a_port" list_requests)
-watches2=$(stat "$a_port" watch_requests)
+lists2=$(sim_stat "$a_port" list_requests)
+watches2=$(sim_stat "$a_port" watch_requests)
 test "$rc" = 0 && test "$lists2" = "$lists" && test "$watches2" -gt "$watches" &&
 	grep -q "resuming from resourceVersion $cp" "$dir/watch_a2.log"
 check "kill -9 and restart: resumed with a WATCH from resourceVersion $cp (lists $lists -> $lists2, watches $watches -> $watches2), exactly the served observations ($out)" $? "$out
@@ -211,9 +141,9 @@ check "watch_status counts what the restarted watcher stored ($out; $((after - b
 
 # --- 8. PostgreSQL restarted mid-stream: the watcher reconnects and resumes from the
 # stored checkpoint.
-advance "$a_port" 300
+sim_advance "$a_port" 300
 tests/pg_server.sh stop "$dir/pg"
-advance "$a_port" 600
+sim_advance "$a_port" 600
 sleep 1
 eval "$(tests/pg_server.sh start "$dir/pg")"
 caught_up a "$a_port"
@@ -229,7 +159,7 @@ $(tail -5 "$dir/watch_a2.log")"
 stop_watch "$watch_pid"
 start_watch watch_a3.log --cluster a --api-server "http://127.0.0.1:$a_port" -d postgres --flush-interval 60000 --batch-size 100000
 wait_for 10 "SELECT state = 'watching' FROM k8s_events.watch_status WHERE cluster = 'a' AND watcher = 'external'"
-advance "$a_port" 600
+sim_advance "$a_port" 600
 sleep 1.5
 pending=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 pending_rc=$?
@@ -269,7 +199,7 @@ start_watch watch_r.log --cluster r --api-server "http://127.0.0.1:$a_port" -d "
 caught_up r "$a_port"
 rc=$?
 rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'r'")
-alive=$(stat "$a_port" events_alive)
+alive=$(sim_stat "$a_port" events_alive)
 test "$rc" = 0 && test "$rows" = "$alive"
 check "a role with only k8s_events_writer watches ($rows rows for $alive alive Events)" $? "$(cat "$dir/watch_r.log")"
 stop_watch "$watch_pid"
@@ -347,21 +277,21 @@ eval "$(tests/pg_server.sh start "$dir/pg")"
 start_watch watch_p.log --cluster p --api-server "http://127.0.0.1:$a_port" -d postgres
 caught_up p "$a_port"
 sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = 'p'" >"$dir/base_p.txt"
-p_rv=$(stat "$a_port" resource_version)
+p_rv=$(sim_stat "$a_port" resource_version)
 sql "SELECT k8s_events.add_cluster('p', api_server => 'http://127.0.0.1:$a_port')" >/dev/null
 wait_for 15 "SELECT state = 'backoff' AND last_error LIKE 'cluster is being watched by k8s-events watch pid $watch_pid on %' FROM k8s_events.watch_status WHERE cluster = 'p' AND watcher = 'worker'"
 check "the worker leaves a cluster an external watcher holds, and says who holds it" $? "$(sql "SELECT watcher, state, last_error FROM k8s_events.watch_status WHERE cluster = 'p'")"
-advance "$a_port" 600
+sim_advance "$a_port" 600
 caught_up p "$a_port"
-lists=$(stat "$a_port" list_requests)
+lists=$(sim_stat "$a_port" list_requests)
 stop_watch "$watch_pid"
-advance "$a_port" 600
+sim_advance "$a_port" 600
 wait_for 20 "SELECT state = 'watching' FROM k8s_events.watch_status WHERE cluster = 'p' AND watcher = 'worker'"
 rc1=$?
 caught_up p "$a_port"
 out=$(exact p "$a_port" "$dir/base_p.txt" "$p_rv")
 rc2=$?
-lists2=$(stat "$a_port" list_requests)
+lists2=$(sim_stat "$a_port" list_requests)
 test "$rc1" = 0 && test "$rc2" = 0 && test "$lists2" = "$lists"
 check "the worker takes over from the external watcher's checkpoint without a LIST ($out)" $? "$out lists $lists -> $lists2
 $(sql "SELECT watcher, state, last_error FROM k8s_events.watch_status WHERE cluster = 'p'")"

@@ -4,81 +4,8 @@
 # the simulator says it served (/simulator/observations): exactly those, each once.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-root=$(pwd)
-dir=$(mktemp -d /tmp/k8s_events_watcher.XXXXXX)
-chmod 755 "$dir"
-export K8S_EVENTS_PGDIR=$dir/pg K8S_EVENTS_PGPORT=54335
-mkdir -p "$dir/pg"
-eval "$(tests/pg_server.sh start "$dir/pg")"
-sims=()
-cleanup() {
-	for p in "${sims[@]}"; do kill "$p" 2>/dev/null; done
-	tests/pg_server.sh stop "$dir/pg"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-
-failures=0
-check() {
-	if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failures=$((failures + 1)); [ -n "${3:-}" ] && echo "$3" | sed 's/^/#   /'; fi
-}
-sql() { psql -X -q -At -d postgres -c "$1"; }
-
-# start_sim NAME ARGS...: start a simulator, set ${NAME}_port and ${NAME}_url
-start_sim() {
-	local name=$1
-	shift
-	loader/k8s-events simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
-	sims+=($!)
-	eval "${name}_pid=$!"
-	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done
-	eval "${name}_port=$(cat "$dir/$name.port")"
-}
-# The simulator's admin API, over https for the ports listed in $dir/https (self-signed).
-base_url() { if grep -qx "$1" "$dir/https" 2>/dev/null; then echo "https://127.0.0.1:$1"; else echo "http://127.0.0.1:$1"; fi; }
-stat() { curl -sk "$(base_url "$1")/simulator/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-fault() { curl -sk -XPOST "$(base_url "$1")/simulator/faults?$2" >/dev/null; }
-advance() { curl -sk -XPOST "$(base_url "$1")/simulator/advance?seconds=$2" >/dev/null; }
-
-# wait_for SECONDS SQL: until the query returns t
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	while [ $SECONDS -lt $deadline ]; do
-		[ "$(sql "$2" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# caught_up CLUSTER PORT: the committed checkpoint has reached the simulator's resourceVersion
-caught_up() {
-	local rv
-	rv=$(stat "$2" resource_version)
-	wait_for 30 "SELECT coalesce((SELECT resource_version::bigint >= $rv FROM k8s_events.watch_checkpoints WHERE cluster = '$1'), false)"
-}
-# exact CLUSTER PORT BASEFILE SINCE_RV [NAMESPACE]: the rows are BASEFILE's plus every
-# observation the simulator made after SINCE_RV, each once
-exact() {
-	local cluster=$1 port=$2 base=$3 since=$4 ns=${5:-}
-	curl -sk "$(base_url "$port")/simulator/observations?since_rv=$since" >"$dir/obs.ndjson"
-	sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = '$cluster'" >"$dir/db.txt"
-	python3 - "$dir/obs.ndjson" "$dir/db.txt" "$base" "$ns" <<'PY'
-import json, sys
-obs_file, db_file, base_file, ns = sys.argv[1:5]
-obs = set()
-for line in open(obs_file):
-    o = json.loads(line)
-    if not ns or o["namespace"] == ns:
-        obs.add(o["uid"] + " " + o["resourceVersion"])
-db = [l.strip() for l in open(db_file) if l.strip()]
-base = set(l.strip() for l in open(base_file) if l.strip())
-want = base | obs
-dbset = set(db)
-missing = want - dbset
-extra = dbset - want
-print(f"rows={len(db)} distinct={len(dbset)} expected={len(want)} (base {len(base)} + served {len(obs)}) missing={len(missing)} extra={len(extra)}")
-sys.exit(0 if len(db) == len(dbset) and not missing and not extra else 1)
-PY
-}
+. tests/lib.sh
+own_server watcher 54335
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION k8s_events"
 # Every simulator here sends a bookmark each second, so a watch silent for 3 s has stalled.
@@ -91,10 +18,10 @@ sql "SELECT k8s_events.add_cluster('a', api_server => 'http://127.0.0.1:$a_port'
 caught_up a "$a_port"
 check "the watcher lists and watches: checkpoint reaches the simulator's resourceVersion" $?
 sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = 'a'" >"$dir/base_a.txt"
-list_rv=$(stat "$a_port" resource_version)
+list_rv=$(sim_stat "$a_port" resource_version)
 rows=$(wc -l <"$dir/base_a.txt")
-alive=$(stat "$a_port" events_alive)
-lists=$(stat "$a_port" list_requests)
+alive=$(sim_stat "$a_port" events_alive)
+lists=$(sim_stat "$a_port" list_requests)
 test "$rows" = "$alive" && test "$rows" = 2500 && test "$lists" -ge 5
 check "initial list: $rows rows for $alive alive Events, in $lists pages" $?
 out=$(sql "SELECT state, events_stored, duplicates, rejected, relists FROM k8s_events.watch_status WHERE cluster = 'a'")
@@ -108,22 +35,22 @@ check "the launcher creates partitions ahead of time ($ahead beyond tomorrow)" $
 
 # --- 1c. Continue tokens that expire in the middle of a paginated list: relist until one
 # completes; every Event is stored once.
-fault "$a_port" "expire_continue=true"
+sim_fault "$a_port" "expire_continue=true"
 sql "SELECT k8s_events.add_cluster('c', api_server => 'http://127.0.0.1:$a_port')" >/dev/null
 wait_for 20 "SELECT relists >= 1 FROM k8s_events.watch_status WHERE cluster = 'c'"
 rc1=$?
-fault "$a_port" "expire_continue=false"
+sim_fault "$a_port" "expire_continue=false"
 caught_up c "$a_port"
 rc2=$?
 rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'c'")
 dups=$(sql "SELECT count(*) - count(DISTINCT (uid, resource_version)) FROM k8s_events.events WHERE cluster = 'c'")
-alive=$(stat "$a_port" events_alive)
+alive=$(sim_stat "$a_port" events_alive)
 test "$rc1" = 0 && test "$rc2" = 0 && test "$rows" = "$alive" && test "$dups" = 0
 check "expired continue tokens: relisted, then all $alive Events stored once ($rows)" $?
 sql "SELECT k8s_events.remove_cluster('c')" >/dev/null
 
 # --- 2. The cluster goes on: every write after the list is stored once.
-advance "$a_port" 1800
+sim_advance "$a_port" 1800
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 check "30 simulated minutes later: exactly the served observations ($out)" $? "$out"
@@ -137,23 +64,23 @@ check "an injected Event is stored ($(( ($(date +%s%N) - t0) / 1000000 )) ms aft
 
 # --- 4. 410 Gone in the middle of a watch: watch again from the checkpoint, which the
 # server still holds, so not even intermediate versions are lost.
-fault "$a_port" "gone_after=20"
-advance "$a_port" 1800
+sim_fault "$a_port" "gone_after=20"
+sim_advance "$a_port" 1800
 sleep 1
-fault "$a_port" "gone_after=0"
+sim_fault "$a_port" "gone_after=0"
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 rc=$?
-errors=$(stat "$a_port" errors_sent)
+errors=$(sim_stat "$a_port" errors_sent)
 test "$rc" = 0 && test "$errors" -ge 1
 check "410 mid-watch ($errors ERROR frames): resumed from the checkpoint, exactly the served observations ($out)" $? "$out"
 
 # --- 5. A malformed frame: a rejected row, and the stream goes on.
 before=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'a'")
-fault "$a_port" "malformed_every=5"
-advance "$a_port" 600
+sim_fault "$a_port" "malformed_every=5"
+sim_advance "$a_port" 600
 sleep 1
-fault "$a_port" "malformed_every=0"
+sim_fault "$a_port" "malformed_every=0"
 caught_up a "$a_port"
 after=$(sql "SELECT count(*) FROM k8s_events.rejected WHERE cluster = 'a' AND source = 'watch' AND error LIKE 'malformed watch frame%'")
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
@@ -162,9 +89,9 @@ test "$after" -gt "$before" && test "$rc" = 0
 check "malformed frames: $after rejected rows, and the rest stored exactly ($out)" $? "$out"
 
 # --- 6. PostgreSQL restarted mid-stream: the watch resumes from the checkpoint.
-advance "$a_port" 300
+sim_advance "$a_port" 300
 tests/pg_server.sh stop "$dir/pg"
-advance "$a_port" 600
+sim_advance "$a_port" 600
 eval "$(tests/pg_server.sh start "$dir/pg")"
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
@@ -175,11 +102,12 @@ ns=shop
 sql "SELECT k8s_events.add_cluster('a-shop', api_server => 'http://127.0.0.1:$a_port', namespace => '$ns')" >/dev/null
 caught_up a-shop "$a_port"
 sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = 'a-shop'" >"$dir/base_ns.txt"
-ns_rv=$(stat "$a_port" resource_version)
+ns_rv=$(sim_stat "$a_port" resource_version)
 others=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'a-shop' AND event->'metadata'->>'namespace' <> '$ns'")
 test "$others" = 0 && test -s "$dir/base_ns.txt"
-check "a namespace-scoped cluster stores only its namespace ($(wc -l <"$dir/base_ns.txt") rows)" $?
-advance "$a_port" 1200
+rc=$? # before the command substitution in the description changes $?
+check "a namespace-scoped cluster stores only its namespace ($(wc -l <"$dir/base_ns.txt") rows)" $rc
+sim_advance "$a_port" 1200
 caught_up a "$a_port" && caught_up a-shop "$a_port"
 out1=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 rc1=$?
@@ -219,7 +147,7 @@ sql "SELECT k8s_events.set_cluster_enabled('a', false)" >/dev/null
 wait_for 10 "SELECT state = 'disabled' AND pid IS NULL FROM k8s_events.watch_status WHERE cluster = 'a'"
 check "set_cluster_enabled(false) stops the watcher; watch_status says disabled" $?
 sql "SELECT k8s_events.set_cluster_enabled('a', true)" >/dev/null
-advance "$a_port" 600
+sim_advance "$a_port" 600
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 check "enabled again, it resumes from its checkpoint: exactly the served observations ($out)" $? "$out"
@@ -232,7 +160,7 @@ sql "SELECT k8s_events.add_cluster('h', api_server => 'http://127.0.0.1:$h_port'
 caught_up h "$h_port"
 sql "SELECT k8s_events.set_cluster_enabled('h', false)" >/dev/null
 wait_for 10 "SELECT pid IS NULL FROM k8s_events.watch_status WHERE cluster = 'h'"
-advance "$h_port" 3600
+sim_advance "$h_port" 3600
 sql "SELECT k8s_events.set_cluster_enabled('h', true)" >/dev/null
 caught_up h "$h_port"
 curl -s "http://127.0.0.1:$h_port/api/v1/events" | python3 -c "
@@ -244,7 +172,8 @@ missing=$(comm -23 "$dir/alive_h.txt" "$dir/db_h.txt" | wc -l)
 relists=$(sql "SELECT relists FROM k8s_events.watch_status WHERE cluster = 'h'")
 dups=$(sql "SELECT count(*) - count(DISTINCT (uid, resource_version)) FROM k8s_events.events WHERE cluster = 'h'")
 test "$relists" -ge 1 && test "$missing" = 0 && test "$dups" = 0 && test -s "$dir/alive_h.txt"
-check "410 at once: relisted ($relists), all $(wc -l <"$dir/alive_h.txt") Events the server holds are stored, none twice" $? "missing=$missing dups=$dups relists=$relists"
+rc=$? # before the command substitution in the description changes $?
+check "410 at once: relisted ($relists), all $(wc -l <"$dir/alive_h.txt") Events the server holds are stored, none twice" $rc "missing=$missing dups=$dups relists=$relists"
 
 # --- 10. A required token, rotated: re-read at every connection, never logged.
 echo "token-one" >"$dir/token"
@@ -253,10 +182,10 @@ sql "SELECT k8s_events.add_cluster('t', api_server => 'http://127.0.0.1:$t_port'
 caught_up t "$t_port"
 check "a bearer token from token_file is accepted" $?
 echo "token-two" >"$dir/token.new" && mv "$dir/token.new" "$dir/token"
-fault "$t_port" "drop_after=1"
-advance "$t_port" 600
+sim_fault "$t_port" "drop_after=1"
+sim_advance "$t_port" 600
 sleep 1
-fault "$t_port" "drop_after=0"
+sim_fault "$t_port" "drop_after=0"
 caught_up t "$t_port"
 check "after the token file rotates and the connection drops, the new token is used" $?
 ! grep -q "token-one\|token-two" "$dir/pg/server.log"
@@ -283,9 +212,9 @@ check "TLS with the right CA: the 30 Events are stored" $?
 start_sim u --speed 0 --initial-events 200 --seed 14 --bookmark-interval 1 --max-frame-split --unicode-every 3 --big-event-bytes 1000000
 sql "SELECT k8s_events.add_cluster('u', api_server => 'http://127.0.0.1:$u_port')" >/dev/null
 caught_up u "$u_port"
-u_rv=$(stat "$u_port" resource_version)
+u_rv=$(sim_stat "$u_port" resource_version)
 sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = 'u'" >"$dir/base_u.txt"
-advance "$u_port" 1800
+sim_advance "$u_port" 1800
 caught_up u "$u_port"
 out=$(exact u "$u_port" "$dir/base_u.txt" "$u_rv")
 rc=$?
@@ -296,23 +225,24 @@ check "frames split at any byte and a 1 MB Event: stored exactly, nothing reject
 
 # --- 12b. The API server fails for a while (503, then 429): back off, then recover.
 before=$(sql "SELECT reconnects FROM k8s_events.watch_status WHERE cluster = 'a'")
-fault "$a_port" "fail_status=503&fail_count=2"
-fault "$a_port" "drop_after=1"
-advance "$a_port" 300
+sim_fault "$a_port" "fail_status=503&fail_count=2"
+sim_fault "$a_port" "drop_after=1"
+sim_advance "$a_port" 300
 wait_for 20 "SELECT reconnects > $before FROM k8s_events.watch_status WHERE cluster = 'a'"
-fault "$a_port" "drop_after=0"
+sim_fault "$a_port" "drop_after=0"
 seen=$(sql "SELECT last_error FROM k8s_events.watch_status WHERE cluster = 'a'")
 caught_up a "$a_port"
 rc=$?
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
-test "$rc" = 0 && test $? = 0
+rc2=$?
+test "$rc" = 0 && test "$rc2" = 0
 check "503s from the API server: backoff, then recovery with nothing lost ($seen)" $? "$out"
-fault "$a_port" "fail_status=429&fail_count=1"
-fault "$a_port" "drop_after=1"
-advance "$a_port" 300
+sim_fault "$a_port" "fail_status=429&fail_count=1"
+sim_fault "$a_port" "drop_after=1"
+sim_advance "$a_port" 300
 wait_for 20 "SELECT last_error LIKE 'HTTP 429%' FROM k8s_events.watch_status WHERE cluster = 'a'"
 rc1=$?
-fault "$a_port" "drop_after=0"
+sim_fault "$a_port" "drop_after=0"
 caught_up a "$a_port"
 rc2=$?
 test "$rc1" = 0 && test "$rc2" = 0
@@ -320,11 +250,11 @@ check "429 Too Many Requests: backoff, then recovery" $? "$(sql "SELECT state, l
 
 # --- 12c. A stalled watch (connection open, nothing sent) is abandoned and resumed.
 before=$(sql "SELECT reconnects FROM k8s_events.watch_status WHERE cluster = 'a'")
-fault "$a_port" "stall_after=1&bookmark_interval=0"
-advance "$a_port" 600
+sim_fault "$a_port" "stall_after=1&bookmark_interval=0"
+sim_advance "$a_port" 600
 wait_for 20 "SELECT reconnects > $before FROM k8s_events.watch_status WHERE cluster = 'a'"
 rc1=$?
-fault "$a_port" "stall_after=0&bookmark_interval=1"
+sim_fault "$a_port" "stall_after=0&bookmark_interval=1"
 caught_up a "$a_port"
 out=$(exact a "$a_port" "$dir/base_a.txt" "$list_rv")
 rc2=$?
@@ -342,7 +272,7 @@ wait "$u_pid" 2>/dev/null
 wait_for 15 "SELECT state = 'backoff' AND last_error LIKE 'cannot reach the API server%' FROM k8s_events.watch_status WHERE cluster = 'k'"
 check "API server gone: the watcher backs off and says why" $? "$(sql "SELECT state, last_error FROM k8s_events.watch_status WHERE cluster = 'k'")"
 loader/k8s-events simulate --port "$u_port" --speed 0 --initial-events 40 --seed 16 --bookmark-interval 1 >"$dir/u2.log" 2>&1 &
-sims+=($!)
+bg_pids+=($!)
 sleep 0.5
 caught_up k "$u_port"
 rc=$?

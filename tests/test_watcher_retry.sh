@@ -5,59 +5,9 @@
 # (/simulator/requests: when each request arrived, as the server saw it). Own PostgreSQL server.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-dir=$(mktemp -d /tmp/k8s_events_retry.XXXXXX)
-chmod 755 "$dir"
-export K8S_EVENTS_PGDIR=$dir/pg K8S_EVENTS_PGPORT=54336
-mkdir -p "$dir/pg"
-eval "$(tests/pg_server.sh start "$dir/pg")"
-sims=()
-cleanup() {
-	for p in "${sims[@]}"; do kill "$p" 2>/dev/null; done
-	tests/pg_server.sh stop "$dir/pg"
-	rm -rf "$dir"
-}
-trap cleanup EXIT
+. tests/lib.sh
+own_server retry 54336
 
-failures=0
-check() {
-	if [ "$2" = 0 ]; then echo "ok - $1"; else echo "not ok - $1"; failures=$((failures + 1)); [ -n "${3:-}" ] && echo "$3" | sed 's/^/#   /'; fi
-}
-sql() { psql -X -q -At -d postgres -c "$1"; }
-
-start_sim() { # start_sim NAME ARGS...: sets ${NAME}_port
-	local name=$1
-	shift
-	loader/k8s-events simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
-	sims+=($!)
-	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done
-	eval "${name}_port=$(cat "$dir/$name.port")"
-}
-stat() { curl -s "http://127.0.0.1:$1/simulator/stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-fault() { curl -s -XPOST "http://127.0.0.1:$1/simulator/faults?$2" >/dev/null; }
-wait_for() { # wait_for SECONDS SQL: until the query returns t
-	local deadline=$((SECONDS + $1))
-	while [ $SECONDS -lt $deadline ]; do
-		[ "$(sql "$2" 2>/dev/null)" = t ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-caught_up() { # caught_up CLUSTER PORT: the checkpoint reached the simulator's resourceVersion
-	local rv
-	rv=$(stat "$2" resource_version)
-	wait_for 30 "SELECT coalesce((SELECT resource_version::bigint >= $rv FROM k8s_events.watch_checkpoints WHERE cluster = '$1'), false)"
-}
-exact() { # exact CLUSTER PORT: the rows are exactly every write the simulator logged, each once
-	curl -s "http://127.0.0.1:$2/simulator/observations?since_rv=0" >"$dir/obs.ndjson"
-	sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = '$1'" >"$dir/db.txt"
-	python3 - "$dir/obs.ndjson" "$dir/db.txt" <<'PY'
-import json, sys
-obs = {o["uid"] + " " + o["resourceVersion"] for o in map(json.loads, open(sys.argv[1]))}
-db = [l.strip() for l in open(sys.argv[2]) if l.strip()]
-print(f"rows={len(db)} served={len(obs)} missing={len(obs - set(db))} extra={len(set(db) - obs)}")
-sys.exit(0 if len(db) == len(set(db)) and set(db) == obs else 1)
-PY
-}
 # gaps PORT SINCE: the API requests after SINCE, one "verb status seconds-since-previous rv" a line
 gaps() {
 	curl -s "http://127.0.0.1:$1/simulator/requests?since=$2" | python3 -c "
@@ -78,7 +28,7 @@ psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSI
 # --- 1. 429 with Retry-After: 4 on the first two requests: the initial list waits 4 s each
 # time (its own backoff would be 1-1.5 s, then 2-3 s), then lists and watches.
 start_sim r --speed 0 --initial-events 300 --seed 21 --bookmark-interval 1
-fault "$r_port" "fail_status=429&fail_count=2&retry_after=4"
+sim_fault "$r_port" "fail_status=429&fail_count=2&retry_after=4"
 sql "SELECT k8s_events.add_cluster('r', api_server => 'http://127.0.0.1:$r_port')" >/dev/null
 watch_state_seen r 'HTTP 429 %' 10
 check "after a 429 watch_status says backoff, last_error HTTP 429" $? "$(sql "SELECT state, last_error FROM k8s_events.watch_status WHERE cluster = 'r'")"
@@ -91,20 +41,21 @@ rows = [l.split() for l in open(sys.argv[1])]
 assert [r[:2] for r in rows[:4]] == [["list", "429"], ["list", "429"], ["list", "200"], ["watch", "200"]], rows
 assert float(rows[1][2]) >= 4 and float(rows[2][2]) >= 4, rows
 PY
-check "the server saw each retry at least 4 s after the 429 it answered ($(head -3 "$dir/gaps1" | awk '{print $3}' | tr '\n' ' '))" $? "$(cat "$dir/gaps1")"
+rc=$? # before the command substitution in the description changes $?
+check "the server saw each retry at least 4 s after the 429 it answered ($(head -3 "$dir/gaps1" | awk '{print $3}' | tr '\n' ' '))" $rc "$(cat "$dir/gaps1")"
 out=$(sql "SELECT state, events_stored, reconnects FROM k8s_events.watch_status WHERE cluster = 'r'")
 test "$out" = "watching|300|2"
 check "watch_status: watching, the 300 Events stored, 2 backoffs ($out)" $? "$out"
-curl -s -XPOST "http://127.0.0.1:$r_port/simulator/advance?seconds=1800" >/dev/null
+sim_advance "$r_port" 1800
 caught_up r "$r_port"
-out=$(exact r "$r_port")
+out=$(exact_served r "$r_port")
 check "events flow: exactly the served observations ($out)" $? "$out"
 
 # --- 2. 503 with Retry-After: 3 in the middle of watching: the server ends the watch, the next
 # one gets the 503, and the watch is resumed from the checkpoint no sooner than 3 s later.
-seq=$(stat "$r_port" requests_logged)
+seq=$(sim_stat "$r_port" requests_logged)
 checkpoint=$(sql "SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'r'")
-fault "$r_port" "fail_status=503&fail_count=1&retry_after=3"
+sim_fault "$r_port" "fail_status=503&fail_count=1&retry_after=3"
 curl -s -XPOST "http://127.0.0.1:$r_port/simulator/close_watches" >/dev/null
 watch_state_seen r 'HTTP 503 %' 10
 check "a 503 mid-stream: backoff, last_error HTTP 503" $? "$(sql "SELECT state, last_error FROM k8s_events.watch_status WHERE cluster = 'r'")"
@@ -118,16 +69,17 @@ assert [r[:2] for r in rows[:2]] == [["watch", "503"], ["watch", "200"]], rows
 assert float(rows[1][2]) >= 3, rows
 assert rows[0][3] == sys.argv[2] and rows[1][3] == sys.argv[2], rows
 PY
-check "the watch after the 503 came at least 3 s later ($(sed -n 2p "$dir/gaps2" | awk '{print $3}') s), from the checkpoint, no list" $? "$(cat "$dir/gaps2")"
-curl -s -XPOST "http://127.0.0.1:$r_port/simulator/advance?seconds=1800" >/dev/null
+rc=$? # before the command substitution in the description changes $?
+check "the watch after the 503 came at least 3 s later ($(sed -n 2p "$dir/gaps2" | awk '{print $3}') s), from the checkpoint, no list" $rc "$(cat "$dir/gaps2")"
+sim_advance "$r_port" 1800
 caught_up r "$r_port"
-out=$(exact r "$r_port")
+out=$(exact_served r "$r_port")
 check "events flow again: exactly the served observations ($out)" $? "$out"
 
 # --- 3. The same 429 without Retry-After: the watcher's own backoff (1-1.5 s) decides, so the
 # waits above were the server's.
-seq=$(stat "$r_port" requests_logged)
-fault "$r_port" "fail_status=429&fail_count=1&retry_after=0"
+seq=$(sim_stat "$r_port" requests_logged)
+sim_fault "$r_port" "fail_status=429&fail_count=1&retry_after=0"
 curl -s -XPOST "http://127.0.0.1:$r_port/simulator/close_watches" >/dev/null
 watch_state_seen r 'HTTP 429 %' 10
 rc1=$?
@@ -142,10 +94,11 @@ assert 0.9 <= float(rows[1][2]) < 3, rows
 PY
 rc2=$?
 test "$rc1" = 0 && test "$rc2" = 0
-check "a 429 without Retry-After is retried after the watcher's own 1-1.5 s ($(sed -n 2p "$dir/gaps3" | awk '{print $3}') s)" $? "$(cat "$dir/gaps3")"
-curl -s -XPOST "http://127.0.0.1:$r_port/simulator/advance?seconds=600" >/dev/null
+rc=$? # before the command substitution in the description changes $?
+check "a 429 without Retry-After is retried after the watcher's own 1-1.5 s ($(sed -n 2p "$dir/gaps3" | awk '{print $3}') s)" $rc "$(cat "$dir/gaps3")"
+sim_advance "$r_port" 600
 caught_up r "$r_port"
-out=$(exact r "$r_port")
+out=$(exact_served r "$r_port")
 check "and nothing is lost: exactly the served observations ($out)" $? "$out"
 
 [ "$failures" = 0 ]

@@ -23,24 +23,7 @@
 
 #include <zlib.h>
 
-static int  failures = 0;
-static char tmpdir[256];
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-}
+#include "tap.h"
 
 /* Print a multi-line text as TAP comments. */
 static void
@@ -60,17 +43,6 @@ diag(const char *label, const char *text)
 }
 
 /* ---------------------------------------------------------------- files */
-
-static char *
-tmp_path(const char *rel)
-{
-	static char path[4][512];
-	static int  n = 0;
-
-	n = (n + 1) % 4;
-	snprintf(path[n], sizeof(path[n]), "%s/%s", tmpdir, rel);
-	return path[n];
-}
 
 static void
 write_bytes(const char *path, const char *data, size_t len)
@@ -1096,15 +1068,9 @@ test_bounded_memory(void)
 int
 main(void)
 {
-	char cmd[300];
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_dump_reader.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-	{
-		perror("mkdtemp");
+	if (!make_tmpdir("test_dump_reader"))
 		return 2;
-	}
 	/* First, while the peak memory of this process is still low. */
 	test_bounded_memory();
 	test_json_lists();
@@ -1115,10 +1081,7 @@ main(void)
 	test_files();
 	test_real_events();
 
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (!remove_tmpdir())
 		failures++;
-	if (failures)
-		printf("# %d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return tap_exit_status();
 }

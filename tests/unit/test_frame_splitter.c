@@ -5,28 +5,11 @@
  */
 #include "frame_splitter.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-}
+#include "tap.h"
 
 /* ---------------------------------------------------------------- a recorder */
 
@@ -540,7 +523,5 @@ main(void)
 	test_reset_and_stop();
 	test_memory();
 	test_megabyte();
-	if (failures)
-		printf("# %d failed\n", failures);
-	return failures ? 1 : 0;
+	return tap_exit_status();
 }

@@ -6,31 +6,13 @@
 #include "base64.h"
 #include "kubeconfig.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int  failures = 0;
-static char tmpdir[256];
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-}
+#include "tap.h"
 
 static int
 streq(const char *a, const char *b)
@@ -100,17 +82,6 @@ write_file(const char *rel, const char *content)
 	}
 	fputs(content, f);
 	fclose(f);
-}
-
-static char *
-tmp_path(const char *rel)
-{
-	static char path[4][512];
-	static int  n = 0;
-
-	n = (n + 1) % 4;
-	snprintf(path[n], sizeof(path[n]), "%s/%s", tmpdir, rel);
-	return path[n];
 }
 
 /* Load and expect failure with exactly this message; the config must stay empty. */
@@ -740,33 +711,18 @@ test_in_cluster(void)
 	check(counter.live == 0, "in-cluster frees everything (%ld left)", counter.live);
 }
 
-static void
-cleanup(void)
-{
-	char cmd[600];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmpdir);
-}
-
 int
 main(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_kubeconfig.XXXXXX");
-	if (mkdtemp(tmpdir) == NULL)
-	{
-		perror("mkdtemp");
+	if (!make_tmpdir("test_kubeconfig"))
 		return 2;
-	}
 	test_base64();
 	test_kubeconfig_contexts();
 	test_kubeconfig_relative_load();
 	test_kubeconfig_formats();
 	test_kubeconfig_errors();
 	test_in_cluster();
-	cleanup();
-	if (failures)
-		printf("# %d failed\n", failures);
-	return failures ? 1 : 0;
+	if (!remove_tmpdir())
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return tap_exit_status();
 }

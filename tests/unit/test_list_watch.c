@@ -23,24 +23,7 @@
 #include "http_stream.h"
 #include "list_watch.h"
 #include "monotonic.h"
-
-static int failures = 0;
-
-static void check(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-check(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", cond ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		failures++;
-}
+#include "tap.h"
 
 /* A growing text log. */
 typedef struct Log
@@ -767,5 +750,5 @@ main(void)
 	test_body_cap();
 	test_bad_url();
 	curl_global_cleanup();
-	return failures == 0 ? 0 : 1;
+	return tap_exit_status();
 }
