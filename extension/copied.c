@@ -47,6 +47,7 @@ enum
 	    NUM_COLUMNS, /* earliest time the Event mentions; NULL if its first time is unknown */
 	LT_ERROR,        /* set for an item the client could not decode */
 	LT_PAYLOAD,      /* that item as it came */
+	LT_ORD,          /* the item's place in the input: rows are stored in this order */
 	LT_NUM
 };
 
@@ -75,6 +76,7 @@ static const struct
     [LT_EARLIEST] = {"earliest", TIMESTAMPTZOID},
     [LT_ERROR] = {"error", TEXTOID},
     [LT_PAYLOAD] = {"payload", TEXTOID},
+    [LT_ORD] = {"ord", INT8OID},
 };
 
 /*
@@ -123,59 +125,92 @@ open_load_table(void)
 	return rel;
 }
 
-/*
- * Scan the rows in the order they were copied: the occurrences of repeated
- * observations within one load depend on it.  A table truncated at every
- * commit and only ever appended to is read back in that order, unless a
- * synchronised scan starts it in the middle.
- */
-static TableScanDesc
-begin_scan(Relation rel)
+/* Where a row of the load table is, and where it came in the input. */
+typedef struct RowPlace
 {
-	return table_beginscan_strat(rel, GetActiveSnapshot(), 0, NULL, true, false);
+	int64           ord;  /* the ord column; rows without one after those with */
+	int64           seen; /* the order the scan found it in, to break ties */
+	ItemPointerData tid;
+} RowPlace;
+
+static int
+row_place_cmp(const void *a, const void *b)
+{
+	const RowPlace *x = a;
+	const RowPlace *y = b;
+
+	if (x->ord != y->ord)
+		return x->ord < y->ord ? -1 : 1;
+	return x->seen < y->seen ? -1 : x->seen > y->seen;
 }
 
-/* Every partition the rows need, made before the first row is written. */
-static void
-ensure_partitions(Relation rel, Ingest *ingest)
+/*
+ * Find every row, in input order, and make every partition they need before
+ * the first is written.  The heap does not keep the order rows were copied in
+ * (a row that fits goes to an earlier page with room), and occurrences depend
+ * on it: hence the ord column, and a sort of the rows' places, not of the rows.
+ */
+static RowPlace *
+place_rows(Relation rel, Ingest *ingest, int64 *nrows)
 {
-	TableScanDesc   scan = begin_scan(rel);
+	TableScanDesc   scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	int             capacity = 64;
-	int             n = 0;
-	TimestampTz    *times = palloc(sizeof(TimestampTz) * capacity);
+	int64           capacity = 1024;
+	int64           n = 0;
+	RowPlace       *places = palloc(sizeof(RowPlace) * capacity);
+	int             times_capacity = 64;
+	int             ntimes = 0;
+	TimestampTz    *times = palloc(sizeof(TimestampTz) * times_capacity);
 
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
 		bool        isnull;
-		TimestampTz t = DatumGetTimestampTz(slot_getattr(slot, COL_EVENT_TIME + 1, &isnull));
+		Datum       ord = slot_getattr(slot, LT_ORD + 1, &isnull);
+		TimestampTz t;
 
 		CHECK_FOR_INTERRUPTS();
-		/* Repeats of the previous time are common; partitions_ensure finds the rest cheaply. */
-		if (isnull || ingest_is_expired(ingest, t) || (n > 0 && times[n - 1] == t))
-			continue;
 		if (n == capacity)
 		{
 			capacity *= 2;
-			times = repalloc_huge(times, sizeof(TimestampTz) * capacity);
+			places = repalloc_huge(places, sizeof(RowPlace) * capacity);
 		}
-		times[n++] = t;
+		places[n].ord = isnull ? PG_INT64_MAX : DatumGetInt64(ord);
+		places[n].seen = n;
+		places[n].tid = slot->tts_tid;
+		n++;
+
+		t = DatumGetTimestampTz(slot_getattr(slot, COL_EVENT_TIME + 1, &isnull));
+		/* Repeats of the previous time are common; partitions_ensure finds the rest cheaply. */
+		if (isnull || ingest_is_expired(ingest, t) || (ntimes > 0 && times[ntimes - 1] == t))
+			continue;
+		if (ntimes == times_capacity)
+		{
+			times_capacity *= 2;
+			times = repalloc_huge(times, sizeof(TimestampTz) * times_capacity);
+		}
+		times[ntimes++] = t;
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
-	partitions_ensure(times, n);
+	partitions_ensure(times, ntimes);
 	pfree(times);
+	qsort(places, n, sizeof(RowPlace), row_place_cmp);
+	*nrows = n;
+	return places;
 }
 
 static void
-store_rows(Relation rel, Ingest *ingest)
+store_rows(Relation rel, Ingest *ingest, const RowPlace *places, int64 nrows)
 {
-	TableScanDesc   scan = begin_scan(rel);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	for (int64 i = 0; i < nrows; i++)
 	{
+		ItemPointerData tid = places[i].tid;
+
 		CHECK_FOR_INTERRUPTS();
+		if (!table_tuple_fetch_row_version(rel, &tid, GetActiveSnapshot(), slot))
+			elog(ERROR, "a row of pg_temp.%s went missing", LOAD_TABLE);
 		slot_getallattrs(slot);
 		if (!slot->tts_isnull[LT_ERROR])
 		{
@@ -202,7 +237,6 @@ store_rows(Relation rel, Ingest *ingest)
 			                   : DatumGetTimestampTz(slot->tts_values[LT_EARLIEST]));
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
 }
 
 /*
@@ -217,13 +251,15 @@ k8s_ingest_copied(PG_FUNCTION_ARGS)
 	Relation     rel;
 	Ingest      *ingest;
 	IngestCounts counts;
+	RowPlace    *places;
+	int64        nrows;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ingest = ingest_begin(cluster, source);
 	rel = open_load_table();
-	ensure_partitions(rel, ingest);
-	store_rows(rel, ingest);
+	places = place_rows(rel, ingest, &nrows);
+	store_rows(rel, ingest, places, nrows);
 	table_close(rel, NoLock);
 	counts = ingest_end(ingest);
 	SPI_finish();

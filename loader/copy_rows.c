@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* Columns of pg_temp.k8s_events_load. */
-#define LOAD_COLUMNS 20
+#define LOAD_COLUMNS 21
 
 /* 2000-01-01T00:00:00Z, PostgreSQL's epoch, in microseconds since 1970. */
 #define POSTGRES_EPOCH_USECS INT64_C(946684800000000)
@@ -69,6 +69,13 @@ field_timestamptz(ej_buf *b, int64_t unix_usecs)
 {
 	put_u32(b, 8);
 	put_u64(b, (uint64_t) (unix_usecs - POSTGRES_EPOCH_USECS));
+}
+
+static void
+field_int8(ej_buf *b, int64_t v)
+{
+	put_u32(b, 8);
+	put_u64(b, (uint64_t) v);
 }
 
 static void
@@ -172,6 +179,7 @@ copy_rows_event(CopyRows *c, const EventRow *row, json_t *event, const char *tex
 		field_null(b);
 	field_null(b); /* error */
 	field_null(b); /* payload */
+	field_int8(b, c->next_ord++);
 	c->rows++;
 }
 
@@ -241,7 +249,7 @@ copy_rows_reject(CopyRows *c, const char *error, const char *payload, size_t len
 	bool    payload_is_text = is_text((const unsigned char *) payload, len);
 
 	put_u16(b, LOAD_COLUMNS);
-	for (int i = 0; i < LOAD_COLUMNS - 2; i++)
+	for (int i = 0; i < LOAD_COLUMNS - 3; i++)
 		field_null(b); /* the event's columns and earliest */
 	if (!is_text((const unsigned char *) error, strlen(error)))
 		error = "(the reason is not valid text)";
@@ -263,6 +271,7 @@ copy_rows_reject(CopyRows *c, const char *error, const char *payload, size_t len
 			b->data[at + i] = (char) ((b->len - at - 4) >> (24 - 8 * i));
 		field_hex(b, payload, len);
 	}
+	field_int8(b, c->next_ord++);
 	c->rows++;
 }
 

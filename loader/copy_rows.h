@@ -3,7 +3,9 @@
  *	  Decoded Events as COPY BINARY rows of pg_temp.k8s_events_load.
  *
  * The column order is the one k8s_events.create_load_table() creates and
- * extension/copied.c reads: the event's columns, then earliest, error, payload.
+ * extension/copied.c reads: the event's columns, then earliest, error,
+ * payload, and ord, the row's place in the input, which the server stores
+ * the rows in.
  * Binary rather than text: timestamps and UUIDs go as the server stores them,
  * with no formatting here and no parsing there.
  */
@@ -18,9 +20,10 @@
 /* Rows are appended to buf; the caller sends and empties it as it likes. */
 typedef struct CopyRows
 {
-	ej_buf buf;
-	size_t sent; /* bytes at the start of buf already handed on */
-	long   rows; /* rows in buf */
+	ej_buf  buf;
+	size_t  sent;     /* bytes at the start of buf already handed on */
+	long    rows;     /* rows in buf */
+	int64_t next_ord; /* the ord column of the next row: its place in the input */
 } CopyRows;
 
 /* The COPY BINARY header; call first. */

@@ -50,7 +50,7 @@ CREATE FUNCTION k8s_events.create_load_table() RETURNS void
         namespace text, kind text, name text, type text, reason text, message text,
         count integer, source_component text, source_host text, reporting_controller text,
         reporting_instance text, action text, event jsonb,
-        earliest timestamptz, error text, payload text
+        earliest timestamptz, error text, payload text, ord bigint
     ) ON COMMIT DELETE ROWS
     $$;
 COMMENT ON FUNCTION k8s_events.create_load_table() IS
@@ -64,7 +64,7 @@ CREATE FUNCTION k8s_events.ingest_copied(cluster text, source text DEFAULT 'k8s-
     LANGUAGE C STRICT VOLATILE PARALLEL UNSAFE
     SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION k8s_events.ingest_copied(text, text) IS
-    'Store the rows COPYed into pg_temp.k8s_events_load through the same path as ingest(): same key, occurrences, retention and rejects. Rows with an error go to k8s_events.rejected.';
+    'Store the rows COPYed into pg_temp.k8s_events_load, in ord order, through the same path as ingest(): same key, occurrences, retention and rejects. Rows with an error go to k8s_events.rejected.';
 
 CREATE FUNCTION k8s_events.partition_bounds(OUT partition regclass, OUT range_from timestamptz,
     OUT range_to timestamptz)
