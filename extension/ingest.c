@@ -3,12 +3,12 @@
  *	  The write path: Kubernetes payload → rows of k8s_events.events.
  *
  * Items are decoded by core/event_decode.c, buffered column by column, and
- * written k8s_events.batch_size at a time by one INSERT over unnest()ed arrays,
- * which also computes occurrences (the increase of count since the stored
- * observations of the same event) and skips observations already stored
- * (see insert_sql).  Partitions are created before the first row
- * is written; payloads are decoded twice for that (once for the times, once
- * for the rows), which costs less than holding every decoded row.
+ * written k8s_events.batch_size at a time: occurrences.c judges which rows
+ * are new observations and computes their occurrences (the increase of count
+ * since the stored observations of the same event), and one INSERT over
+ * unnest()ed arrays writes the new ones (see insert_sql).  Partitions are created before the first
+ *row is written; payloads are decoded twice for that (once for the times, once for the rows), which
+ *costs less than holding every decoded row.
  */
 #include "postgres.h"
 
@@ -35,7 +35,9 @@
 #include "event_decode.h"
 #include "ingest.h"
 #include "json_backend.h"
+#include "occurrences.h"
 #include "partitions.h"
+#include "row_writer.h"
 #include "rfc3339.h"
 #include "settings.h"
 #include "unix_time.h"
@@ -55,56 +57,28 @@ static const Oid column_types[NUM_COLUMNS] = {
 };
 
 /*
- * $1 cluster, $2..$18 one array per IngestColumn, $19 for each row a time
- * before which no earlier observation of its event can lie (see
- * row_buffered), so that older partitions need not be searched.
+ * $1 cluster, $2..$18 one array per IngestColumn, $19 occurrences: the rows
+ * occurrences_judge() found new, in batch order.
  *
- * One index probe per row finds both the highest count stored for the event
- * and whether this very observation is stored already; the planner, given the
- * uids as one long array, would rather scan every row of the time range.  The
- * row's own bound prunes the partitions probed at run time, row by row.  The
- * key's event_time is never before the bound, so the probe sees every stored
- * copy.
- * The rows are then INSERTed plainly, without ON CONFLICT, whose speculative
- * insertion would double the cost of writing: every writer of a cluster holds
- * its advisory lock (ingest_begin), so nothing can store a key meanwhile.
+ * A plain INSERT, without ON CONFLICT, whose speculative insertion would
+ * double the cost of writing: every writer of a cluster holds its advisory
+ * lock (ingest_begin), so nothing can store a key between the judging and
+ * the insert.
  */
 static const char insert_sql[] =
-    "WITH batch AS ("
-    "  SELECT * FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],"
-    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[],"
-    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[],"
-    "    $19::timestamptz[])"
-    "  WITH ORDINALITY AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
-    "    type, reason, message, count, source_component, source_host, reporting_controller,"
-    "    reporting_instance, action, event, bound, ord)"
-    "), probed AS ("
-    "  SELECT b.*, s.max_count, s.stored,"
-    /* The highest count seen earlier in this batch. */
-    "    pg_catalog.max(b.count) OVER (PARTITION BY b.uid ORDER BY b.count, b.ord"
-    "      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS batch_max,"
-    /* A key twice in one batch is stored once, as it came first. */
-    "    pg_catalog.row_number() OVER (PARTITION BY b.uid, b.resource_version, b.event_time"
-    "      ORDER BY b.ord) AS nth"
-    "  FROM batch AS b LEFT JOIN LATERAL ("
-    "    SELECT pg_catalog.max(e.count) AS max_count,"
-    "      pg_catalog.bool_or(e.resource_version = b.resource_version"
-    "        AND e.event_time = b.event_time) AS stored"
-    "    FROM k8s_events.events AS e"
-    "    WHERE e.cluster = $1 AND e.uid = b.uid AND e.event_time >= b.bound) AS s ON true"
-    ")"
-    "INSERT INTO k8s_events.events AS e (cluster, uid, resource_version, event_time, first_time,"
+    "INSERT INTO k8s_events.events (cluster, uid, resource_version, event_time, first_time,"
     "  namespace, kind, name, type, reason, message, count, occurrences, source_component,"
     "  source_host, reporting_controller, reporting_instance, action, event)"
-    "SELECT $1, p.uid, p.resource_version, p.event_time, p.first_time, p.namespace, p.kind,"
-    "  p.name, p.type, p.reason, p.message, p.count,"
-    /* The increase over the highest count seen before, stored or earlier in this batch. */
-    "  pg_catalog.int4larger(0, p.count - pg_catalog.int4larger(coalesce(p.max_count, 0),"
-    "    coalesce(p.batch_max, 0))),"
-    "  p.source_component, p.source_host, p.reporting_controller, p.reporting_instance, p.action,"
-    "  p.event"
-    " FROM probed AS p WHERE p.nth = 1 AND p.stored IS NOT TRUE"
-    " RETURNING e.event_time";
+    "SELECT $1, b.uid, b.resource_version, b.event_time, b.first_time, b.namespace, b.kind,"
+    "  b.name, b.type, b.reason, b.message, b.count, b.occurrences, b.source_component,"
+    "  b.source_host, b.reporting_controller, b.reporting_instance, b.action, b.event"
+    " FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],"
+    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[],"
+    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[],"
+    "    $19::int4[])"
+    "  AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
+    "    type, reason, message, count, source_component, source_host, reporting_controller,"
+    "    reporting_instance, action, event, occurrences)";
 
 static const char reject_sql[] =
     "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
@@ -123,7 +97,7 @@ struct Ingest
 	int           n;
 	Datum        *values[NUM_COLUMNS];
 	bool         *nulls[NUM_COLUMNS];
-	TimestampTz  *bounds; /* of the buffered rows: see insert_sql */
+	TimestampTz  *bounds; /* of the buffered rows: see BatchRows */
 	IngestCounts  counts;
 };
 
@@ -148,7 +122,7 @@ prepare_plans(void)
 		argtypes[0] = TEXTOID;
 		for (int c = 0; c < NUM_COLUMNS; c++)
 			argtypes[c + 1] = get_array_type(column_types[c]);
-		argtypes[NUM_COLUMNS + 1] = TIMESTAMPTZARRAYOID;
+		argtypes[NUM_COLUMNS + 1] = INT4ARRAYOID;
 		insert_plan = prepare_kept(insert_sql, NUM_COLUMNS + 2, argtypes);
 	}
 	if (reject_plan == NULL)
@@ -261,58 +235,115 @@ set_datum(Ingest *ingest, IngestColumn c, Datum value)
 	ingest->values[c][ingest->n] = value;
 }
 
+/* The column's values of the rows to keep, as an array. */
 static Datum
-build_array(Ingest *ingest, IngestColumn c)
+build_array(Ingest *ingest, IngestColumn c, const bool *keep, int nkept)
 {
-	int16 typlen;
-	bool  typbyval;
-	char  typalign;
-	int   dims[1] = {ingest->n};
-	int   lbs[1] = {1};
+	int16  typlen;
+	bool   typbyval;
+	char   typalign;
+	int    dims[1] = {nkept};
+	int    lbs[1] = {1};
+	Datum *values = palloc(sizeof(Datum) * Max(nkept, 1));
+	bool  *nulls = palloc(sizeof(bool) * Max(nkept, 1));
+	int    k = 0;
 
+	for (int i = 0; i < ingest->n; i++)
+		if (keep[i])
+		{
+			values[k] = ingest->values[c][i];
+			nulls[k] = ingest->nulls[c][i];
+			k++;
+		}
 	get_typlenbyvalalign(column_types[c], &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(ingest->values[c], ingest->nulls[c], 1, dims, lbs,
-	                                          column_types[c], typlen, typbyval, typalign));
+	return PointerGetDatum(construct_md_array(values, nulls, 1, dims, lbs, column_types[c], typlen,
+	                                          typbyval, typalign));
 }
 
+/* Judge the buffered rows (occurrences.c), then insert the new ones. */
 static void
 flush(Ingest *ingest)
 {
+	int           n = ingest->n;
 	Datum         args[NUM_COLUMNS + 2];
 	MemoryContext old;
+	pg_uuid_t   **uids;
+	text        **versions;
+	TimestampTz  *times;
+	int32        *counts;
+	BatchVerdict  verdict;
+	int           nkept = 0;
+	Datum        *occurrences;
+	RowWriter    *writer;
 
-	if (ingest->n == 0)
+	if (n == 0)
 		return;
 	old = MemoryContextSwitchTo(ingest->batch_cxt);
-	args[0] = CStringGetTextDatum(ingest->cluster);
-	for (int c = 0; c < NUM_COLUMNS; c++)
-		args[c + 1] = build_array(ingest, c);
+	uids = palloc(sizeof(pg_uuid_t *) * n);
+	versions = palloc(sizeof(text *) * n);
+	times = palloc(sizeof(TimestampTz) * n);
+	counts = palloc(sizeof(int32) * n);
+	for (int i = 0; i < n; i++)
 	{
-		Datum *bounds = palloc(sizeof(Datum) * ingest->n);
-
-		for (int i = 0; i < ingest->n; i++)
-			bounds[i] = TimestampTzGetDatum(ingest->bounds[i]);
-		args[NUM_COLUMNS + 1] = PointerGetDatum(construct_array(
-		    bounds, ingest->n, TIMESTAMPTZOID, sizeof(TimestampTz), true, TYPALIGN_DOUBLE));
+		/* The decoder and ingest_copied() never let a key column be NULL. */
+		if (ingest->nulls[COL_UID][i] || ingest->nulls[COL_RESOURCE_VERSION][i] ||
+		    ingest->nulls[COL_EVENT_TIME][i] || ingest->nulls[COL_COUNT][i])
+			elog(ERROR, "a row to store has a NULL key column");
+		uids[i] = DatumGetUUIDP(ingest->values[COL_UID][i]);
+		versions[i] = DatumGetTextPP(ingest->values[COL_RESOURCE_VERSION][i]);
+		times[i] = DatumGetTimestampTz(ingest->values[COL_EVENT_TIME][i]);
+		counts[i] = DatumGetInt32(ingest->values[COL_COUNT][i]);
 	}
-	MemoryContextSwitchTo(old);
+	verdict.keep = palloc(sizeof(bool) * n);
+	verdict.occurrences = palloc(sizeof(int32) * n);
+	occurrences_judge(ingest->cluster,
+	                  &(BatchRows){n, uids, versions, times, counts, ingest->bounds}, &verdict);
 
-	if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "could not insert into k8s_events.events");
-
-	ingest->counts.stored += SPI_processed;
-	ingest->counts.duplicates += ingest->n - SPI_processed;
-	/* The newest of the rows really stored, for listeners. */
-	for (uint64 i = 0; i < SPI_processed; i++)
+	occurrences = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		if (verdict.keep[i])
+		{
+			occurrences[nkept++] = Int32GetDatum(verdict.occurrences[i]);
+			/* The newest of the rows really stored, for listeners. */
+			ingest->counts.newest = Max(ingest->counts.newest, times[i]);
+		}
+	if (nkept > 0 && (writer = row_writer_begin(ingest->cluster)) != NULL)
 	{
-		bool        isnull;
-		TimestampTz stored = DatumGetTimestampTz(
-		    SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		Datum row[NUM_COLUMNS];
+		bool  row_nulls[NUM_COLUMNS];
 
-		ingest->counts.newest = Max(ingest->counts.newest, stored);
+		MemoryContextSwitchTo(old);
+		for (int i = 0; i < n; i++)
+		{
+			if (!verdict.keep[i])
+				continue;
+			for (int c = 0; c < NUM_COLUMNS; c++)
+			{
+				row[c] = ingest->values[c][i];
+				row_nulls[c] = ingest->nulls[c][i];
+			}
+			row_writer_put(writer, row, row_nulls, verdict.occurrences[i]);
+		}
+		row_writer_end(writer);
 	}
-	SPI_freetuptable(SPI_tuptable);
+	else if (nkept > 0)
+	{
+		/* Triggers or forced row security: an INSERT statement honours them. */
+		args[0] = CStringGetTextDatum(ingest->cluster);
+		for (int c = 0; c < NUM_COLUMNS; c++)
+			args[c + 1] = build_array(ingest, c, verdict.keep, nkept);
+		args[NUM_COLUMNS + 1] = PointerGetDatum(
+		    construct_array(occurrences, nkept, INT4OID, sizeof(int32), true, TYPALIGN_INT));
+		MemoryContextSwitchTo(old);
+		if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT ||
+		    SPI_processed != (uint64) nkept)
+			elog(ERROR, "could not insert into k8s_events.events");
+	}
+	else
+		MemoryContextSwitchTo(old);
 
+	ingest->counts.stored += nkept;
+	ingest->counts.duplicates += n - nkept;
 	ingest->n = 0;
 	MemoryContextReset(ingest->batch_cxt);
 }

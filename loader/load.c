@@ -256,8 +256,7 @@ show_progress(Loader *l, bool force)
 	char            line[256];
 	size_t          used = 0;
 
-	if (l->reader == NULL ||
-	    !(l->opt->progress == 1 || (l->opt->progress == -1 && isatty(STDERR_FILENO))))
+	if (l->reader == NULL || l->opt->progress != 1)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (!force && (now.tv_sec - l->shown.tv_sec) * 1000000000L + (now.tv_nsec - l->shown.tv_nsec) <
@@ -541,6 +540,9 @@ cmd_load(int argc, char **argv)
 		free(opt.files);
 		return status;
 	}
+	/* Asked once: isatty() is a system call, and the bar is looked at after every item. */
+	if (opt.progress == -1)
+		opt.progress = isatty(STDERR_FILENO);
 	l.opt = &opt;
 	for (int i = 0; i < COPY_LANES; i++)
 	{

@@ -1,0 +1,241 @@
+/*
+ * row_writer.c
+ *	  Writing judged rows into k8s_events.events the way COPY does.
+ *
+ * The store step of a bulk load is serial (one writer per cluster), so its
+ * cost is the load's speed.  An INSERT over unnest()ed arrays copied every
+ * row three times (into the arrays, out of them, into the function scan's
+ * tuplestore) and paid the executor's per-row overhead; here each row goes
+ * from the caller's Datums into a slot, is routed to its partition, checked
+ * against the table's constraints and inserted with its index entries, with
+ * the executor's own routines, as COPY FROM does.
+ *
+ * Triggers are the one thing COPY does that this does not: when the table or
+ * any partition has triggers, or row security forced on its owner,
+ * row_writer_begin() says so and the caller INSERTs through SPI instead.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "executor/execPartition.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
+#include "partitioning/partdesc.h"
+#include "pg_builtins.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#include "partitions.h"
+#include "row_writer.h"
+
+/* The table's columns the caller gives, by IngestColumn, then the two it adds. */
+static const char *const given_columns[NUM_COLUMNS + 2] = {
+    [COL_UID] = "uid",
+    [COL_RESOURCE_VERSION] = "resource_version",
+    [COL_EVENT_TIME] = "event_time",
+    [COL_FIRST_TIME] = "first_time",
+    [COL_NAMESPACE] = "namespace",
+    [COL_KIND] = "kind",
+    [COL_NAME] = "name",
+    [COL_TYPE] = "type",
+    [COL_REASON] = "reason",
+    [COL_MESSAGE] = "message",
+    [COL_COUNT] = "count",
+    [COL_SOURCE_COMPONENT] = "source_component",
+    [COL_SOURCE_HOST] = "source_host",
+    [COL_REPORTING_CONTROLLER] = "reporting_controller",
+    [COL_REPORTING_INSTANCE] = "reporting_instance",
+    [COL_ACTION] = "action",
+    [COL_EVENT] = "event",
+    [NUM_COLUMNS] = "cluster",
+    [NUM_COLUMNS + 1] = "occurrences",
+};
+
+struct RowWriter
+{
+	EState                *estate;
+	ResultRelInfo         *root;
+	ModifyTableState      *mtstate;
+	PartitionTupleRouting *proute;
+	TupleTableSlot        *slot;                   /* a row of the parent */
+	int                    attno[NUM_COLUMNS + 2]; /* where each given column goes (0-based) */
+	int                    ndefaults;              /* columns left to their DEFAULT (ingested_at) */
+	int                   *default_attno;
+	ExprState            **default_expr;
+	Datum                  cluster;
+	CommandId              cid;
+};
+
+static bool
+has_triggers(Oid relid)
+{
+	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool      result;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	result = ((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/* Whether an INSERT would do more than route, check and index: triggers, forced row security. */
+static bool
+needs_full_insert(Relation parent)
+{
+	PartitionDesc desc = RelationGetPartitionDesc(parent, false);
+
+	if (parent->rd_rel->relhastriggers ||
+	    (parent->rd_rel->relrowsecurity && parent->rd_rel->relforcerowsecurity))
+		return true;
+	for (int i = 0; i < desc->nparts; i++)
+		if (has_triggers(desc->oids[i]))
+			return true;
+	return false;
+}
+
+/* The executor state COPY FROM sets up for a partitioned table (see copyfrom.c). */
+static void
+init_executor(RowWriter *w, Relation parent)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = RelationGetRelid(parent);
+	rte->relkind = parent->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+	rte->requiredPerms = ACL_INSERT;
+
+	w->estate = CreateExecutorState();
+	w->estate->es_snapshot = GetActiveSnapshot();
+	w->cid = GetCurrentCommandId(true);
+	w->estate->es_output_cid = w->cid;
+	ExecInitRangeTable(w->estate, list_make1(rte));
+	w->root = makeNode(ResultRelInfo);
+	ExecInitResultRelation(w->estate, w->root, 1);
+	CheckValidResultRel(w->root, CMD_INSERT);
+
+	w->mtstate = makeNode(ModifyTableState);
+	w->mtstate->ps.plan = NULL;
+	w->mtstate->ps.state = w->estate;
+	w->mtstate->operation = CMD_INSERT;
+	w->mtstate->mt_nrels = 1;
+	w->mtstate->resultRelInfo = w->root;
+	w->mtstate->rootResultRelInfo = w->root;
+	w->proute = ExecSetupPartitionTupleRouting(w->estate, parent);
+	w->slot = ExecInitExtraTupleSlot(w->estate, RelationGetDescr(parent), &TTSOpsVirtual);
+}
+
+/* Where each given column goes, and the DEFAULT of every other one. */
+static void
+map_columns(RowWriter *w, Relation parent)
+{
+	TupleDesc desc = RelationGetDescr(parent);
+	bool     *given = palloc0(sizeof(bool) * desc->natts);
+
+	for (int c = 0; c < NUM_COLUMNS + 2; c++)
+	{
+		AttrNumber attnum = get_attnum(RelationGetRelid(parent), given_columns[c]);
+
+		if (attnum <= 0)
+			elog(ERROR, "k8s_events.events has no column \"%s\"", given_columns[c]);
+		w->attno[c] = attnum - 1;
+		given[attnum - 1] = true;
+	}
+	w->default_attno = palloc(sizeof(int) * desc->natts);
+	w->default_expr = palloc(sizeof(ExprState *) * desc->natts);
+	w->ndefaults = 0;
+	for (int a = 0; a < desc->natts; a++)
+	{
+		Node *expr;
+
+		if (given[a] || TupleDescAttr(desc, a)->attisdropped)
+			continue;
+		expr = build_column_default(parent, a + 1);
+		if (expr == NULL)
+			continue;
+		w->default_attno[w->ndefaults] = a;
+		w->default_expr[w->ndefaults] = ExecPrepareExpr((Expr *) expr, w->estate);
+		w->ndefaults++;
+	}
+	pfree(given);
+}
+
+RowWriter *
+row_writer_begin(const char *cluster)
+{
+	Relation   parent = table_open(partitions_parent_oid(), RowExclusiveLock);
+	RowWriter *w;
+
+	if (needs_full_insert(parent))
+	{
+		table_close(parent, NoLock);
+		return NULL;
+	}
+	w = palloc0(sizeof(RowWriter));
+	init_executor(w, parent);
+	map_columns(w, parent);
+	w->cluster = CStringGetTextDatum(cluster);
+	/* The executor opened its own reference; ours goes, the lock stays until commit. */
+	table_close(parent, NoLock);
+	return w;
+}
+
+void
+row_writer_put(RowWriter *w, const Datum *values, const bool *nulls, int32 occurrences)
+{
+	EState             *estate = w->estate;
+	TupleTableSlot     *slot = w->slot;
+	ExprContext        *econtext = GetPerTupleExprContext(estate);
+	MemoryContext       old;
+	ResultRelInfo      *part;
+	TupleConversionMap *map;
+
+	ResetPerTupleExprContext(estate);
+	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, true, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	for (int c = 0; c < NUM_COLUMNS; c++)
+	{
+		slot->tts_values[w->attno[c]] = values[c];
+		slot->tts_isnull[w->attno[c]] = nulls[c];
+	}
+	slot->tts_values[w->attno[NUM_COLUMNS]] = w->cluster;
+	slot->tts_isnull[w->attno[NUM_COLUMNS]] = false;
+	slot->tts_values[w->attno[NUM_COLUMNS + 1]] = Int32GetDatum(occurrences);
+	slot->tts_isnull[w->attno[NUM_COLUMNS + 1]] = false;
+	for (int d = 0; d < w->ndefaults; d++)
+		slot->tts_values[w->default_attno[d]] =
+		    ExecEvalExpr(w->default_expr[d], econtext, &slot->tts_isnull[w->default_attno[d]]);
+	ExecStoreVirtualTuple(slot);
+
+	part = ExecFindPartition(w->mtstate, w->root, w->proute, slot, estate);
+	map = part->ri_RootToPartitionMap;
+	if (map != NULL)
+		slot = execute_attr_map_slot(map->attrMap, slot, part->ri_PartitionTupleSlot);
+	if (part->ri_RelationDesc->rd_att->constr != NULL)
+		ExecConstraints(part, slot, estate);
+	table_tuple_insert(part->ri_RelationDesc, slot, w->cid, 0, NULL);
+	if (part->ri_NumIndices > 0)
+		ExecInsertIndexTuples(part, slot, estate, false, false, NULL, NIL);
+	MemoryContextSwitchTo(old);
+}
+
+void
+row_writer_end(RowWriter *w)
+{
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
+	ExecCleanupTupleRouting(w->mtstate, w->proute);
+	ExecCloseResultRelations(w->estate);
+	ExecCloseRangeTableRelations(w->estate);
+	FreeExecutorState(w->estate);
+	pfree(w);
+}
