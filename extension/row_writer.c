@@ -16,11 +16,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -28,6 +30,7 @@
 #include "partitioning/partdesc.h"
 #include "pg_builtins.h"
 #include "rewrite/rewriteHandler.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -74,8 +77,32 @@ struct RowWriter
 	CommandId              cid;
 };
 
+/*
+ * Whether the relation has triggers.  pg_class.relhastriggers says only that
+ * it may have (VACUUM clears it after the last is dropped): pg_trigger decides.
+ */
 static bool
-has_triggers(Oid relid)
+has_triggers(Oid relid, bool may_have)
+{
+	Relation    triggers;
+	ScanKeyData key;
+	SysScanDesc scan;
+	bool        found;
+
+	if (!may_have)
+		return false;
+	triggers = table_open(TriggerRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(relid));
+	scan = systable_beginscan(triggers, TriggerRelidNameIndexId, true, NULL, 1, &key);
+	found = HeapTupleIsValid(systable_getnext(scan));
+	systable_endscan(scan);
+	table_close(triggers, AccessShareLock);
+	return found;
+}
+
+static bool
+partition_may_have_triggers(Oid relid)
 {
 	HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	bool      result;
@@ -93,11 +120,12 @@ needs_full_insert(Relation parent)
 {
 	PartitionDesc desc = RelationGetPartitionDesc(parent, false);
 
-	if (parent->rd_rel->relhastriggers ||
-	    (parent->rd_rel->relrowsecurity && parent->rd_rel->relforcerowsecurity))
+	if (parent->rd_rel->relrowsecurity && parent->rd_rel->relforcerowsecurity)
+		return true;
+	if (has_triggers(RelationGetRelid(parent), parent->rd_rel->relhastriggers))
 		return true;
 	for (int i = 0; i < desc->nparts; i++)
-		if (has_triggers(desc->oids[i]))
+		if (has_triggers(desc->oids[i], partition_may_have_triggers(desc->oids[i])))
 			return true;
 	return false;
 }
