@@ -97,7 +97,9 @@ struct Ingest
 	int           n;
 	Datum        *values[NUM_COLUMNS];
 	bool         *nulls[NUM_COLUMNS];
-	TimestampTz  *bounds; /* of the buffered rows: see BatchRows */
+	TimestampTz  *bounds;              /* of the buffered rows: see BatchRows */
+	int16         typlen[NUM_COLUMNS]; /* of column_types, looked up once */
+	bool          typbyval[NUM_COLUMNS];
 	IngestCounts  counts;
 };
 
@@ -170,6 +172,8 @@ ingest_begin(const char *cluster, const char *source)
 		ingest->nulls[c] = palloc(sizeof(bool) * ingest->capacity);
 	}
 	ingest->bounds = palloc(sizeof(TimestampTz) * ingest->capacity);
+	for (int c = 0; c < NUM_COLUMNS; c++)
+		get_typlenbyval(column_types[c], &ingest->typlen[c], &ingest->typbyval[c]);
 	ingest->counts.newest = DT_NOBEGIN;
 
 	DirectFunctionCall2(
@@ -402,13 +406,9 @@ ingest_decoded(Ingest *ingest, const Datum *values, const bool *nulls, Timestamp
 	ingest->counts.received++;
 	for (int c = 0; c < NUM_COLUMNS; c++)
 	{
-		int16 typlen;
-		bool  typbyval;
-
-		get_typlenbyval(column_types[c], &typlen, &typbyval);
 		ingest->nulls[c][ingest->n] = nulls[c];
 		ingest->values[c][ingest->n] =
-		    nulls[c] ? (Datum) 0 : datumCopy(values[c], typbyval, typlen);
+		    nulls[c] ? (Datum) 0 : datumCopy(values[c], ingest->typbyval[c], ingest->typlen[c]);
 	}
 	MemoryContextSwitchTo(old);
 	row_buffered(ingest, earliest);
