@@ -362,6 +362,12 @@ copy_lanes_finish(CopyLanes *cl, CopyRows *rows)
 	}
 }
 
+long
+copy_lanes_room(const CopyLanes *cl)
+{
+	return cl->filling < 0 ? cl->batch_rows : cl->batch_rows - cl->lanes[cl->filling].rows;
+}
+
 const StoreCounts *
 copy_lanes_counts(const CopyLanes *cl)
 {

@@ -43,6 +43,13 @@ extern CopyLanes *copy_lanes_new(PGconn *conns[COPY_LANES], const char *cluster,
  */
 extern bool copy_lanes_push(CopyLanes *lanes, CopyRows *rows, bool wait);
 
+/*
+ * How many more rows the batch being filled takes (a whole batch when none is
+ * open).  Rows handed over up to it, and then pushed with wait, end the batch
+ * exactly there: batches end every batch_rows rows, however fast the server.
+ */
+extern long copy_lanes_room(const CopyLanes *lanes);
+
 /* Store everything handed over and commit it.  false after an error. */
 extern bool copy_lanes_finish(CopyLanes *lanes, CopyRows *rows);
 

@@ -294,9 +294,15 @@ show_progress(Loader *l, bool force)
 static bool
 row_added(Loader *l)
 {
-	if (l->rows.buf.len < SEND_BYTES)
+	/*
+	 * A batch ends after exactly --batch-size rows, whatever the timing: the
+	 * occurrences of rows of one Event depend on which batch each is in.
+	 */
+	bool batch_full = l->rows.rows >= copy_lanes_room(l->lanes);
+
+	if (l->rows.buf.len < SEND_BYTES && !batch_full)
 		return true;
-	if (!copy_lanes_push(l->lanes, &l->rows, l->rows.buf.len >= BATCH_BYTES))
+	if (!copy_lanes_push(l->lanes, &l->rows, batch_full || l->rows.buf.len >= BATCH_BYTES))
 	{
 		clear_bar(l);
 		fprintf(stderr, "k8s-events load: %s\n", copy_lanes_error(l->lanes));
