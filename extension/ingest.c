@@ -5,8 +5,9 @@
  * Items are decoded by core/event_decode.c, buffered column by column, and
  * written k8s_events.batch_size at a time: occurrences.c judges which rows
  * are new observations and computes their occurrences (the increase of count
- * since the stored observations of the same event), and one INSERT over
- * unnest()ed arrays writes the new ones (see insert_sql).  Partitions are created before the first
+ * since the stored observations of the same event), and row_writer.c writes
+ * the new ones as COPY would, or, when the table has triggers, one INSERT over
+ * unnest()ed arrays (see insert_sql).  Partitions are created before the first
  *row is written; payloads are decoded twice for that (once for the times, once for the rows), which
  *costs less than holding every decoded row.
  */
@@ -57,7 +58,8 @@ static const Oid column_types[NUM_COLUMNS] = {
 };
 
 /*
- * $1 cluster, $2..$18 one array per IngestColumn, $19 occurrences: the rows
+ * For a table with triggers, which row_writer.c does not fire: $1 cluster,
+ * $2..$18 one array per IngestColumn, $19 occurrences, of the rows
  * occurrences_judge() found new, in batch order.
  *
  * A plain INSERT, without ON CONFLICT, whose speculative insertion would
@@ -159,6 +161,10 @@ ingest_begin(const char *cluster, const char *source)
 		ereport(ERROR,
 		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),
 		         errhint("Name the cluster the events come from, for example 'prod-eu'.")));
+
+	/* Rows are written without an INSERT statement's own checks (row_writer.c). */
+	PreventCommandIfReadOnly("k8s_events ingest");
+	PreventCommandIfParallelMode("k8s_events ingest");
 
 	ingest->cluster = pstrdup(cluster);
 	ingest->source = pstrdup(source);

@@ -238,7 +238,7 @@ create_partition(TimestampTz from, TimestampTz to)
 
 	execute_utility(psprintf("CREATE TABLE k8s_events.%s (LIKE k8s_events.events "
 	                         "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
-	                         "INCLUDING COMPRESSION)",
+	                         "INCLUDING COMPRESSION INCLUDING GENERATED)",
 	                         quote_identifier(name)));
 	for (int i = 0; i < (int) lengthof(partition_index_ddl); i++)
 	{

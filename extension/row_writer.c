@@ -28,6 +28,8 @@
 #include "catalog/pg_trigger.h"
 #include "executor/execPartition.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "partitioning/partdesc.h"
@@ -65,9 +67,22 @@ static const char *const given_columns[NUM_COLUMNS + 2] = {
     [NUM_COLUMNS + 1] = "occurrences",
 };
 
-/* Rows of one partition written at a time, as COPY FROM does (copyfrom.c). */
-#define ROWS_PER_WRITE  1000
-#define BYTES_PER_WRITE (64 * 1024)
+/*
+ * Rows written at a time, as COPY FROM does (copyfrom.c): up to 1000 rows or
+ * 64 kB, kept apart by partition (a re-list sorted by object mixes days).
+ */
+#define ROWS_PER_WRITE       1000
+#define BYTES_PER_WRITE      (64 * 1024)
+#define PARTITIONS_PER_WRITE 8
+
+/* The rows waiting to be written to one partition. */
+typedef struct PartitionBuffer
+{
+	ResultRelInfo  *part; /* NULL: unused */
+	TupleTableSlot *slots[ROWS_PER_WRITE];
+	int             nrows;
+	int             nslots; /* slots made so far, for this partition */
+} PartitionBuffer;
 
 struct RowWriter
 {
@@ -83,12 +98,10 @@ struct RowWriter
 	Datum                  cluster;
 	CommandId              cid;
 	BulkInsertState        bistate;
-	/* Rows waiting to be written, all of one partition. */
-	ResultRelInfo  *pending_part;
-	TupleTableSlot *pending[ROWS_PER_WRITE];
-	int             npending;
-	int             nslots; /* pending slots made so far (of pending_part) */
-	Size            pending_bytes;
+	MemoryContext          write_cxt; /* reset after each row's index entries */
+	PartitionBuffer        buffers[PARTITIONS_PER_WRITE];
+	int                    pending_rows; /* in all buffers */
+	Size                   pending_bytes;
 };
 
 /*
@@ -142,6 +155,18 @@ needs_full_insert(Relation parent)
 		if (has_triggers(desc->oids[i], partition_may_have_triggers(desc->oids[i])))
 			return true;
 	return false;
+}
+
+/* Whether every partition is a plain table (not foreign, not partitioned again). */
+static bool
+partitions_are_tables(Relation parent)
+{
+	PartitionDesc desc = RelationGetPartitionDesc(parent, false);
+
+	for (int i = 0; i < desc->nparts; i++)
+		if (get_rel_relkind(desc->oids[i]) != RELKIND_RELATION)
+			return false;
+	return true;
 }
 
 /* The executor state COPY FROM sets up for a partitioned table (see copyfrom.c). */
@@ -199,7 +224,9 @@ map_columns(RowWriter *w, Relation parent)
 	{
 		Node *expr;
 
-		if (given[a] || TupleDescAttr(desc, a)->attisdropped)
+		/* Stored generated columns are computed for each partition (row_writer_put). */
+		if (given[a] || TupleDescAttr(desc, a)->attisdropped ||
+		    TupleDescAttr(desc, a)->attgenerated)
 			continue;
 		expr = build_column_default(parent, a + 1);
 		if (expr == NULL)
@@ -217,7 +244,7 @@ row_writer_begin(const char *cluster)
 	Relation   parent = table_open(partitions_parent_oid(), RowExclusiveLock);
 	RowWriter *w;
 
-	if (needs_full_insert(parent))
+	if (needs_full_insert(parent) || !partitions_are_tables(parent))
 	{
 		table_close(parent, NoLock);
 		return NULL;
@@ -227,45 +254,70 @@ row_writer_begin(const char *cluster)
 	map_columns(w, parent);
 	w->cluster = CStringGetTextDatum(cluster);
 	w->bistate = GetBulkInsertState();
+	w->write_cxt = AllocSetContextCreate(w->estate->es_query_cxt, "k8s_events row writer",
+	                                     ALLOCSET_DEFAULT_SIZES);
 	/* The executor opened its own reference; ours goes, the lock stays until commit. */
 	table_close(parent, NoLock);
 	return w;
 }
 
-/* Write the pending rows, then their index entries. */
+/* Write a partition's waiting rows, then their index entries. */
 static void
-write_pending(RowWriter *w)
+write_buffer(RowWriter *w, PartitionBuffer *buffer)
 {
-	ResultRelInfo *part = w->pending_part;
+	ResultRelInfo *part = buffer->part;
 	MemoryContext  old;
 
-	if (w->npending == 0)
+	if (buffer->nrows == 0)
 		return;
-	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(w->estate));
-	table_multi_insert(part->ri_RelationDesc, w->pending, w->npending, w->cid, 0, w->bistate);
-	for (int i = 0; i < w->npending; i++)
+	old = MemoryContextSwitchTo(w->write_cxt);
+	/* The bulk-insert state pins the last page it wrote, maybe of another partition. */
+	ReleaseBulkInsertStatePin(w->bistate);
+	table_multi_insert(part->ri_RelationDesc, buffer->slots, buffer->nrows, w->cid, 0, w->bistate);
+	for (int i = 0; i < buffer->nrows; i++)
 	{
 		if (part->ri_NumIndices > 0)
-			ExecInsertIndexTuples(part, w->pending[i], w->estate, false, false, NULL, NIL);
-		ExecClearTuple(w->pending[i]);
-		ResetPerTupleExprContext(w->estate);
+			ExecInsertIndexTuples(part, buffer->slots[i], w->estate, false, false, NULL, NIL);
+		ExecClearTuple(buffer->slots[i]);
+		MemoryContextReset(w->write_cxt);
 	}
 	MemoryContextSwitchTo(old);
-	w->npending = 0;
+	buffer->nrows = 0;
+}
+
+static void
+write_all(RowWriter *w)
+{
+	for (int b = 0; b < PARTITIONS_PER_WRITE; b++)
+		write_buffer(w, &w->buffers[b]);
+	w->pending_rows = 0;
 	w->pending_bytes = 0;
 }
 
-/* The next rows go to another partition: write what waits, and let go of its slots. */
-static void
-switch_partition(RowWriter *w, ResultRelInfo *part)
+/* The buffer of the partition, taking one over (after writing everything) if need be. */
+static PartitionBuffer *
+buffer_for(RowWriter *w, ResultRelInfo *part)
 {
-	write_pending(w);
-	for (int i = 0; i < w->nslots; i++)
-		ExecDropSingleTupleTableSlot(w->pending[i]);
-	w->nslots = 0;
-	/* The bulk-insert state keeps a pin on the last page written, of the old partition. */
-	ReleaseBulkInsertStatePin(w->bistate);
-	w->pending_part = part;
+	PartitionBuffer *buffer = NULL;
+
+	for (int b = 0; b < PARTITIONS_PER_WRITE; b++)
+	{
+		if (w->buffers[b].part == part)
+			return &w->buffers[b];
+		if (buffer == NULL && w->buffers[b].part == NULL)
+			buffer = &w->buffers[b];
+	}
+	if (buffer == NULL)
+	{
+		write_all(w);
+		buffer = &w->buffers[0];
+	}
+	/* Its slots were made for another partition's tuple descriptor. */
+	for (int i = 0; i < buffer->nslots; i++)
+		ExecDropSingleTupleTableSlot(buffer->slots[i]);
+	buffer->nslots = 0;
+	buffer->part = part;
+	return buffer;
 }
 
 void
@@ -277,7 +329,10 @@ row_writer_put(RowWriter *w, const Datum *values, const bool *nulls, int32 occur
 	MemoryContext       old;
 	ResultRelInfo      *part;
 	TupleConversionMap *map;
+	PartitionBuffer    *buffer;
+	Relation            rel;
 
+	CHECK_FOR_INTERRUPTS();
 	ResetPerTupleExprContext(estate);
 	old = MemoryContextSwitchTo(GetPerTupleMemoryContext(estate));
 	ExecClearTuple(slot);
@@ -297,32 +352,51 @@ row_writer_put(RowWriter *w, const Datum *values, const bool *nulls, int32 occur
 	ExecStoreVirtualTuple(slot);
 
 	part = ExecFindPartition(w->mtstate, w->root, w->proute, slot, estate);
+	rel = part->ri_RelationDesc;
+	/*
+	 * row_writer_begin() found no trigger and only plain tables; a trigger
+	 * created or a partition attached since must not be bypassed.
+	 */
+	if (part->ri_TrigDesc != NULL || part->ri_FdwRoutine != NULL)
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("partition %s of k8s_events.events changed while rows were being written",
+		                RelationGetRelationName(rel)),
+		         errdetail("It has a trigger or is a foreign table, which it did not have when "
+		                   "this batch started."),
+		         errhint("Store the batch again.")));
 	map = part->ri_RootToPartitionMap;
 	if (map != NULL)
 		slot = execute_attr_map_slot(map->attrMap, slot, part->ri_PartitionTupleSlot);
-	if (part->ri_RelationDesc->rd_att->constr != NULL)
+	slot->tts_tableOid = RelationGetRelid(rel);
+	if (rel->rd_att->constr != NULL && rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(part, estate, slot, CMD_INSERT);
+	if (rel->rd_att->constr != NULL)
 		ExecConstraints(part, slot, estate);
-	MemoryContextSwitchTo(old);
 
-	if (part != w->pending_part)
-		switch_partition(w, part);
-	if (w->npending == w->nslots)
+	/* The row goes into a slot of its own before anything resets the per-tuple memory. */
+	buffer = buffer_for(w, part);
+	if (buffer->nrows == buffer->nslots)
 	{
-		old = MemoryContextSwitchTo(estate->es_query_cxt);
-		w->pending[w->nslots++] = table_slot_create(part->ri_RelationDesc, NULL);
-		MemoryContextSwitchTo(old);
+		MemoryContextSwitchTo(estate->es_query_cxt);
+		buffer->slots[buffer->nslots++] = table_slot_create(rel, NULL);
 	}
-	ExecCopySlot(w->pending[w->npending], slot);
+	ExecCopySlot(buffer->slots[buffer->nrows++], slot);
+	MemoryContextSwitchTo(old);
+	w->pending_rows++;
 	/* About the row's size: the Event is most of it. */
 	w->pending_bytes += VARSIZE_ANY(DatumGetPointer(values[COL_EVENT]));
-	if (++w->npending == ROWS_PER_WRITE || w->pending_bytes >= BYTES_PER_WRITE)
-		write_pending(w);
+	if (w->pending_rows >= ROWS_PER_WRITE || w->pending_bytes >= BYTES_PER_WRITE)
+		write_all(w);
 }
 
 void
 row_writer_end(RowWriter *w)
 {
-	switch_partition(w, NULL);
+	write_all(w);
+	for (int b = 0; b < PARTITIONS_PER_WRITE; b++)
+		for (int i = 0; i < w->buffers[b].nslots; i++)
+			ExecDropSingleTupleTableSlot(w->buffers[b].slots[i]);
 	FreeBulkInsertState(w->bistate);
 	ExecResetTupleTable(w->estate->es_tupleTable, false);
 	ExecCleanupTupleRouting(w->mtstate, w->proute);

@@ -55,6 +55,29 @@ SELECT stored, duplicates FROM k8s_events.ingest_report(jsonb_build_array(
   pg_temp.ev('a0000000-0000-4000-8000-000000000003', '1', 2, '2026-05-02T01:00:00Z', '2026-05-02T01:00:00Z')), 'batch');
 SELECT * FROM pg_temp.rows('batch');
 
+-- Rows of ten days interleaved in one batch: each goes to its own partition.
+SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(pg_temp.ev(
+    format('a1000000-0000-4000-8000-%s', lpad(n::text, 12, '0')), '1', 1,
+    to_char(timestamptz '2026-05-10 12:00+00' + (n % 10) * interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+    to_char(timestamptz '2026-05-10 12:00+00' + (n % 10) * interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
+  FROM generate_series(1, 2500) AS n), 'interleaved');
+SELECT count(DISTINCT tableoid) AS partitions, count(*) AS rows,
+       bool_and(event_time::date = substr(tableoid::regclass::text, 19, 8)::date) AS each_in_its_own
+FROM k8s_events.events WHERE cluster = 'interleaved';
+
+-- A stored generated column you add is computed, in new partitions too (and, dropped, skipped).
+ALTER TABLE k8s_events.events ADD COLUMN reason_lower text GENERATED ALWAYS AS (lower(reason)) STORED;
+SELECT k8s_events.ingest(pg_temp.ev('a0000000-0000-4000-8000-000000000009', '1', 1, '2026-05-05T10:00:00Z', '2026-05-05T10:00:00Z'), 'generated');
+SELECT reason_lower FROM k8s_events.events WHERE cluster = 'generated';
+ALTER TABLE k8s_events.events DROP COLUMN reason_lower;
+SELECT k8s_events.ingest(pg_temp.ev('a0000000-0000-4000-8000-000000000009', '2', 2, '2026-05-05T11:00:00Z', '2026-05-05T10:00:00Z'), 'generated');
+SELECT rv, count, occurrences FROM pg_temp.rows('generated');
+
+-- Nothing is written in a read-only transaction.
+BEGIN READ ONLY;
+SELECT k8s_events.ingest(pg_temp.ev('a0000000-0000-4000-8000-000000000010', '1', 1, '2026-05-05T10:00:00Z', '2026-05-05T10:00:00Z'), 'readonly');
+ROLLBACK;
+
 -- A partition made by hand whose columns lie elsewhere than the parent's (a dropped column
 -- first), with its own key index: rows are routed into it and found in it.
 CREATE TABLE k8s_events.events_shifted (dropped int, LIKE k8s_events.events INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
@@ -105,6 +128,19 @@ SELECT * FROM public.seen WHERE uid = 'a0000000-0000-4000-8000-000000000007';
 DROP TRIGGER note_row ON k8s_events.events_shifted;
 DROP TABLE public.seen;
 DROP FUNCTION public.note_row();
+
+-- A partition partitioned in turn has no key index nor heap of its own: it is searched
+-- with a query, and rows reach it through an INSERT statement.
+CREATE TABLE k8s_events.events_nested PARTITION OF k8s_events.events
+  FOR VALUES FROM ('2026-07-01') TO ('2026-07-03') PARTITION BY RANGE (event_time);
+CREATE TABLE k8s_events.events_nested_1 PARTITION OF k8s_events.events_nested
+  FOR VALUES FROM ('2026-07-01') TO ('2026-07-03');
+SELECT k8s_events.ingest(pg_temp.ev('a0000000-0000-4000-8000-000000000011', '1', 2, '2026-07-01T10:00:00Z', '2026-07-01T10:00:00Z'), 'nested');
+SELECT stored, duplicates FROM k8s_events.ingest_report(jsonb_build_array(
+  pg_temp.ev('a0000000-0000-4000-8000-000000000011', '1', 2, '2026-07-01T10:00:00Z', '2026-07-01T10:00:00Z'),
+  pg_temp.ev('a0000000-0000-4000-8000-000000000011', '2', 6, '2026-07-02T10:00:00Z', '2026-07-01T10:00:00Z')), 'nested');
+SELECT * FROM pg_temp.rows('nested');
+DROP TABLE k8s_events.events_nested;
 
 -- A row that a partition's own constraint refuses fails the whole call, which stores
 -- nothing (and the dropped triggers no longer send rows through an INSERT statement).
