@@ -288,15 +288,23 @@ send_code(struct MHD_Connection *c, int code)
 	return send_status(c, code, reason_for(code), message_for(code), NULL);
 }
 
-/* An injected failure: a 429, 503 or 504 tells the client to retry after retry_after seconds. */
+/*
+ * An injected failure: a 429, 503 or 504 tells the client to retry after
+ * retry_after seconds.  A 403 names the API group of the URL, as RBAC does.
+ */
 static enum MHD_Result
-send_fault(struct MHD_Connection *c, int code, long retry_after)
+send_fault(struct MHD_Connection *c, const char *url, int code, long retry_after)
 {
-	ej_buf b = {0};
+	ej_buf      b = {0};
+	const char *message = message_for(code);
 
 	if (!retries(code))
 		retry_after = 0;
-	status_json(&b, code, reason_for(code), message_for(code), NULL, retry_after);
+	if (code == 403 && strncmp(url, "/apis/events.k8s.io/", 20) == 0)
+		message = "events.events.k8s.io is forbidden: User "
+		          "\"system:serviceaccount:k8s-events:watcher\" cannot list resource \"events\" in "
+		          "API group \"events.k8s.io\" at the cluster scope";
+	status_json(&b, code, reason_for(code), message, NULL, retry_after);
 	return send_buf_retry(c, (unsigned) code, &b, "application/json", retry_after);
 }
 
@@ -1765,7 +1773,7 @@ do_api(sim_state *st, struct MHD_Connection *c, const char *url, const char *met
 	if (!ok)
 		return send_code(c, 401);
 	if (fail)
-		return send_fault(c, fail, retry_after);
+		return send_fault(c, url, fail, retry_after);
 
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return send_code(c, 405);

@@ -519,6 +519,11 @@ check_cmd "... second request 500" test "$(code_of "$A/api/v1/events?limit=1")" 
 check_cmd "... third request 200" test "$(code_of "$A/api/v1/events?limit=1")" = 200
 curl -s -X POST "$A/simulator/faults?fail_status=503&fail_count=1" >/dev/null
 check_cmd "fail_status=503: ServiceUnavailable with Retry-After" $H status "$A" /api/v1/events 503 ServiceUnavailable
+curl -s -X POST "$A/simulator/faults?fail_status=403&fail_count=2" >/dev/null
+FORBIDDEN_V1=$(curl -s "$A/api/v1/events" | python3 -c "import json,sys; print(json.load(sys.stdin)['message'])")
+FORBIDDEN_EV=$(curl -s "$A/apis/events.k8s.io/v1/events" | python3 -c "import json,sys; print(json.load(sys.stdin)['message'])")
+check_cmd "a 403 names the API group of the URL, as RBAC does ($FORBIDDEN_EV)" \
+	test "${FORBIDDEN_V1#*in API group }${FORBIDDEN_EV#*in API group }" = '"" at the cluster scope"events.k8s.io" at the cluster scope'
 check_cmd "an unknown fault name is refused" test "$(code_of -X POST "$A/simulator/faults?gone_afterr=1")" = 400
 check_cmd "a bad fault value is refused" test "$(code_of -X POST "$A/simulator/faults?gone_after=-1")" = 400
 
