@@ -12,10 +12,11 @@
  * connection settings changed gets a new watcher.  The old one must be gone
  * first: two watchers of one cluster would write the same checkpoint.  When the
  * row points at another API server or scope, the UPDATE dropped the checkpoint,
- * but the old watcher may have committed one more of its own before it saw
- * SIGTERM; that one is dropped again after it exited, before the new watcher
- * starts, so the new watcher lists instead of watching from a resourceVersion
- * of another server.
+ * and the old watcher writes none after it (it checks its row under a share
+ * lock: see scope_unchanged() in watcher.c).  Should one be found all the same
+ * after the old watcher exited, it is dropped before the new watcher starts, so
+ * the new watcher lists instead of watching from a resourceVersion of another
+ * server.
  */
 #include "postgres.h"
 

@@ -255,6 +255,38 @@ engine_free(void *ctx, void *ptr)
 
 static CoreAllocator engine_allocator = {engine_alloc, engine_realloc, engine_free, NULL};
 
+/*
+ * Whether the cluster's row still names the server and scope this watcher
+ * loaded, locking it (FOR SHARE) until commit.  An UPDATE that points the row
+ * elsewhere drops the checkpoint; this watcher must not write one of its own
+ * after that.  If the UPDATE runs first, the lock waits for its commit and then
+ * sees the new row; if the lock comes first, the UPDATE waits for our commit
+ * and drops what we wrote.
+ */
+static bool
+scope_unchanged(void)
+{
+	Oid         argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	const char *values[5] = {config.name, config.api_server, config.kubeconfig, config.context,
+	                         config.namespace};
+	Datum       args[5];
+	char        nulls[5];
+
+	for (int i = 0; i < 5; i++)
+	{
+		args[i] = values[i] != NULL ? CStringGetTextDatum(values[i]) : (Datum) 0;
+		nulls[i] = values[i] != NULL ? ' ' : 'n';
+	}
+	if (SPI_execute_with_args("SELECT FROM k8s_events.clusters AS c WHERE c.name = $1 "
+	                          "AND c.api_server IS NOT DISTINCT FROM $2 "
+	                          "AND c.kubeconfig IS NOT DISTINCT FROM $3 "
+	                          "AND c.context IS NOT DISTINCT FROM $4 "
+	                          "AND c.namespace IS NOT DISTINCT FROM $5 FOR SHARE",
+	                          5, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read k8s_events.clusters");
+	return SPI_processed == 1;
+}
+
 /* Store the batch and its checkpoint in one transaction. */
 static bool
 host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
@@ -295,7 +327,14 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 		counts = ingest_end(ingest);
 	}
 	if (b->resource_version != NULL)
-		watch_store_checkpoint(config.name, b->resource_version);
+	{
+		if (scope_unchanged())
+			watch_store_checkpoint(config.name, b->resource_version);
+		else
+			ereport(LOG, (errmsg("k8s_events: cluster \"%s\" was pointed at another server or "
+			                     "scope: its old watcher stores no checkpoint",
+			                     config.name)));
+	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -48,15 +48,14 @@ test "$a_checkpoint" -gt "$b_rv"
 check "precondition: A's checkpoint ($a_checkpoint) is above B's resourceVersion ($b_rv)" $?
 
 # --- 2. UPDATE to B: the checkpoint goes in the same transaction; B is listed within seconds.
-# The transaction first locks the checkpoint row for a while, so that the old watcher's next
-# checkpoint write (a bookmark a second) waits for it and lands just after the commit, before
-# the watcher is stopped: the race the launcher must clean up after.
+# The transaction stays open a while after its UPDATE, so that the old watcher's next
+# checkpoint (a bookmark a second) is written while it is open: the watcher must wait for the
+# commit, see that the row now points at B, and write no checkpoint of A's after it.
 psql -X -q -At -d postgres >"$dir/update.out" 2>&1 <<SQL &
 BEGIN;
-SELECT 'locked', resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'c' FOR UPDATE;
-SELECT pg_sleep(2.5);
 UPDATE k8s_events.clusters SET api_server = 'http://127.0.0.1:$b_port', token_file = '$dir/token-b1' WHERE name = 'c';
 SELECT 'in-transaction', count(*) FROM k8s_events.watch_checkpoints WHERE cluster = 'c';
+SELECT pg_sleep(2.5);
 SELECT 'committing', extract(epoch FROM clock_timestamp());
 COMMIT;
 SQL
@@ -69,6 +68,10 @@ test "$blocked" = Lock
 check "the old watcher's checkpoint write waits for the UPDATE's transaction ($blocked)" $? "$(cat "$dir/update.out")"
 grep -qx "in-transaction|0" "$dir/update.out"
 check "UPDATE api_server drops the checkpoint in the same transaction (it was $a_checkpoint)" $? "$(cat "$dir/update.out")"
+for _ in $(seq 50); do grep -q 'its old watcher stores no checkpoint' "$dir/pg/server.log" && break; sleep 0.1; done
+grep -q 'cluster "c" was pointed at another server or scope: its old watcher stores no checkpoint' "$dir/pg/server.log" &&
+	! grep -q 'dropped the checkpoint its previous' "$dir/pg/server.log"
+check "the old watcher wrote no checkpoint of A's after the commit (nothing for the launcher to drop)" $? "$(grep k8s_events "$dir/pg/server.log" | tail -5)"
 deadline=$((SECONDS + 30))
 until out=$(exact_served c "$a_port" "$b_port"); rc=$?; [ $rc = 0 ] || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 check "B's Events are stored: exactly A's served plus B's served ($out), $(since "$(date +%s.%N)" "$t_commit") s after the commit" $rc "$out"
