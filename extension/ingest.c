@@ -80,7 +80,8 @@ static const char insert_sql[] =
     "    $19::int4[])"
     "  AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
-    "    reporting_instance, action, event, occurrences)";
+    "    reporting_instance, action, event, occurrences)"
+    " RETURNING event_time";
 
 static const char reject_sql[] =
     "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
@@ -285,6 +286,7 @@ flush(Ingest *ingest)
 	int           nkept = 0;
 	Datum        *occurrences;
 	RowWriter    *writer;
+	uint64        stored = 0;
 
 	if (n == 0)
 		return;
@@ -312,11 +314,7 @@ flush(Ingest *ingest)
 	occurrences = palloc(sizeof(Datum) * n);
 	for (int i = 0; i < n; i++)
 		if (verdict.keep[i])
-		{
 			occurrences[nkept++] = Int32GetDatum(verdict.occurrences[i]);
-			/* The newest of the rows really stored, for listeners. */
-			ingest->counts.newest = Max(ingest->counts.newest, times[i]);
-		}
 	if (nkept > 0 && (writer = row_writer_begin(ingest->cluster)) != NULL)
 	{
 		Datum row[NUM_COLUMNS];
@@ -333,27 +331,41 @@ flush(Ingest *ingest)
 				row_nulls[c] = ingest->nulls[c][i];
 			}
 			row_writer_put(writer, row, row_nulls, verdict.occurrences[i]);
+			/* The newest of the rows really stored, for listeners. */
+			ingest->counts.newest = Max(ingest->counts.newest, times[i]);
 		}
 		row_writer_end(writer);
+		stored = nkept;
 	}
 	else if (nkept > 0)
 	{
-		/* Triggers or forced row security: an INSERT statement honours them. */
+		/* Triggers, rules, row security: an INSERT statement honours them. */
 		args[0] = CStringGetTextDatum(ingest->cluster);
 		for (int c = 0; c < NUM_COLUMNS; c++)
 			args[c + 1] = build_array(ingest, c, verdict.keep, nkept);
 		args[NUM_COLUMNS + 1] = PointerGetDatum(
 		    construct_array(occurrences, nkept, INT4OID, sizeof(int32), true, TYPALIGN_INT));
 		MemoryContextSwitchTo(old);
-		if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT ||
-		    SPI_processed != (uint64) nkept)
+		if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert into k8s_events.events");
+		/* A BEFORE trigger may have skipped rows: count what was written. */
+		stored = SPI_processed;
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool isnull;
+
+			ingest->counts.newest =
+			    Max(ingest->counts.newest,
+			        DatumGetTimestampTz(
+			            SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+		}
+		SPI_freetuptable(SPI_tuptable);
 	}
 	else
 		MemoryContextSwitchTo(old);
 
-	ingest->counts.stored += nkept;
-	ingest->counts.duplicates += n - nkept;
+	ingest->counts.stored += stored;
+	ingest->counts.duplicates += n - stored;
 	ingest->n = 0;
 	MemoryContextReset(ingest->batch_cxt);
 }

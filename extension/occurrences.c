@@ -259,11 +259,12 @@ probe_scan(const Probe *probe, Relation heap, const PartitionColumns *cols)
 static void
 probe_query(const Probe *probe, Oid relid)
 {
-	Datum *uids = palloc(sizeof(Datum) * probe->ngroups);
-	Datum  args[2];
-	Oid    argtypes[2] = {TEXTOID, UUIDARRAYOID};
-	char  *sql;
-	int    ret;
+	Datum        *uids = palloc(sizeof(Datum) * probe->ngroups);
+	Datum         args[2];
+	Oid           argtypes[2] = {TEXTOID, UUIDARRAYOID};
+	char         *sql;
+	int           ret;
+	MemoryContext ours = CurrentMemoryContext;
 
 	for (int g = 0; g < probe->ngroups; g++)
 		uids[g] = UUIDPGetDatum(&probe->groups[g]->uid);
@@ -276,6 +277,8 @@ probe_query(const Probe *probe, Oid relid)
 	                                          get_rel_name(relid)));
 	/* Not read-only: a snapshot that sees this transaction's earlier batches. */
 	ret = SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0);
+	/* SPI leaves its own context current; what we remember belongs to ours. */
+	MemoryContextSwitchTo(ours);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not search partition %s: %s", get_rel_name(relid),
 		     SPI_result_code_string(ret));
@@ -290,8 +293,10 @@ probe_query(const Probe *probe, Oid relid)
 		Datum     version = SPI_getbinval(tuple, desc, 4, &isnull[3]);
 		UidGroup *group = hash_search(probe->by_uid, DatumGetUUIDP(uid), HASH_FIND, NULL);
 
-		if (group != NULL && !isnull[1] && !isnull[2] && !isnull[3])
-			remember(group, DatumGetTimestampTz(event_time), DatumGetInt32(count), version);
+		/* A foreign table need not enforce NOT NULL: a key without a count still is a key. */
+		if (group != NULL && !isnull[1] && !isnull[3])
+			remember(group, DatumGetTimestampTz(event_time), isnull[2] ? 0 : DatumGetInt32(count),
+			         version);
 	}
 	SPI_freetuptable(SPI_tuptable);
 }
@@ -400,6 +405,8 @@ stored_has_key(const UidGroup *group, TimestampTz event_time, text *resource_ver
 {
 	StoredObservation key = {event_time, 0, resource_version};
 
+	if (group->nstored == 0)
+		return false;
 	return bsearch(&key, group->stored, group->nstored, sizeof(StoredObservation),
 	               stored_key_cmp) != NULL;
 }

@@ -12,12 +12,14 @@
  * before their index entries, with the executor's own routines, as COPY
  * FROM does.
  *
- * Triggers are the one thing COPY does that this does not: when the table or
- * any partition has triggers, or row security forced on its owner,
- * row_writer_begin() says so and the caller INSERTs through SPI instead.
+ * Triggers are the one thing COPY does that this does not, and rules and row
+ * security are beyond COPY too: when the table or any partition has triggers,
+ * the table has rules or row security applies, or a partition is not a plain
+ * table, row_writer_begin() says so and the caller INSERTs through SPI instead.
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/genam.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
@@ -38,6 +40,7 @@
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -69,11 +72,12 @@ static const char *const given_columns[NUM_COLUMNS + 2] = {
 
 /*
  * Rows written at a time, as COPY FROM does (copyfrom.c): up to 1000 rows or
- * 64 kB, kept apart by partition (a re-list sorted by object mixes days).
+ * 64 kB, kept apart by partition (a re-list sorted by object mixes days), the
+ * least recently used partition's written first when more are mixed.
  */
 #define ROWS_PER_WRITE       1000
 #define BYTES_PER_WRITE      (64 * 1024)
-#define PARTITIONS_PER_WRITE 8
+#define PARTITIONS_PER_WRITE 32
 
 /* The rows waiting to be written to one partition. */
 typedef struct PartitionBuffer
@@ -82,6 +86,8 @@ typedef struct PartitionBuffer
 	TupleTableSlot *slots[ROWS_PER_WRITE];
 	int             nrows;
 	int             nslots; /* slots made so far, for this partition */
+	Size            bytes;
+	uint64          last_used;
 } PartitionBuffer;
 
 struct RowWriter
@@ -102,6 +108,7 @@ struct RowWriter
 	PartitionBuffer        buffers[PARTITIONS_PER_WRITE];
 	int                    pending_rows; /* in all buffers */
 	Size                   pending_bytes;
+	uint64                 rows_put; /* a clock for last_used */
 };
 
 /*
@@ -141,13 +148,14 @@ partition_may_have_triggers(Oid relid)
 	return result;
 }
 
-/* Whether an INSERT would do more than route, check and index: triggers, forced row security. */
+/* Whether an INSERT would do more than route, check and index: triggers, rules, row security. */
 static bool
 needs_full_insert(Relation parent)
 {
 	PartitionDesc desc = RelationGetPartitionDesc(parent, false);
 
-	if (parent->rd_rel->relrowsecurity && parent->rd_rel->relforcerowsecurity)
+	if (parent->rd_rel->relhasrules ||
+	    check_enable_rls(RelationGetRelid(parent), InvalidOid, false) == RLS_ENABLED)
 		return true;
 	if (has_triggers(RelationGetRelid(parent), parent->rd_rel->relhastriggers))
 		return true;
@@ -185,6 +193,8 @@ init_executor(RowWriter *w, Relation parent)
 	w->estate->es_snapshot = GetActiveSnapshot();
 	w->cid = GetCurrentCommandId(true);
 	w->estate->es_output_cid = w->cid;
+	/* As DoCopy does: the table's INSERT privilege, and any ExecutorCheckPerms_hook. */
+	ExecCheckRTPerms(list_make1(rte), true);
 	ExecInitRangeTable(w->estate, list_make1(rte));
 	w->root = makeNode(ResultRelInfo);
 	ExecInitResultRelation(w->estate, w->root, 1);
@@ -282,7 +292,10 @@ write_buffer(RowWriter *w, PartitionBuffer *buffer)
 		MemoryContextReset(w->write_cxt);
 	}
 	MemoryContextSwitchTo(old);
+	w->pending_rows -= buffer->nrows;
+	w->pending_bytes -= buffer->bytes;
 	buffer->nrows = 0;
+	buffer->bytes = 0;
 }
 
 static void
@@ -290,33 +303,46 @@ write_all(RowWriter *w)
 {
 	for (int b = 0; b < PARTITIONS_PER_WRITE; b++)
 		write_buffer(w, &w->buffers[b]);
-	w->pending_rows = 0;
-	w->pending_bytes = 0;
 }
 
-/* The buffer of the partition, taking one over (after writing everything) if need be. */
+/* Write what waits for the buffer's partition, and free the buffer for another. */
+static void
+release_buffer(RowWriter *w, PartitionBuffer *buffer)
+{
+	if (buffer->part == NULL)
+		return;
+	write_buffer(w, buffer);
+	/* Its slots were made for this partition's tuple descriptor. */
+	for (int i = 0; i < buffer->nslots; i++)
+		ExecDropSingleTupleTableSlot(buffer->slots[i]);
+	buffer->nslots = 0;
+	table_finish_bulk_insert(buffer->part->ri_RelationDesc, 0);
+	buffer->part = NULL;
+}
+
+/* The buffer of the partition: its own, a free one, or the least recently used one. */
 static PartitionBuffer *
 buffer_for(RowWriter *w, ResultRelInfo *part)
 {
 	PartitionBuffer *buffer = NULL;
 
+	w->rows_put++;
 	for (int b = 0; b < PARTITIONS_PER_WRITE; b++)
 	{
-		if (w->buffers[b].part == part)
-			return &w->buffers[b];
-		if (buffer == NULL && w->buffers[b].part == NULL)
-			buffer = &w->buffers[b];
+		PartitionBuffer *candidate = &w->buffers[b];
+
+		if (candidate->part == part)
+		{
+			candidate->last_used = w->rows_put;
+			return candidate;
+		}
+		if (buffer == NULL || (buffer->part != NULL && (candidate->part == NULL ||
+		                                                candidate->last_used < buffer->last_used)))
+			buffer = candidate;
 	}
-	if (buffer == NULL)
-	{
-		write_all(w);
-		buffer = &w->buffers[0];
-	}
-	/* Its slots were made for another partition's tuple descriptor. */
-	for (int i = 0; i < buffer->nslots; i++)
-		ExecDropSingleTupleTableSlot(buffer->slots[i]);
-	buffer->nslots = 0;
+	release_buffer(w, buffer);
 	buffer->part = part;
+	buffer->last_used = w->rows_put;
 	return buffer;
 }
 
@@ -331,6 +357,7 @@ row_writer_put(RowWriter *w, const Datum *values, const bool *nulls, int32 occur
 	TupleConversionMap *map;
 	PartitionBuffer    *buffer;
 	Relation            rel;
+	Size                size;
 
 	CHECK_FOR_INTERRUPTS();
 	ResetPerTupleExprContext(estate);
@@ -383,9 +410,11 @@ row_writer_put(RowWriter *w, const Datum *values, const bool *nulls, int32 occur
 	}
 	ExecCopySlot(buffer->slots[buffer->nrows++], slot);
 	MemoryContextSwitchTo(old);
+	/* About the row's size: the Event is most of it (maybe TOASTed in the load table). */
+	size = nulls[COL_EVENT] ? 0 : toast_raw_datum_size(values[COL_EVENT]);
+	buffer->bytes += size;
+	w->pending_bytes += size;
 	w->pending_rows++;
-	/* About the row's size: the Event is most of it. */
-	w->pending_bytes += VARSIZE_ANY(DatumGetPointer(values[COL_EVENT]));
 	if (w->pending_rows >= ROWS_PER_WRITE || w->pending_bytes >= BYTES_PER_WRITE)
 		write_all(w);
 }
@@ -393,10 +422,8 @@ row_writer_put(RowWriter *w, const Datum *values, const bool *nulls, int32 occur
 void
 row_writer_end(RowWriter *w)
 {
-	write_all(w);
 	for (int b = 0; b < PARTITIONS_PER_WRITE; b++)
-		for (int i = 0; i < w->buffers[b].nslots; i++)
-			ExecDropSingleTupleTableSlot(w->buffers[b].slots[i]);
+		release_buffer(w, &w->buffers[b]);
 	FreeBulkInsertState(w->bistate);
 	ExecResetTupleTable(w->estate->es_tupleTable, false);
 	ExecCleanupTupleRouting(w->mtstate, w->proute);

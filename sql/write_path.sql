@@ -55,11 +55,12 @@ SELECT stored, duplicates FROM k8s_events.ingest_report(jsonb_build_array(
   pg_temp.ev('a0000000-0000-4000-8000-000000000003', '1', 2, '2026-05-02T01:00:00Z', '2026-05-02T01:00:00Z')), 'batch');
 SELECT * FROM pg_temp.rows('batch');
 
--- Rows of ten days interleaved in one batch: each goes to its own partition.
+-- Rows of forty days interleaved in one batch (more than the writer keeps apart at once):
+-- each goes to its own partition.
 SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(pg_temp.ev(
     format('a1000000-0000-4000-8000-%s', lpad(n::text, 12, '0')), '1', 1,
-    to_char(timestamptz '2026-05-10 12:00+00' + (n % 10) * interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-    to_char(timestamptz '2026-05-10 12:00+00' + (n % 10) * interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
+    to_char(timestamptz '2026-03-01 12:00+00' + (n % 40) * interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+    to_char(timestamptz '2026-03-01 12:00+00' + (n % 40) * interval '1 day', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')))
   FROM generate_series(1, 2500) AS n), 'interleaved');
 SELECT count(DISTINCT tableoid) AS partitions, count(*) AS rows,
        bool_and(event_time::date = substr(tableoid::regclass::text, 19, 8)::date) AS each_in_its_own
@@ -126,6 +127,26 @@ CREATE TRIGGER note_row AFTER INSERT ON k8s_events.events_shifted FOR EACH ROW E
 SELECT k8s_events.ingest(pg_temp.ev('a0000000-0000-4000-8000-000000000007', '1', 3, '2026-06-01T12:00:00Z', '2026-06-01T12:00:00Z'), 'trigger');
 SELECT * FROM public.seen WHERE uid = 'a0000000-0000-4000-8000-000000000007';
 DROP TRIGGER note_row ON k8s_events.events_shifted;
+-- A BEFORE trigger that skips rows: what it skipped is not counted as stored.
+CREATE FUNCTION public.skip_odd() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN CASE WHEN NEW.resource_version::int % 2 = 1 THEN NULL ELSE NEW END;
+END $$;
+CREATE TRIGGER skip_odd BEFORE INSERT ON k8s_events.events FOR EACH ROW EXECUTE FUNCTION public.skip_odd();
+SELECT received, stored, duplicates FROM k8s_events.ingest_report(jsonb_build_array(
+  pg_temp.ev('a0000000-0000-4000-8000-000000000012', '1', 1, '2026-05-06T01:00:00Z', '2026-05-06T01:00:00Z'),
+  pg_temp.ev('a0000000-0000-4000-8000-000000000012', '2', 2, '2026-05-06T02:00:00Z', '2026-05-06T01:00:00Z'),
+  pg_temp.ev('a0000000-0000-4000-8000-000000000012', '3', 3, '2026-05-06T03:00:00Z', '2026-05-06T01:00:00Z')), 'skipping');
+SELECT rv, count, occurrences FROM pg_temp.rows('skipping');
+DROP TRIGGER skip_odd ON k8s_events.events;
+DROP FUNCTION public.skip_odd();
+-- A rule on the table is applied too.
+CREATE TABLE public.ruled (uid uuid);
+CREATE RULE note_uid AS ON INSERT TO k8s_events.events DO ALSO INSERT INTO public.ruled VALUES (NEW.uid);
+SELECT k8s_events.ingest(pg_temp.ev('a0000000-0000-4000-8000-000000000013', '1', 1, '2026-05-06T01:00:00Z', '2026-05-06T01:00:00Z'), 'ruled');
+SELECT * FROM public.ruled;
+DROP RULE note_uid ON k8s_events.events;
+DROP TABLE public.ruled;
 DROP TABLE public.seen;
 DROP FUNCTION public.note_row();
 
