@@ -1,14 +1,14 @@
 /*
  * simulate.c
  *	  `k8s-events simulate`: a Kubernetes API server for events, playing the
- *	  simulated cluster of cluster_model.c in real time.
+ *	  simulated cluster of cluster_model.h (cluster_*.c) in real time.
  *
  * The main thread is the cluster: every 10 ms it advances the model to
  * "now" (wall-clock time since start, times --speed) -- or, with --rate, as
  * far as it takes for the model to have written N Events per real second --
  * expires Events past their TTL and wakes the watches.  libmicrohttpd serves
- * requests in its own threads (sim_http.c); one mutex guards the store they
- * share.
+ * requests in its own threads (sim_http.c and the sim_*.c it calls); one mutex guards the store
+ *they share.
  */
 #include <errno.h>
 #include <inttypes.h>
