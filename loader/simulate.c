@@ -7,8 +7,8 @@
  * "now" (wall-clock time since start, times --speed) -- or, with --rate, as
  * far as it takes for the model to have written N Events per real second --
  * expires Events past their TTL and wakes the watches.  libmicrohttpd serves
- * requests in its own threads (sim_http.c and the sim_*.c it calls); one mutex guards the store
- *they share.
+ * requests in its own threads (sim_http.c and the sim_*.c it calls); one
+ * mutex guards the store they share.
  */
 #include <errno.h>
 #include <inttypes.h>
