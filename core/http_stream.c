@@ -16,6 +16,12 @@
 
 #define Min(a, b) ((a) < (b) ? (a) : (b))
 
+/*
+ * The last HttpPollFd.id handed out, in this process.  Ids only need to
+ * differ between sockets; 64 bits never wrap.
+ */
+static uint64_t last_socket_id;
+
 static int
 socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
 {
@@ -32,6 +38,7 @@ socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
 		{
 			s->sockets[i] = s->sockets[s->nsockets - 1];
 			s->socket_what[i] = s->socket_what[s->nsockets - 1];
+			s->socket_id[i] = s->socket_id[s->nsockets - 1];
 			s->nsockets--;
 		}
 		return 0;
@@ -40,6 +47,7 @@ socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
 	{
 		if (s->nsockets == HTTP_MAX_SOCKETS)
 			return -1; /* one request never needs this many */
+		s->socket_id[i] = ++last_socket_id;
 		s->nsockets++;
 	}
 	s->sockets[i] = fd;
@@ -47,7 +55,10 @@ socket_changed(CURL *easy, curl_socket_t fd, int what, void *arg, void *socketp)
 	return 0;
 }
 
-/* Kept as a deadline: the host's wake-ups between pumps must not push it back. */
+/*
+ * Kept as a deadline: the host's wake-ups between pumps must not push it
+ * back.  timeout_ms 0 means "call me as soon as possible"; -1 removes it.
+ */
 static int
 timer_changed(CURLM *multi, long timeout_ms, void *arg)
 {
@@ -395,6 +406,7 @@ http_stream_pump(HttpStream *s, long max_wait_ms, HttpWaitFn wait, void *arg)
 			continue;
 		memset(&fds[nfds], 0, sizeof(fds[nfds]));
 		fds[nfds].fd = (int) s->sockets[i];
+		fds[nfds].id = s->socket_id[i];
 		fds[nfds].want_read = (s->socket_what[i] & CURL_POLL_IN) != 0;
 		fds[nfds].want_write = (s->socket_what[i] & CURL_POLL_OUT) != 0;
 		nfds++;
@@ -413,9 +425,16 @@ http_stream_pump(HttpStream *s, long max_wait_ms, HttpWaitFn wait, void *arg)
 		if (rc != CURLM_OK)
 			fail_transfer(s, "curl_multi_socket_action", rc);
 	}
-	/* curl's timer may have expired while we served sockets or were woken. */
+	/*
+	 * curl's timer may have expired while we served sockets or were woken.
+	 * It is one-shot: clear it before telling curl, which sets a new one from
+	 * inside the call if it still wants one.  Kept after firing, an expired
+	 * deadline made every later wait a zero one: a busy loop for the life of
+	 * a silent watch.
+	 */
 	if (!s->done && s->timer_at >= 0 && s->timer_at <= monotonic_ms())
 	{
+		s->timer_at = -1;
 		rc = curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		if (rc != CURLM_OK)
 			fail_transfer(s, "curl_multi_socket_action", rc);

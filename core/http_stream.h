@@ -50,11 +50,18 @@ typedef struct HttpEndpoint
 	bool                 insecure_skip_tls_verify;
 } HttpEndpoint;
 
-/* One socket to wait for: the stream sets fd and want_*, the wait function the rest. */
+/* One socket to wait for: the stream sets fd, id and want_*, the wait function the rest. */
 typedef struct HttpPollFd
 {
-	int  fd;
-	bool want_read;
+	int fd;
+	/*
+	 * Unique to this socket for as long as curl watches it: a new one, even
+	 * under a reused descriptor number, gets a new id.  A host that keeps a
+	 * wait set between waits (the worker's epoll set) rebuilds it when the ids
+	 * change, since the kernel forgets a closed descriptor's registration.
+	 */
+	uint64_t id;
+	bool     want_read;
 	bool want_write;
 	bool readable; /* also on an error or hang-up: curl finds out which when it reads */
 	bool writable;
@@ -90,9 +97,15 @@ typedef struct HttpStream
 	struct curl_slist   *connect_to; /* CURLOPT_CONNECT_TO for a tls-server-name */
 	HttpDataCallback     on_data;
 	void                *arg;
-	int64_t              timer_at; /* monotonic ms when curl wants to be called back; -1: never */
-	curl_socket_t        sockets[HTTP_MAX_SOCKETS]; /* the sockets curl watches, and for what */
-	int                  socket_what[HTTP_MAX_SOCKETS];
+	/*
+	 * Monotonic ms when curl wants to be called back; -1: no timer.  curl's
+	 * timer is one-shot: once it has fired it is cleared here, and curl sets
+	 * a new one only when its next deadline differs (CURLMOPT_TIMERFUNCTION).
+	 */
+	int64_t       timer_at;
+	curl_socket_t sockets[HTTP_MAX_SOCKETS]; /* the sockets curl watches, and for what */
+	int           socket_what[HTTP_MAX_SOCKETS];
+	uint64_t      socket_id[HTTP_MAX_SOCKETS]; /* HttpPollFd.id */
 	int                  nsockets;
 
 	/* public, read-only */
