@@ -503,6 +503,8 @@ k8s_events_launcher_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(k8s_events_database, NULL, 0);
+	/* Before any query: nothing the database's owner set may change what we run. */
+	worker_pin_session_settings();
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	shared->launcher_latch = MyLatch;

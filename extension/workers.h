@@ -8,4 +8,10 @@
 /* Register the static launcher; only while shared_preload_libraries is processed. */
 extern void workers_register_launcher(void);
 
+/*
+ * Pin the session settings a worker's SQL depends on (worker_session.c):
+ * right after BackgroundWorkerInitializeConnection, before any query.
+ */
+extern void worker_pin_session_settings(void);
+
 #endif
