@@ -38,6 +38,7 @@
 #include "settings.h"
 #include "shared_state.h"
 #include "watch_store.h"
+#include "workers.h"
 
 /* The engine's states are the slot's, value for value. */
 StaticAssertDecl((int) LIST_WATCH_STARTING == (int) WATCH_STARTING &&
@@ -414,38 +415,88 @@ host_count(void *arg, ListWatchCounter counter)
 }
 
 /*
- * The wait of a request: the latch (signals), postmaster death and the sockets
- * curl wants, then whatever a signal asked for.  Never false: SIGTERM ends
- * the process from CHECK_FOR_INTERRUPTS instead.
+ * The wait set of requests: the latch (signals), postmaster death and the
+ * sockets curl watches.  Built once per set of sockets, not per wait: curl
+ * keeps the same socket for the whole of a watch, and creating an epoll set
+ * at every wake-up costs four system calls each time.  Lives for the process,
+ * in TopMemoryContext.
+ */
+#define WAIT_FIXED_EVENTS 2 /* the latch, postmaster death; the sockets follow */
+
+static WaitEventSet *wait_set;
+static int           wait_nsockets;
+/* What the set watches now, per socket: curl's id for it, and the events. */
+static uint64 wait_socket_id[HTTP_MAX_SOCKETS];
+static uint32 wait_socket_events[HTTP_MAX_SOCKETS];
+
+static uint32
+socket_events(const HttpPollFd *fd)
+{
+	return (fd->want_read ? WL_SOCKET_READABLE : 0) | (fd->want_write ? WL_SOCKET_WRITEABLE : 0);
+}
+
+/*
+ * Make wait_set watch exactly these sockets: ModifyWaitEvent when they are
+ * the same sockets wanted for other events, a new set when curl added or
+ * removed one (a closed descriptor has left the kernel's set by itself).
+ */
+static void
+prepare_wait_set(HttpPollFd *fds, int nfds)
+{
+	bool same = wait_set != NULL && nfds == wait_nsockets;
+
+	for (int i = 0; same && i < nfds; i++)
+		same = fds[i].id == wait_socket_id[i];
+	if (same)
+	{
+		for (int i = 0; i < nfds; i++)
+		{
+			uint32 events = socket_events(&fds[i]);
+
+			if (events != wait_socket_events[i])
+			{
+				ModifyWaitEvent(wait_set, WAIT_FIXED_EVENTS + i, events, NULL);
+				wait_socket_events[i] = events;
+			}
+		}
+		return;
+	}
+	if (wait_set != NULL)
+		FreeWaitEventSet(wait_set);
+	wait_set = CreateWaitEventSet(TopMemoryContext, WAIT_FIXED_EVENTS + HTTP_MAX_SOCKETS);
+	AddWaitEventToSet(wait_set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
+	AddWaitEventToSet(wait_set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
+	for (int i = 0; i < nfds; i++)
+	{
+		wait_socket_id[i] = fds[i].id;
+		wait_socket_events[i] = socket_events(&fds[i]);
+		AddWaitEventToSet(wait_set, wait_socket_events[i], fds[i].fd, NULL, NULL);
+	}
+	wait_nsockets = nfds;
+}
+
+/*
+ * The wait of a request, then whatever a signal asked for.  Never false:
+ * SIGTERM ends the process from CHECK_FOR_INTERRUPTS instead.
  */
 static bool
 host_wait(void *arg, HttpPollFd *fds, int nfds, long timeout_ms)
 {
-	WaitEventSet *set = CreateWaitEventSet(CurrentMemoryContext, nfds + 2);
-	WaitEvent     events[HTTP_MAX_SOCKETS + 2];
-	int           n;
+	WaitEvent events[WAIT_FIXED_EVENTS + HTTP_MAX_SOCKETS];
+	int       n;
 
-	AddWaitEventToSet(set, WL_LATCH_SET, PGINVALID_SOCKET, MyLatch, NULL);
-	AddWaitEventToSet(set, WL_EXIT_ON_PM_DEATH, PGINVALID_SOCKET, NULL, NULL);
-	for (int i = 0; i < nfds; i++)
-	{
-		uint32 what = (fds[i].want_read ? WL_SOCKET_READABLE : 0) |
-		              (fds[i].want_write ? WL_SOCKET_WRITEABLE : 0);
-
-		AddWaitEventToSet(set, what, fds[i].fd, NULL, &fds[i]);
-	}
-	n = WaitEventSetWait(set, timeout_ms, events, lengthof(events), PG_WAIT_EXTENSION);
-	FreeWaitEventSet(set);
+	prepare_wait_set(fds, nfds);
+	n = WaitEventSetWait(wait_set, timeout_ms, events, lengthof(events), PG_WAIT_EXTENSION);
 	for (int i = 0; i < n; i++)
 	{
-		HttpPollFd *fd = events[i].user_data;
+		int socket = events[i].pos - WAIT_FIXED_EVENTS;
 
 		if (events[i].events & WL_LATCH_SET)
 			ResetLatch(MyLatch);
-		else if (fd != NULL)
+		else if (socket >= 0 && socket < nfds)
 		{
-			fd->readable = (events[i].events & WL_SOCKET_READABLE) != 0;
-			fd->writable = (events[i].events & WL_SOCKET_WRITEABLE) != 0;
+			fds[socket].readable = (events[i].events & WL_SOCKET_READABLE) != 0;
+			fds[socket].writable = (events[i].events & WL_SOCKET_WRITEABLE) != 0;
 		}
 	}
 	handle_interrupts();
@@ -508,6 +559,8 @@ k8s_events_watcher_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(k8s_events_database, NULL, 0);
+	/* Before any query: nothing the database's owner set may change what we run. */
+	worker_pin_session_settings();
 
 	shared = shared_state();
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
