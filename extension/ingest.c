@@ -34,6 +34,7 @@
 #include "utils/uuid.h"
 
 #include "event_decode.h"
+#include "cluster_locks.h"
 #include "ingest.h"
 #include "json_backend.h"
 #include "occurrences.h"
@@ -49,9 +50,6 @@ PG_FUNCTION_INFO_V1(k8s_ingest_report);
 /* How far the clocks stamping one Event may disagree, for finding its earlier observations. */
 #define CLOCK_SKEW_SLACK USECS_PER_DAY
 
-/* First key of the advisory locks this extension takes: 'k8se'. */
-#define INGEST_LOCK_CLASS 0x6b387365
-
 static const Oid column_types[NUM_COLUMNS] = {
     UUIDOID, TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,  TEXTOID,
     TEXTOID, INT4OID, TEXTOID,        TEXTOID,        TEXTOID, TEXTOID, TEXTOID, JSONBOID,
@@ -63,7 +61,7 @@ static const Oid column_types[NUM_COLUMNS] = {
  * occurrences_judge() found new, in batch order.
  *
  * A plain INSERT, without ON CONFLICT, whose speculative insertion would
- * double the cost of writing: every writer of a cluster holds its advisory
+ * double the cost of writing: every writer of a cluster holds its ingest
  * lock (ingest_begin), so nothing can store a key between the judging and
  * the insert.
  */
@@ -183,9 +181,7 @@ ingest_begin(const char *cluster, const char *source)
 		get_typlenbyval(column_types[c], &ingest->typlen[c], &ingest->typbyval[c]);
 	ingest->counts.newest = DT_NOBEGIN;
 
-	DirectFunctionCall2(
-	    pg_advisory_xact_lock_int4, Int32GetDatum(INGEST_LOCK_CLASS),
-	    Int32GetDatum((int32) hash_bytes((const unsigned char *) cluster, strlen(cluster))));
+	cluster_lock_for_ingest(cluster);
 	prepare_plans();
 	return ingest;
 }

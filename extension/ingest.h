@@ -54,7 +54,7 @@ typedef enum IngestColumn
 
 /*
  * Start writing for one cluster, inside an SPI connection and a transaction.
- * Takes a transaction-scoped advisory lock on the cluster so that concurrent
+ * Takes the cluster's ingest lock (cluster_locks.h) so that concurrent
  * writers of the same cluster compute occurrences from each other's rows.
  * source names the writer in k8s_events.rejected (e.g. "ingest()").
  */

@@ -5,8 +5,14 @@
  * It waits until the extension exists in k8s_events.database, then reconciles the
  * running watchers with k8s_events.clusters whenever that table changes (a
  * trigger sets our latch at commit) and at least every few seconds, and does
- * partition maintenance every k8s_events.maintenance_interval.  A watcher that
- * fails is restarted by the postmaster after bgw_restart_time.
+ * partition maintenance every k8s_events.maintenance_interval.
+ *
+ * The launcher owns its watchers' restarts.  They are registered with
+ * BGW_NEVER_RESTART: a watcher that fails (its error is in watch_status, state
+ * 'failed') keeps its slot, and the launcher starts it again in that slot after
+ * a backoff that doubles with each failure in a row, from 1 s to 5 min, with
+ * jitter.  Since the postmaster never restarts a watcher, a slot has one
+ * watcher process at most, and a cluster one slot: never two watchers.
  *
  * A watcher reads its cluster's settings once, when it starts; a row whose
  * connection settings changed gets a new watcher.  The old one must be gone
@@ -21,6 +27,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "common/pg_prng.h"
 #include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -47,14 +54,17 @@
 
 /* How often the launcher looks at k8s_events.clusters without being woken. */
 #define RECONCILE_INTERVAL_MS 5000
-/* A watcher that exits with an error is started again after this. */
-#define WATCHER_RESTART_SECONDS 5
+/* A failed watcher is started again after a backoff: 1 s, doubled per failure in a row, 5 min at
+ * most. */
+#define RESTART_BACKOFF_MIN_MS 1000
+#define RESTART_BACKOFF_MAX_MS (5 * 60 * 1000)
 
 typedef enum RunState
 {
 	SLOT_FREE,
 	SLOT_RUNNING,
-	SLOT_STOPPING /* asked to stop; the slot is not reused until it has */
+	SLOT_STOPPING, /* asked to stop; the slot is not reused until it has */
+	SLOT_FAILED    /* exited with an error; started again at restart_at */
 } RunState;
 
 typedef struct RunningWatcher
@@ -62,6 +72,8 @@ typedef struct RunningWatcher
 	RunState                state;
 	BackgroundWorkerHandle *handle; /* NULL for a watcher adopted from a previous launcher */
 	char                    cluster[CLUSTER_NAME_LEN];
+	int                     failures; /* in a row, without a batch stored in between */
+	TimestampTz             restart_at;
 } RunningWatcher;
 
 /* Indexed like SharedState.slots: the launcher owns slot assignment. */
@@ -102,8 +114,12 @@ watcher_arg(int slot, uint32 generation)
 	return UInt32GetDatum((generation << WATCH_SLOT_BITS) | (uint32) slot);
 }
 
+/*
+ * Start a watcher for the cluster in the slot.  restart: the slot's watcher of
+ * this cluster failed, and the new one keeps its restart count and last error.
+ */
 static bool
-start_watcher(int slot, const WantedCluster *wanted)
+start_watcher(int slot, const WantedCluster *wanted, bool restart)
 {
 	BackgroundWorker worker = {0};
 	SharedState     *shared = shared_state();
@@ -112,7 +128,24 @@ start_watcher(int slot, const WantedCluster *wanted)
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	generation = next_generation(shared->slots[slot].generation);
-	memset(&shared->slots[slot], 0, sizeof(WatchSlot));
+	if (restart)
+	{
+		WatchSlot  *w = &shared->slots[slot];
+		int64       restarts = w->restarts + 1;
+		char        last_error[STATUS_ERROR_LEN];
+		TimestampTz last_error_at = w->last_error_at;
+
+		memcpy(last_error, w->last_error, sizeof(last_error));
+		memset(w, 0, sizeof(WatchSlot));
+		w->restarts = restarts;
+		memcpy(w->last_error, last_error, sizeof(last_error));
+		w->last_error_at = last_error_at;
+	}
+	else
+	{
+		memset(&shared->slots[slot], 0, sizeof(WatchSlot));
+		running[slot].failures = 0;
+	}
 	shared->slots[slot].generation = generation;
 	shared->slots[slot].in_use = true;
 	strlcpy(shared->slots[slot].cluster, cluster, CLUSTER_NAME_LEN);
@@ -124,7 +157,7 @@ start_watcher(int slot, const WantedCluster *wanted)
 
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = WATCHER_RESTART_SECONDS;
+	worker.bgw_restart_time = BGW_NEVER_RESTART; /* we restart it: see the top of this file */
 	worker.bgw_main_arg = watcher_arg(slot, generation);
 	worker.bgw_notify_pid = MyProcPid;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "k8s_events");
@@ -137,6 +170,7 @@ start_watcher(int slot, const WantedCluster *wanted)
 		        (errmsg("k8s_events: could not start a watcher for cluster \"%s\"", cluster),
 		         errhint("Raise max_worker_processes; each watched cluster needs one.")));
 		running[slot].handle = NULL;
+		running[slot].state = SLOT_FREE; /* tried again, afresh, at the next round */
 		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 		shared->slots[slot].in_use = false;
 		LWLockRelease(shared->lock);
@@ -182,23 +216,109 @@ watcher_gone(int slot)
 	return pid == 0 || BackendPidGetProc(pid) == NULL;
 }
 
+/* The wait before restarting a watcher that failed this many times in a row. */
+static long
+restart_backoff_ms(int failures)
+{
+	long delay = RESTART_BACKOFF_MIN_MS;
+
+	for (int i = 1; i < failures && delay < RESTART_BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	delay = Min(delay, RESTART_BACKOFF_MAX_MS);
+	/* Jitter, so that the watchers of one failing database do not restart in step. */
+	return delay + (long) pg_prng_uint64_range(&pg_global_prng_state, 0, (uint64) delay / 4);
+}
+
 /*
- * Free the slots of watchers that exited: stopped on request, or ended by
- * themselves (a watcher that finds its cluster disabled exits with 0 and is
- * not restarted), so that a wanted cluster gets a watcher again.
+ * A watcher that exited without being asked to: with code 0 it found nothing
+ * to watch (its cluster disabled or removed), and its slot is free; otherwise
+ * it failed, and it keeps its slot, marked failed, until its restart is due.
+ */
+static void
+watcher_exited(int slot)
+{
+	SharedState *shared = shared_state();
+	WatchSlot   *w = &shared->slots[slot];
+	bool         cleanly;
+	long         delay = 0;
+	char         error[STATUS_ERROR_LEN];
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	cleanly = w->exited && w->exited_cleanly;
+	if (!cleanly)
+	{
+		/* A watcher that stored a batch was working: its failure starts a new series. */
+		running[slot].failures = w->batches_committed > 0 ? 1 : running[slot].failures + 1;
+		delay = restart_backoff_ms(running[slot].failures);
+		running[slot].restart_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
+		if (!w->exited || w->last_error[0] == '\0')
+		{
+			/* It died before it could say why (in its start, or killed): the log has it. */
+			strlcpy(w->last_error, "the watcher exited unexpectedly: see the server log",
+			        sizeof(w->last_error));
+			w->last_error_at = GetCurrentTimestamp();
+		}
+		if (w->state != WATCH_FAILED)
+			w->since = GetCurrentTimestamp();
+		w->state = WATCH_FAILED;
+		w->pid = 0;
+		w->latch = NULL;
+		w->restart_at = running[slot].restart_at;
+		strlcpy(error, w->last_error, sizeof(error));
+	}
+	else
+		w->in_use = false;
+	LWLockRelease(shared->lock);
+
+	if (cleanly)
+	{
+		running[slot].state = SLOT_FREE;
+		running[slot].failures = 0;
+		return;
+	}
+	running[slot].state = SLOT_FAILED;
+	ereport(LOG, (errmsg("k8s_events: the watcher of cluster \"%s\" failed (%d in a row); "
+	                     "starting it again in %.1f s",
+	                     running[slot].cluster, running[slot].failures, delay / 1000.0),
+	              errdetail("%s", error)));
+}
+
+/*
+ * Free the slots of watchers stopped on request, and handle the ones that
+ * ended by themselves (watcher_exited), so that a wanted cluster gets a
+ * watcher again.
  */
 static void
 collect_exited_watchers(void)
 {
 	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
 	{
-		if (running[slot].state == SLOT_FREE || !watcher_gone(slot))
+		RunState was = running[slot].state;
+
+		if (was == SLOT_FREE || was == SLOT_FAILED || !watcher_gone(slot))
 			continue;
 		if (running[slot].handle != NULL)
 			pfree(running[slot].handle);
 		running[slot].handle = NULL;
-		running[slot].state = SLOT_FREE;
+		if (was == SLOT_RUNNING)
+			watcher_exited(slot);
+		else
+			running[slot].state = SLOT_FREE;
 	}
+}
+
+/* A failed watcher that is not to be restarted (its cluster went, or changed): free its slot. */
+static void
+forget_failed_watcher(int slot)
+{
+	SharedState *shared = shared_state();
+
+	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	shared->slots[slot].generation = next_generation(shared->slots[slot].generation);
+	shared->slots[slot].in_use = false;
+	LWLockRelease(shared->lock);
+	running[slot].state = SLOT_FREE;
+	running[slot].failures = 0;
 }
 
 /*
@@ -358,12 +478,15 @@ reconcile(List *wanted)
 		char           config_hash[CONFIG_HASH_LEN];
 		char           scope_hash[CONFIG_HASH_LEN];
 
-		if (running[slot].state != SLOT_RUNNING)
+		if (running[slot].state != SLOT_RUNNING && running[slot].state != SLOT_FAILED)
 			continue;
 		w = find_wanted(wanted, running[slot].cluster);
 		if (w == NULL)
 		{
-			stop_watcher(slot, false);
+			if (running[slot].state == SLOT_FAILED)
+				forget_failed_watcher(slot);
+			else
+				stop_watcher(slot, false);
 			continue;
 		}
 		LWLockAcquire(shared->lock, LW_SHARED);
@@ -377,8 +500,15 @@ reconcile(List *wanted)
 			ereport(LOG,
 			        (errmsg("k8s_events: cluster \"%s\" changed; restarting its watcher%s", w->name,
 			                moved ? " (another API server or scope: it lists afresh)" : "")));
-			stop_watcher(slot, moved);
+			if (running[slot].state == SLOT_FAILED)
+				forget_failed_watcher(slot); /* the change may be the fix: start it now */
+			else
+				stop_watcher(slot, moved);
+			continue;
 		}
+		/* A failed watcher whose backoff is over starts again, in its own slot. */
+		if (running[slot].state == SLOT_FAILED && GetCurrentTimestamp() >= running[slot].restart_at)
+			start_watcher(slot, w, true);
 	}
 	/* Start the missing ones, once a stopping watcher of the same cluster has gone. */
 	foreach (lc, wanted)
@@ -405,8 +535,23 @@ reconcile(List *wanted)
 			                         MAX_WATCHED_CLUSTERS, w->name)));
 			continue;
 		}
-		start_watcher(free_slot, w);
+		start_watcher(free_slot, w, false);
 	}
+}
+
+/* How long the launcher may sleep: until the next failed watcher's restart, at most the interval.
+ */
+static long
+launcher_wait_ms(void)
+{
+	long        wait = RECONCILE_INTERVAL_MS;
+	TimestampTz now = GetCurrentTimestamp();
+
+	for (int slot = 0; slot < MAX_WATCHED_CLUSTERS; slot++)
+		if (running[slot].state == SLOT_FAILED)
+			wait =
+			    Min(wait, Max(0, TimestampDifferenceMilliseconds(now, running[slot].restart_at)));
+	return wait;
 }
 
 /*
@@ -530,7 +675,7 @@ k8s_events_launcher_main(Datum main_arg)
 			    TimestampTzPlusMilliseconds(now, (int64) k8s_events_maintenance_interval_s * 1000);
 
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-		                 RECONCILE_INTERVAL_MS, PG_WAIT_EXTENSION);
+		                 launcher_wait_ms(), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }

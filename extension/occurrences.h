@@ -29,7 +29,7 @@ typedef struct BatchVerdict
 /*
  * Judge each row of the batch against the rows of k8s_events.events of the
  * cluster and the rows before it in the batch (see occurrences.c).  The
- * caller holds the cluster's advisory lock, so nothing is stored meanwhile.
+ * caller holds the cluster's ingest lock, so nothing is stored meanwhile.
  */
 extern void occurrences_judge(const char *cluster, const BatchRows *rows, BatchVerdict *verdict);
 

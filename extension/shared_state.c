@@ -155,8 +155,8 @@ k8s_watch_status(PG_FUNCTION_ARGS)
 	for (int i = 0; i < MAX_WATCHED_CLUSTERS; i++)
 	{
 		WatchSlot slot;
-		Datum     values[14];
-		bool      nulls[14] = {false};
+		Datum     values[16];
+		bool      nulls[16] = {false};
 
 		if (!shared_state_read_slot(i, &slot))
 			continue;
@@ -176,6 +176,8 @@ k8s_watch_status(PG_FUNCTION_ARGS)
 		values[11] = timestamp_or_null(slot.last_error_at, &nulls[11]);
 		values[12] = timestamp_or_null(slot.since, &nulls[12]);
 		values[13] = Int32GetDatum(slot.pid);
+		values[14] = Int64GetDatum(slot.restarts);
+		values[15] = timestamp_or_null(slot.restart_at, &nulls[15]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

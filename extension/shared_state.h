@@ -57,6 +57,17 @@ typedef struct WatchSlot
 	char        last_error[STATUS_ERROR_LEN];
 	TimestampTz last_error_at;
 	TimestampTz since; /* when state last changed */
+	/*
+	 * Kept across the restarts of one cluster's watcher in this slot (the
+	 * launcher restarts it after a backoff when it fails): how often it was
+	 * restarted, and when the next start is due (0: not waiting).
+	 */
+	int64       restarts;
+	TimestampTz restart_at;
+	/* Set by the watcher as it exits: with code 0 (nothing to watch) or not (it failed). */
+	bool  exited;
+	bool  exited_cleanly;
+	int64 batches_committed; /* by this start of the watcher */
 } WatchSlot;
 
 typedef struct SharedState

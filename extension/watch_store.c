@@ -19,18 +19,19 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pg_builtins.h"
+#include "nodes/pg_list.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/lsyscache.h"
 
 #include <jansson.h>
 
+#include "cluster_locks.h"
 #include "ingest.h"
 #include "watch_store.h"
 
@@ -44,57 +45,89 @@ PG_FUNCTION_INFO_V1(k8s_watch_lock_pid);
 
 /* ---------------------------------------------------------------- the lock */
 
-static uint32
-cluster_key(const char *cluster)
+/*
+ * The watch locks this session took, with their keys: a session lock is kept
+ * until the session ends, and knowing its key here lets watch_store() check
+ * it without a query.  A list in TopMemoryContext; a session watches one
+ * cluster, or a few.
+ */
+typedef struct HeldWatchLock
 {
-	return hash_bytes((const unsigned char *) cluster, strlen(cluster));
-}
+	char  *cluster;
+	uint32 key;
+} HeldWatchLock;
 
-/* What pg_try_advisory_lock(WATCH_LOCK_CLASS, key) takes: anyone can see it in pg_locks. */
-static void
-cluster_lock_tag(LOCKTAG *tag, const char *cluster)
-{
-	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) WATCH_LOCK_CLASS, cluster_key(cluster), 2);
-}
+static List *held_watch_locks = NIL;
 
 bool
 watch_lock_held(const char *cluster)
 {
-	LOCKTAG tag;
+	ListCell *lc;
 
-	cluster_lock_tag(&tag, cluster);
-	return LockHeldByMe(&tag, ExclusiveLock);
+	foreach (lc, held_watch_locks)
+	{
+		HeldWatchLock *held = lfirst(lc);
+		LOCKTAG        tag;
+
+		if (strcmp(held->cluster, cluster) != 0)
+			continue;
+		cluster_lock_tag(&tag, held->key, CLUSTER_LOCK_WATCH);
+		return LockHeldByMe(&tag, ExclusiveLock);
+	}
+	return false;
 }
 
 bool
 watch_lock_cluster(const char *cluster)
 {
-	LOCKTAG tag;
+	LOCKTAG        tag;
+	uint32         key;
+	MemoryContext  old;
+	HeldWatchLock *held;
 
 	/* Once is enough: a session lock taken twice would need releasing twice. */
 	if (watch_lock_held(cluster))
 		return true;
-	cluster_lock_tag(&tag, cluster);
-	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+	key = cluster_lock_key(cluster);
+	cluster_lock_tag(&tag, key, CLUSTER_LOCK_WATCH);
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+		return false;
+	old = MemoryContextSwitchTo(TopMemoryContext);
+	held = palloc(sizeof(HeldWatchLock));
+	held->cluster = pstrdup(cluster);
+	held->key = key;
+	held_watch_locks = lappend(held_watch_locks, held);
+	MemoryContextSwitchTo(old);
+	return true;
 }
 
 /* The session holding the cluster's lock: pid, and what it is; false when none does. */
 static bool
 lock_holder(const char *cluster, int *pid, char **backend_type, char **client)
 {
-	Oid   argtypes[4] = {OIDOID, INT8OID, INT8OID, TEXTOID};
-	Datum args[4] = {ObjectIdGetDatum(MyDatabaseId), Int64GetDatum(WATCH_LOCK_CLASS),
-	                 Int64GetDatum((int64) cluster_key(cluster)), CStringGetTextDatum(cluster)};
-	bool  isnull;
+	Oid    argtypes[5] = {OIDOID, INT8OID, INT8OID, TEXTOID, INT4OID};
+	Datum  args[5];
+	bool   isnull;
+	uint32 key;
 
+	if (!cluster_lock_key_if_any(cluster, &key))
+		return false;
+	args[0] = ObjectIdGetDatum(MyDatabaseId);
+	args[1] = Int64GetDatum(CLUSTER_LOCK_CLASS);
+	args[2] = Int64GetDatum((int64) key);
+	args[3] = CStringGetTextDatum(cluster);
+	args[4] = Int32GetDatum(CLUSTER_LOCK_WATCH);
 	if (SPI_execute_with_args(
 	        "SELECT l.pid, a.backend_type, w.client FROM pg_catalog.pg_locks AS l "
-	        "LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid = l.pid "
-	        "LEFT JOIN k8s_events.external_watchers AS w ON w.cluster = $4 AND w.backend_pid = "
-	        "l.pid "
-	        "WHERE l.locktype = 'advisory' AND l.database = $1 AND l.classid::pg_catalog.int8 = $2 "
-	        "AND l.objid::pg_catalog.int8 = $3 AND l.objsubid = 2 AND l.granted LIMIT 1",
-	        4, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	        "LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) l.pid "
+	        "LEFT JOIN k8s_events.external_watchers AS w ON w.cluster OPERATOR(pg_catalog.=) $4 "
+	        "AND w.backend_pid OPERATOR(pg_catalog.=) l.pid "
+	        "WHERE l.locktype OPERATOR(pg_catalog.=) 'userlock' "
+	        "AND l.database OPERATOR(pg_catalog.=) $1 "
+	        "AND l.classid::pg_catalog.int8 OPERATOR(pg_catalog.=) $2 "
+	        "AND l.objid::pg_catalog.int8 OPERATOR(pg_catalog.=) $3 "
+	        "AND l.objsubid::pg_catalog.int4 OPERATOR(pg_catalog.=) $5 AND l.granted LIMIT 1",
+	        5, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_locks");
 	if (SPI_processed == 0)
 		return false;

@@ -4,21 +4,18 @@
  *	  one-writer lock, and the checkpoint.
  *
  * The background worker and `k8s-events watch` (through the SQL functions of
- * watch_store.c) both hold a session-level advisory lock on the cluster while
+ * watch_store.c) both hold the cluster's watch lock (cluster_locks.h) while
  * they watch it, so that two watchers never write one cluster's checkpoint
- * in turn.  Its keys are (WATCH_LOCK_CLASS, hash of the name): pg_locks shows
- * them as classid and objid with objsubid 2.
+ * in turn.
  */
 #ifndef K8S_EVENTS_WATCH_STORE_H
 #define K8S_EVENTS_WATCH_STORE_H
 
-/* 'k8sw'; ingest's transaction-scoped locks use 'k8se', so the two never meet. */
-#define WATCH_LOCK_CLASS 0x6b387377
-
-/* Take the cluster's watch lock for this session; false when another session holds it. */
+/* Take the cluster's watch lock for this session; false when another session holds it.
+ * Inside SPI. */
 extern bool watch_lock_cluster(const char *cluster);
 
-/* Does this session hold it? */
+/* Does this session hold it? Inside SPI. */
 extern bool watch_lock_held(const char *cluster);
 
 /*

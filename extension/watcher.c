@@ -9,8 +9,9 @@
  * resourceVersion it reaches (k8s_events.watch_checkpoints), so after any
  * crash the watch resumes exactly where the stored rows end.  Every wait is a
  * latch wait: SIGTERM ends the worker at once, SIGHUP reloads the settings
- * the engine reads at every pump.  Database errors end the process, and the
- * postmaster starts it again from the checkpoint.  Status goes to our slot of
+ * the engine reads at every pump.  A database error ends the process, its
+ * message left in watch_status (state 'failed'), and the launcher starts it
+ * again from the checkpoint after a backoff.  Status goes to our slot of
  * shared memory, written only while the launcher has not given the slot a
  * new generation.
  */
@@ -109,11 +110,41 @@ set_state(WatchState s, const char *error)
 	pgstat_report_activity(STATE_RUNNING, watch_state_name(s));
 }
 
-/* On exit: the launcher waits for the pid to clear before it reuses the slot. */
+/* Whether this run's failure is already in the slot, with its message. */
+static bool failure_recorded;
+
+/* An error is ending the process: say so in watch_status, for the launcher and the user. */
+static void
+record_failure(const char *message)
+{
+	WatchSlot *slot = lock_my_slot();
+
+	if (slot != NULL)
+	{
+		if (slot->state != WATCH_FAILED)
+			slot->since = GetCurrentTimestamp();
+		slot->state = WATCH_FAILED;
+		strlcpy(slot->last_error, message, sizeof(slot->last_error));
+		slot->last_error_at = GetCurrentTimestamp();
+		unlock_my_slot();
+	}
+	failure_recorded = true;
+}
+
+/*
+ * On exit: the launcher waits for the pid to clear before it reuses the slot,
+ * and learns from exited_cleanly whether we failed (code != 0).
+ */
 static void
 release_my_slot(int code, Datum arg)
 {
-	WatchSlot *slot = lock_my_slot();
+	WatchSlot *slot;
+
+	if (code != 0 && !failure_recorded)
+		record_failure(psprintf("the watcher exited with code %d (terminated?): see the "
+		                        "server log",
+		                        code));
+	slot = lock_my_slot();
 
 	if (slot == NULL)
 	{
@@ -131,6 +162,8 @@ release_my_slot(int code, Datum arg)
 	}
 	slot->pid = 0;
 	slot->latch = NULL;
+	slot->exited = true;
+	slot->exited_cleanly = code == 0;
 	unlock_my_slot();
 }
 
@@ -195,8 +228,10 @@ load_config(char *locked_by, size_t locked_by_len)
 	 * The lock before the snapshot: whatever the previous holder committed
 	 * before it let go is then seen, its last checkpoint included.
 	 */
+	PushActiveSnapshot(GetTransactionSnapshot()); /* for finding the lock's key */
 	got_lock = watch_lock_cluster(config.name);
-	PushActiveSnapshot(GetTransactionSnapshot());
+	PopActiveSnapshot();
+	PushActiveSnapshot(GetTransactionSnapshot()); /* READ COMMITTED: a new one */
 	if (SPI_execute_with_args("SELECT api_server, token_file, ca_file, client_cert_file, "
 	                          "client_key_file, kubeconfig, namespace, insecure_skip_tls_verify, "
 	                          "cp.resource_version, context FROM k8s_events.clusters AS c "
@@ -236,16 +271,37 @@ load_config(char *locked_by, size_t locked_by_len)
 
 /* ---------------------------------------------------------------- the engine's host */
 
+/*
+ * The engine allocates inside curl's write callback too (the frame splitter,
+ * the batch), where an ereport() would longjmp through libcurl's frames.  So
+ * running out of memory returns NULL, never an error: core/ then ends the
+ * request and backs off with "out of memory" (list_watch.h).
+ */
 static void *
 engine_alloc(void *ctx, size_t size)
 {
-	return MemoryContextAllocExtended((MemoryContext) ctx, size, MCXT_ALLOC_HUGE);
+	/* MemoryContextAllocExtended raises an error for a size it cannot serve at all. */
+	if (!AllocHugeSizeIsValid(size))
+		return NULL;
+	return MemoryContextAllocExtended((MemoryContext) ctx, size,
+	                                  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
+/*
+ * repalloc cannot return NULL in PostgreSQL 15 (repalloc_extended is not in
+ * every 15.x): a new chunk, a copy, the old one freed.  core/ gives old_size.
+ */
 static void *
 engine_realloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
 {
-	return repalloc_huge(ptr, new_size);
+	void *moved = engine_alloc(ctx, new_size);
+
+	if (moved != NULL)
+	{
+		memcpy(moved, ptr, Min(old_size, new_size));
+		pfree(ptr);
+	}
+	return moved;
 }
 
 static void
@@ -350,6 +406,7 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 
 		if (slot != NULL)
 		{
+			slot->batches_committed++;
 			slot->events_stored += counts.stored;
 			slot->duplicates += counts.duplicates;
 			slot->rejected += counts.rejected;
@@ -576,57 +633,75 @@ k8s_events_watcher_main(Datum main_arg)
 	LWLockRelease(shared->lock);
 	before_shmem_exit(release_my_slot, (Datum) 0);
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		elog(ERROR, "could not initialise libcurl");
-
 	/*
-	 * One writer per cluster: `k8s-events watch` may hold it (the cluster was
-	 * enabled while it ran).  Wait for it to end rather than write beside it.
+	 * An error ends the process (the bgworker's own handler logs it and
+	 * exits with 1); on its way out, its message goes to watch_status, where
+	 * the launcher and the user read why.
 	 */
-	for (;;)
+	PG_TRY();
 	{
-		char *why;
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			elog(ERROR, "could not initialise libcurl");
 
-		if (!load_config(locked_by, sizeof(locked_by)))
-			proc_exit(0); /* removed or disabled meanwhile: nothing to do */
-		if (locked_by[0] == '\0')
-			break;
-		why = psprintf("cluster is being watched by %s", locked_by);
-		set_state(WATCH_BACKOFF, why);
-		pfree(why);
-		(void) host_sleep(NULL, LOCK_RETRY_MS);
-	}
-	{
-		WatchSlot *slot = lock_my_slot();
-
-		if (slot != NULL)
+		/*
+		 * One writer per cluster: `k8s-events watch` may hold it (the cluster was
+		 * enabled while it ran).  Wait for it to end rather than write beside it.
+		 */
+		for (;;)
 		{
-			strlcpy(slot->resource_version, initial_checkpoint ? initial_checkpoint : "",
-			        sizeof(slot->resource_version));
-			unlock_my_slot();
+			char *why;
+
+			if (!load_config(locked_by, sizeof(locked_by)))
+				proc_exit(0); /* removed or disabled meanwhile: nothing to do */
+			if (locked_by[0] == '\0')
+				break;
+			why = psprintf("cluster is being watched by %s", locked_by);
+			set_state(WATCH_BACKOFF, why);
+			pfree(why);
+			(void) host_sleep(NULL, LOCK_RETRY_MS);
 		}
+		{
+			WatchSlot *slot = lock_my_slot();
+
+			if (slot != NULL)
+			{
+				strlcpy(slot->resource_version, initial_checkpoint ? initial_checkpoint : "",
+				        sizeof(slot->resource_version));
+				unlock_my_slot();
+			}
+		}
+
+		engine_cxt = AllocSetContextCreate(TopMemoryContext, "k8s_events watch engine",
+		                                   ALLOCSET_DEFAULT_SIZES);
+		engine_allocator.ctx = engine_cxt;
+		batch_cxt = AllocSetContextCreate(TopMemoryContext, "k8s_events watch batch",
+		                                  ALLOCSET_DEFAULT_SIZES);
+		scratch_cxt = AllocSetContextCreate(TopMemoryContext, "k8s_events watch scratch",
+		                                    ALLOCSET_DEFAULT_SIZES);
+		MemoryContextSwitchTo(scratch_cxt);
+
+		host.allocator = &engine_allocator;
+		host.store = host_store;
+		host.checkpoint = host_checkpoint;
+		host.set_state = host_set_state;
+		host.count = host_count;
+		host.wait = host_wait;
+		host.sleep = host_sleep;
+		host.settings = host_settings;
+		host.log = host_log;
+		host.random = host_random;
+		list_watch_run(&config, &host);
 	}
+	PG_CATCH();
+	{
+		ErrorData *error;
 
-	engine_cxt =
-	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch engine", ALLOCSET_DEFAULT_SIZES);
-	engine_allocator.ctx = engine_cxt;
-	batch_cxt =
-	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch batch", ALLOCSET_DEFAULT_SIZES);
-	scratch_cxt =
-	    AllocSetContextCreate(TopMemoryContext, "k8s_events watch scratch", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(scratch_cxt);
-
-	host.allocator = &engine_allocator;
-	host.store = host_store;
-	host.checkpoint = host_checkpoint;
-	host.set_state = host_set_state;
-	host.count = host_count;
-	host.wait = host_wait;
-	host.sleep = host_sleep;
-	host.settings = host_settings;
-	host.log = host_log;
-	host.random = host_random;
-	list_watch_run(&config, &host);
+		MemoryContextSwitchTo(TopMemoryContext);
+		error = CopyErrorData();
+		record_failure(error->message);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	/* Only a host that asks to stop gets here, and ours never does. */
 	proc_exit(1);
 }

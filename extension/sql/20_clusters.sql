@@ -33,6 +33,17 @@ CREATE TABLE k8s_events.watch_checkpoints (
 COMMENT ON TABLE k8s_events.watch_checkpoints IS
     'Where each cluster''s watch resumes: the resourceVersion of the newest event stored or bookmark seen.';
 
+-- The key of each cluster's ingest and watch locks (extension/cluster_locks.h): made by the
+-- extension the first time a cluster is written or watched, one per name, never by a user.
+-- Locks on these keys are of a type no SQL function takes, so no role can hold them to stall
+-- a writer or a watcher. Not dumped: a restored database makes the same keys again.
+CREATE TABLE k8s_events.cluster_lock_keys (
+    cluster text   PRIMARY KEY,
+    key     bigint NOT NULL UNIQUE CHECK (key BETWEEN 0 AND 4294967295)
+);
+COMMENT ON TABLE k8s_events.cluster_lock_keys IS
+    'Internal: the lock key of each cluster name written or watched (pg_locks shows locktype userlock, objid = key).';
+
 SELECT pg_catalog.pg_extension_config_dump('k8s_events.clusters', '');
 SELECT pg_catalog.pg_extension_config_dump('k8s_events.watch_checkpoints', '');
 
@@ -166,7 +177,8 @@ CREATE FUNCTION k8s_events.watch_status_shared(
     OUT cluster text, OUT state text, OUT resource_version text, OUT events_stored bigint,
     OUT duplicates bigint, OUT rejected bigint, OUT deleted_seen bigint, OUT relists bigint,
     OUT reconnects bigint, OUT last_event_at timestamptz, OUT last_error text,
-    OUT last_error_at timestamptz, OUT since timestamptz, OUT pid integer)
+    OUT last_error_at timestamptz, OUT since timestamptz, OUT pid integer,
+    OUT restarts bigint, OUT restart_at timestamptz)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'k8s_watch_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

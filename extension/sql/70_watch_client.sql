@@ -59,7 +59,9 @@ COMMENT ON FUNCTION k8s_events.watch_set_state(text, text, text, bigint, bigint)
 
 CREATE FUNCTION k8s_events.watch_lock_pid(cluster text) RETURNS integer
     AS 'MODULE_PATHNAME', 'k8s_watch_lock_pid'
-    LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+    LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED
+    -- It reads the lock keys, which are the extension's own (cluster_lock_keys).
+    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION k8s_events.watch_lock_pid(text) IS
     'The server process holding the cluster''s watch lock (a background worker, or an external watcher''s session), or NULL.';
 
@@ -83,7 +85,9 @@ SELECT c.name AS cluster,
        w.since,
        w.pid,
        'worker'::text AS watcher,
-       NULL::text AS client
+       NULL::text AS client,
+       coalesce(w.restarts, 0) AS restarts,
+       w.restart_at
 FROM k8s_events.clusters AS c
 LEFT JOIN k8s_events.watch_status_shared() AS w ON w.cluster = c.name
 LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name
@@ -107,9 +111,11 @@ SELECT x.cluster,
             ELSE x.updated_at END,
        CASE WHEN h.pid = x.backend_pid THEN x.backend_pid END,
        'external'::text,
-       x.client
+       x.client,
+       0::bigint,
+       NULL::timestamptz
 FROM k8s_events.external_watchers AS x
 CROSS JOIN LATERAL (SELECT k8s_events.watch_lock_pid(x.cluster) AS pid) AS h
 LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = x.cluster;
 COMMENT ON VIEW k8s_events.watch_status IS
-    'One row per configured cluster (watcher = worker) and per external watcher (watcher = external, client = who): state (starting, listing, watching, backoff, failed, disabled, stopped), checkpoint, counters and last error.';
+    'One row per configured cluster (watcher = worker) and per external watcher (watcher = external, client = who): state (starting, listing, watching, backoff, failed, disabled, stopped), checkpoint, counters and last error; for a worker, how often the launcher restarted it after a failure and when the next start is due.';

@@ -32,6 +32,8 @@ GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
 -- Cluster connection settings (file paths) are for the owner; watch_status shows the state.
 REVOKE ALL ON k8s_events.clusters, k8s_events.watch_checkpoints FROM k8s_events_reader, k8s_events_writer;
+-- The lock keys are the extension's own; nobody else reads, writes or locks them.
+REVOKE ALL ON k8s_events.cluster_lock_keys FROM PUBLIC, k8s_events_reader, k8s_events_writer;
 
 -- Writers: readers' rights plus storing events through ingest (which, like
 -- create_partitions, runs as the owner). No INSERT, UPDATE or DELETE on the
