@@ -1,7 +1,10 @@
 /*
  * core_alloc.c
- *	  core/'s allocator in a backend: palloc, which reports running out of
- *	  memory itself rather than returning NULL.
+ *	  core/'s allocator in a backend: palloc in CurrentMemoryContext that
+ *	  returns NULL when memory runs out rather than raising an error.
+ *
+ * core/ checks every allocation, and its code may run under a library's
+ * frames (curl's callbacks) that an ereport() must not longjmp through.
  */
 #include "postgres.h"
 
@@ -12,13 +15,25 @@
 static void *
 core_palloc(void *ctx, size_t size)
 {
-	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE);
+	/* MemoryContextAllocExtended raises an error for a size it cannot serve at all. */
+	if (!AllocHugeSizeIsValid(size))
+		return NULL;
+	return MemoryContextAllocExtended(CurrentMemoryContext, size,
+	                                  MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 }
 
+/* repalloc cannot return NULL in every PostgreSQL 15: a new chunk, a copy, the old one freed. */
 static void *
 core_repalloc(void *ctx, void *ptr, size_t old_size, size_t new_size)
 {
-	return repalloc_huge(ptr, new_size);
+	void *moved = core_palloc(ctx, new_size);
+
+	if (moved != NULL)
+	{
+		memcpy(moved, ptr, Min(old_size, new_size));
+		pfree(ptr);
+	}
+	return moved;
 }
 
 static void

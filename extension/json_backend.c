@@ -23,11 +23,42 @@
 
 #include "json_backend.h"
 
+/*
+ * Out of memory ends the process (FATAL), which unwinds nothing: neither
+ * returning NULL nor raising an ERROR is safe here.
+ *
+ * NULL: jansson (2.14, and its master) does not survive a NULL from its
+ * allocator.  Its lexer ignores a failed growth of its token buffer
+ * (lex_save), drops the byte and carries on: a number or string silently
+ * loses characters, and a lost closing quote makes lex_scan_string copy past
+ * the end of its buffer, a heap overflow.
+ *
+ * ERROR: a longjmp out of jansson's frames, and in the watcher out of curl's
+ * too (a watch frame is parsed inside curl's write callback), leaves those
+ * libraries' state half-changed: undefined behaviour.
+ *
+ * FATAL runs the exit callbacks (the transaction is aborted, nothing stored
+ * is lost) and exits without returning into either library.  A watcher is
+ * then started again by the launcher, from its checkpoint; a SQL session ends,
+ * as on any out-of-memory that PostgreSQL cannot recover from.
+ */
 static void *
 json_palloc(size_t size)
 {
+	void *chunk = NULL;
+
 	/* Events can be large (a 1 MB message is legal), so allow huge chunks. */
-	return MemoryContextAllocExtended(CurrentMemoryContext, size, MCXT_ALLOC_HUGE);
+	if (AllocHugeSizeIsValid(size))
+		chunk = MemoryContextAllocExtended(CurrentMemoryContext, size,
+		                                   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
+	if (chunk == NULL)
+		ereport(FATAL,
+		        (errcode(ERRCODE_OUT_OF_MEMORY),
+		         errmsg("out of memory in the JSON parser (a request of %zu bytes)", size),
+		         errdetail("The JSON parser cannot continue after a failed allocation, nor be "
+		                   "unwound by an error: the process ends, and its transaction is "
+		                   "rolled back.")));
+	return chunk;
 }
 
 static void

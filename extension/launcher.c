@@ -1,6 +1,7 @@
 /*
  * launcher.c
- *	  The static background worker that keeps one watcher running per enabled cluster.
+ *	  The background worker that keeps one watcher running per enabled cluster;
+ *	  started, and restarted after a failure, by the supervisor (supervisor.c).
  *
  * It waits until the extension exists in k8s_events.database, then reconciles the
  * running watchers with k8s_events.clusters whenever that table changes (a
@@ -86,21 +87,6 @@ typedef struct WantedCluster
 	char  config_hash[CONFIG_HASH_LEN]; /* every connection setting */
 	char  scope_hash[CONFIG_HASH_LEN];  /* those that choose the API server and the Events */
 } WantedCluster;
-
-void
-workers_register_launcher(void)
-{
-	BackgroundWorker worker = {0};
-
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 10;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "k8s_events");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "k8s_events_launcher_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "k8s_events launcher");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "k8s_events launcher");
-	RegisterBackgroundWorker(&worker);
-}
 
 /*
  * The watcher's bgw_main_arg: its slot and the slot's generation, so that a

@@ -31,5 +31,5 @@ _PG_init(void)
 	if (!process_shared_preload_libraries_in_progress)
 		return;
 	shared_state_install_hooks();
-	workers_register_launcher();
+	workers_register_supervisor();
 }

@@ -5,8 +5,12 @@
 #ifndef K8S_EVENTS_WORKERS_H
 #define K8S_EVENTS_WORKERS_H
 
-/* Register the static launcher; only while shared_preload_libraries is processed. */
-extern void workers_register_launcher(void);
+/*
+ * Register the static supervisor, which starts the launcher in
+ * k8s_events.database (supervisor.c); only while shared_preload_libraries is
+ * processed.
+ */
+extern void workers_register_supervisor(void);
 
 /*
  * Pin the session settings a worker's SQL depends on (worker_session.c):
