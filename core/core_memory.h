@@ -2,8 +2,8 @@
  * core_memory.h
  *	  Allocating through a CoreAllocator (NULL: malloc), for core/ code.
  *
- * A palloc-backed allocator does not return on failure; a malloc one returns
- * NULL, so callers still check.
+ * Allocators return NULL on failure (the backend's too: its allocations run
+ * under curl's callbacks), so callers check.
  */
 #ifndef K8S_EVENTS_CORE_MEMORY_H
 #define K8S_EVENTS_CORE_MEMORY_H

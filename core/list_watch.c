@@ -61,7 +61,7 @@ typedef struct Engine
 	bool    gone;       /* an ERROR frame said 410 */
 	int64_t received;   /* frames other than ERROR */
 	char    error[256]; /* another ERROR frame's message */
-	bool    nomem;      /* the allocator failed (malloc hosts only) */
+	bool    nomem;      /* the allocator (or jansson's) failed: batch dropped, watch ends */
 	bool    store_failed;
 	char    store_error[512];
 } Engine;
@@ -419,6 +419,15 @@ watch_frame(void *arg, const Frame *frame)
 		return e->nomem;
 	}
 	value = json_loadb(frame->data, frame->len, 0, &error);
+	/*
+	 * jansson names every syntax error; when its allocator failed it mostly
+	 * says nothing.  That frame is not bad data: the next watch sends it again.
+	 */
+	if (value == NULL && error.text[0] == '\0')
+	{
+		e->nomem = true;
+		return true;
+	}
 	if (value == NULL)
 	{
 		add_reject(e, frame->data, frame->len, "malformed watch frame: %s", error.text);
@@ -603,6 +612,9 @@ run_request(Engine *e, HttpStream *s, bool batching)
 		refresh_settings(e);
 		if (batching && batch_due(e) && !store_batch(e))
 			return REQUEST_STORE_FAILED;
+		/* Out of memory (also closing the batch in store_batch): end the watch now. */
+		if (batching && e->nomem)
+			return REQUEST_DONE;
 		/* A healthy API server sends a bookmark about every minute; silence is a dead link. */
 		if (monotonic_ms() - s->last_data > e->settings.stall_timeout_ms)
 			return REQUEST_STALLED;
@@ -647,7 +659,8 @@ store_page(Engine *e, HttpStream *s, char **next, char *err, size_t errlen)
 	*next = NULL;
 	if (page == NULL)
 	{
-		snprintf(err, errlen, "the list page is not JSON: %s", jerror.text);
+		snprintf(err, errlen, "the list page is not JSON: %s",
+		         jerror.text[0] != '\0' ? jerror.text : "out of memory");
 		return OUTCOME_RETRY;
 	}
 	metadata = json_object_get(page, "metadata");

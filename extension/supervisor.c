@@ -137,7 +137,8 @@ PGDLLEXPORT void k8s_events_supervisor_main(Datum main_arg);
 void
 k8s_events_supervisor_main(Datum main_arg)
 {
-	long backoff = BACKOFF_MIN_MS;
+	long missing_backoff = BACKOFF_MIN_MS;  /* between looks for a missing database */
+	long launcher_backoff = BACKOFF_MIN_MS; /* between starts of a failing launcher */
 	bool warned = false;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
@@ -169,10 +170,11 @@ k8s_events_supervisor_main(Datum main_arg)
 				                 "extension and restart the server.")));
 			warned = true;
 			pgstat_report_activity(STATE_RUNNING, "waiting for k8s_events.database to exist");
-			supervisor_wait(backoff);
-			backoff = Min(backoff * 2, BACKOFF_MAX_MS);
+			supervisor_wait(missing_backoff);
+			missing_backoff = Min(missing_backoff * 2, BACKOFF_MAX_MS);
 			continue;
 		}
+		missing_backoff = BACKOFF_MIN_MS;
 		if (warned)
 			ereport(LOG, (errmsg("k8s_events: database \"%s\" exists now; starting the launcher",
 			                     k8s_events_database)));
@@ -188,9 +190,12 @@ k8s_events_supervisor_main(Datum main_arg)
 			pfree(launcher);
 
 		if (TimestampDifferenceExceeds(started, GetCurrentTimestamp(), LAUNCHER_HEALTHY_MS))
-			backoff = BACKOFF_MIN_MS;
-		/* Gone with its database (DROP DATABASE ... WITH (FORCE)), or failed: after a backoff. */
-		supervisor_wait(backoff);
-		backoff = Min(backoff * 2, BACKOFF_MAX_MS);
+			launcher_backoff = BACKOFF_MIN_MS;
+		/*
+		 * Gone with its database (DROP DATABASE ... WITH (FORCE)), or failed:
+		 * after a backoff, which doubles while the launcher keeps failing soon.
+		 */
+		supervisor_wait(launcher_backoff);
+		launcher_backoff = Min(launcher_backoff * 2, BACKOFF_MAX_MS);
 	}
 }
