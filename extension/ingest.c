@@ -60,6 +60,10 @@ static const Oid column_types[NUM_COLUMNS] = {
  * $2..$18 one array per IngestColumn, $19 occurrences, of the rows
  * occurrences_judge() found new, in batch order.
  *
+ * Qualified throughout, as the SQL a background worker runs must be (its
+ * session's search_path is the database owner's to set): ROWS FROM
+ * (pg_catalog.unnest(), ...) is what unnest() of several arrays expands to.
+ *
  * A plain INSERT, without ON CONFLICT, whose speculative insertion would
  * double the cost of writing: every writer of a cluster holds its ingest
  * lock (ingest_begin), so nothing can store a key between the judging and
@@ -72,10 +76,16 @@ static const char insert_sql[] =
     "SELECT $1, b.uid, b.resource_version, b.event_time, b.first_time, b.namespace, b.kind,"
     "  b.name, b.type, b.reason, b.message, b.count, b.occurrences, b.source_component,"
     "  b.source_host, b.reporting_controller, b.reporting_instance, b.action, b.event"
-    " FROM unnest($2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[],"
-    "    $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int4[],"
-    "    $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::jsonb[],"
-    "    $19::int4[])"
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.uuid[]),"
+    "    pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.timestamptz[]),"
+    "    pg_catalog.unnest($5::pg_catalog.timestamptz[]), pg_catalog.unnest($6::pg_catalog.text[]),"
+    "    pg_catalog.unnest($7::pg_catalog.text[]), pg_catalog.unnest($8::pg_catalog.text[]),"
+    "    pg_catalog.unnest($9::pg_catalog.text[]), pg_catalog.unnest($10::pg_catalog.text[]),"
+    "    pg_catalog.unnest($11::pg_catalog.text[]), pg_catalog.unnest($12::pg_catalog.int4[]),"
+    "    pg_catalog.unnest($13::pg_catalog.text[]), pg_catalog.unnest($14::pg_catalog.text[]),"
+    "    pg_catalog.unnest($15::pg_catalog.text[]), pg_catalog.unnest($16::pg_catalog.text[]),"
+    "    pg_catalog.unnest($17::pg_catalog.text[]), pg_catalog.unnest($18::pg_catalog.jsonb[]),"
+    "    pg_catalog.unnest($19::pg_catalog.int4[]))"
     "  AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
     "    reporting_instance, action, event, occurrences)"

@@ -365,7 +365,7 @@ reset_checkpoints(void)
 			continue;
 		args[0] = CStringGetTextDatum(cluster);
 		if (SPI_execute_with_args("DELETE FROM k8s_events.watch_checkpoints AS cp "
-		                          "WHERE cp.cluster = $1",
+		                          "WHERE cp.cluster OPERATOR(pg_catalog.=) $1",
 		                          1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not reset the checkpoint of cluster \"%s\"", cluster);
 		if (SPI_processed > 0)
@@ -398,13 +398,14 @@ enabled_clusters(void)
 	if (!OidIsValid(get_extension_oid("k8s_events", true)))
 		return NIL;
 	/* ROW(...)::text tells NULL from '', so a hash changes whenever a setting does. */
-	if (SPI_execute("SELECT name, "
-	                "pg_catalog.md5(ROW(api_server, token_file, ca_file, client_cert_file, "
-	                "client_key_file, kubeconfig, context, namespace, "
-	                "insecure_skip_tls_verify)::text), "
-	                "pg_catalog.md5(ROW(api_server, kubeconfig, context, namespace)::text) "
-	                "FROM k8s_events.clusters WHERE enabled ORDER BY name",
-	                true, 0) != SPI_OK_SELECT)
+	if (SPI_execute(
+	        "SELECT name, "
+	        "pg_catalog.md5(ROW(api_server, token_file, ca_file, client_cert_file, "
+	        "client_key_file, kubeconfig, context, namespace, "
+	        "insecure_skip_tls_verify)::pg_catalog.text), "
+	        "pg_catalog.md5(ROW(api_server, kubeconfig, context, namespace)::pg_catalog.text) "
+	        "FROM k8s_events.clusters WHERE enabled ORDER BY name",
+	        true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read k8s_events.clusters");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -548,9 +549,11 @@ static void
 maintenance_queries(void *arg)
 {
 	if (SPI_execute(
-	        "SELECT count(*) FROM k8s_events.create_partitions(now(), now() + interval '2 days')",
+	        "SELECT pg_catalog.count(*) FROM k8s_events.create_partitions(pg_catalog.now(), "
+	        "pg_catalog.now() OPERATOR(pg_catalog.+) '2 days'::pg_catalog.interval)",
 	        false, 0) != SPI_OK_SELECT ||
-	    SPI_execute("SELECT count(*) FROM k8s_events.drop_partitions()", false, 0) != SPI_OK_SELECT)
+	    SPI_execute("SELECT pg_catalog.count(*) FROM k8s_events.drop_partitions()", false, 0) !=
+	        SPI_OK_SELECT)
 		elog(ERROR, "partition maintenance queries failed");
 }
 

@@ -272,7 +272,8 @@ probe_query(const Probe *probe, Oid relid)
 	args[1] = PointerGetDatum(
 	    construct_array(uids, probe->ngroups, UUIDOID, UUID_LEN, false, TYPALIGN_CHAR));
 	sql = psprintf("SELECT uid, event_time, count, resource_version FROM %s "
-	               "WHERE cluster = $1 AND uid = ANY ($2)",
+	               "WHERE cluster OPERATOR(pg_catalog.=) $1 "
+	               "AND uid OPERATOR(pg_catalog.=) ANY ($2)",
 	               quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 	                                          get_rel_name(relid)));
 	/* Not read-only: a snapshot that sees this transaction's earlier batches. */

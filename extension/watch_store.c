@@ -177,7 +177,7 @@ watch_read_checkpoint(const char *cluster)
 
 	/* Not read-only: a snapshot of its own, taken after the caller took the cluster's lock. */
 	if (SPI_execute_with_args("SELECT cp.resource_version FROM k8s_events.watch_checkpoints AS cp "
-	                          "WHERE cp.cluster = $1",
+	                          "WHERE cp.cluster OPERATOR(pg_catalog.=) $1",
 	                          1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the checkpoint of cluster \"%s\"", cluster);
 	if (SPI_processed == 0)
@@ -229,8 +229,9 @@ refuse_if_worker_owns(const char *cluster)
 	Datum args[1] = {CStringGetTextDatum(cluster)};
 
 	if (SPI_execute_with_args(
-	        "SELECT FROM k8s_events.clusters AS c WHERE c.name = $1 AND c.enabled", 1, argtypes,
-	        args, NULL, true, 1) != SPI_OK_SELECT)
+	        "SELECT FROM k8s_events.clusters AS c WHERE c.name OPERATOR(pg_catalog.=) $1 "
+	        "AND c.enabled",
+	        1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read k8s_events.clusters");
 	if (SPI_processed > 0)
 		ereport(ERROR,
@@ -256,7 +257,8 @@ register_client(const char *cluster, const char *client)
 	if (SPI_execute_with_args(
 	        "UPDATE k8s_events.external_watchers AS w "
 	        "SET backend_pid = pg_catalog.pg_backend_pid(), "
-	        "updated_at = pg_catalog.now() WHERE w.cluster = $1 AND w.client = $2",
+	        "updated_at = pg_catalog.now() "
+	        "WHERE w.cluster OPERATOR(pg_catalog.=) $1 AND w.client OPERATOR(pg_catalog.=) $2",
 	        2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update k8s_events.external_watchers");
 	if (SPI_processed > 0)
@@ -349,11 +351,14 @@ count_into_status(const char *cluster, const IngestCounts *counts)
 	                 Int64GetDatum(counts->deleted)};
 
 	if (SPI_execute_with_args(
-	        "UPDATE k8s_events.external_watchers AS w SET events_stored = w.events_stored + $2, "
-	        "duplicates = w.duplicates + $3, rejected = w.rejected + $4, "
-	        "deleted_seen = w.deleted_seen + $5, last_event_at = CASE WHEN $2 > 0 "
+	        "UPDATE k8s_events.external_watchers AS w "
+	        "SET events_stored = w.events_stored OPERATOR(pg_catalog.+) $2, "
+	        "duplicates = w.duplicates OPERATOR(pg_catalog.+) $3, "
+	        "rejected = w.rejected OPERATOR(pg_catalog.+) $4, "
+	        "deleted_seen = w.deleted_seen OPERATOR(pg_catalog.+) $5, "
+	        "last_event_at = CASE WHEN $2 OPERATOR(pg_catalog.>) 0 "
 	        "THEN pg_catalog.now() ELSE w.last_event_at END, updated_at = pg_catalog.now() "
-	        "WHERE w.cluster = $1",
+	        "WHERE w.cluster OPERATOR(pg_catalog.=) $1",
 	        5, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update k8s_events.external_watchers");
 }
@@ -468,11 +473,12 @@ k8s_watch_set_state(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(
 	        "UPDATE k8s_events.external_watchers AS w SET "
-	        "since = CASE WHEN w.state = $2 THEN w.since ELSE pg_catalog.now() END, state = $2, "
+	        "since = CASE WHEN w.state OPERATOR(pg_catalog.=) $2 THEN w.since "
+	        "ELSE pg_catalog.now() END, state = $2, "
 	        "last_error = coalesce($3, w.last_error), "
 	        "last_error_at = CASE WHEN $3 IS NULL THEN w.last_error_at ELSE pg_catalog.now() END, "
 	        "relists = coalesce($4, w.relists), reconnects = coalesce($5, w.reconnects), "
-	        "updated_at = pg_catalog.now() WHERE w.cluster = $1",
+	        "updated_at = pg_catalog.now() WHERE w.cluster OPERATOR(pg_catalog.=) $1",
 	        5, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update k8s_events.external_watchers");
 	SPI_finish();

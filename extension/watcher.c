@@ -235,8 +235,9 @@ load_config(char *locked_by, size_t locked_by_len)
 	if (SPI_execute_with_args("SELECT api_server, token_file, ca_file, client_cert_file, "
 	                          "client_key_file, kubeconfig, namespace, insecure_skip_tls_verify, "
 	                          "cp.resource_version, context FROM k8s_events.clusters AS c "
-	                          "LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name "
-	                          "WHERE c.name = $1 AND c.enabled",
+	                          "LEFT JOIN k8s_events.watch_checkpoints AS cp "
+	                          "ON cp.cluster OPERATOR(pg_catalog.=) c.name "
+	                          "WHERE c.name OPERATOR(pg_catalog.=) $1 AND c.enabled",
 	                          1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read k8s_events.clusters");
 	if (SPI_processed == 1)
@@ -334,12 +335,15 @@ scope_unchanged(void)
 		args[i] = values[i] != NULL ? CStringGetTextDatum(values[i]) : (Datum) 0;
 		nulls[i] = values[i] != NULL ? ' ' : 'n';
 	}
-	if (SPI_execute_with_args("SELECT FROM k8s_events.clusters AS c WHERE c.name = $1 "
-	                          "AND c.api_server IS NOT DISTINCT FROM $2 "
-	                          "AND c.kubeconfig IS NOT DISTINCT FROM $3 "
-	                          "AND c.context IS NOT DISTINCT FROM $4 "
-	                          "AND c.namespace IS NOT DISTINCT FROM $5 FOR SHARE",
-	                          5, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(
+	        "SELECT FROM k8s_events.clusters AS c WHERE c.name OPERATOR(pg_catalog.=) $1 "
+	        /* IS NOT DISTINCT FROM, spelt out: it would look up an unqualified = */
+	        "AND (c.api_server OPERATOR(pg_catalog.=) $2 OR (c.api_server IS NULL AND $2 IS NULL)) "
+	        "AND (c.kubeconfig OPERATOR(pg_catalog.=) $3 OR (c.kubeconfig IS NULL AND $3 IS NULL)) "
+	        "AND (c.context OPERATOR(pg_catalog.=) $4 OR (c.context IS NULL AND $4 IS NULL)) "
+	        "AND (c.namespace OPERATOR(pg_catalog.=) $5 OR (c.namespace IS NULL AND $5 IS NULL)) "
+	        "FOR SHARE",
+	        5, argtypes, args, nulls, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read k8s_events.clusters");
 	return SPI_processed == 1;
 }

@@ -20,6 +20,9 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "workers.h"
@@ -37,7 +40,7 @@ static const PinnedSetting pinned_settings[] = {
     {"default_transaction_isolation", "read committed"},
     {"default_transaction_read_only", "off"},
     {"default_transaction_deferrable", "off"},
-    /* Who we are: a database-level SET ROLE would run the workers as that role. */
+    /* Who we are, after session_authorization (below): no database-level SET ROLE. */
     {"role", "none"},
     /* Triggers on our tables (the launcher's wake-up, NOTIFY) must fire. */
     {"session_replication_role", "origin"},
@@ -71,7 +74,17 @@ static const PinnedSetting pinned_settings[] = {
 void
 worker_pin_session_settings(void)
 {
+	/*
+	 * A database owner may ALTER DATABASE ... SET session_authorization to
+	 * itself: the worker would then run as that role.  Back to the bootstrap
+	 * superuser we connected as; its check looks the role up, hence the
+	 * transaction.
+	 */
+	StartTransactionCommand();
+	SetConfigOption("session_authorization", GetUserNameFromId(BOOTSTRAP_SUPERUSERID, false),
+	                PGC_SUSET, PGC_S_OVERRIDE);
 	for (size_t i = 0; i < lengthof(pinned_settings); i++)
 		SetConfigOption(pinned_settings[i].name, pinned_settings[i].value, PGC_SUSET,
 		                PGC_S_OVERRIDE);
+	CommitTransactionCommand();
 }
