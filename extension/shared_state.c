@@ -176,6 +176,7 @@ k8s_watch_status(PG_FUNCTION_ARGS)
 		values[11] = timestamp_or_null(slot.last_error_at, &nulls[11]);
 		values[12] = timestamp_or_null(slot.since, &nulls[12]);
 		values[13] = Int32GetDatum(slot.pid);
+		nulls[13] = slot.pid == 0; /* failed, waiting for its restart; or not started yet */
 		values[14] = Int64GetDatum(slot.restarts);
 		values[15] = timestamp_or_null(slot.restart_at, &nulls[15]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
