@@ -232,6 +232,7 @@ do_faults(sim_state *st, struct MHD_Connection *c, bool post)
 	faults_json(&b, st);
 	ej_puts(&b, "\n");
 	pthread_cond_broadcast(&st->changed);
+	sim_wake_clock(st);
 	pthread_mutex_unlock(&st->mu);
 	return sim_send_buf(c, 200, &b, "application/json");
 }
@@ -295,8 +296,9 @@ do_advance(sim_state *st, struct MHD_Connection *c)
 	pthread_mutex_lock(&st->mu);
 	st->sim_origin_us += (int64_t) llround(secs * 1e6);
 	ej_format_time(sim_now_us(st), 0, t);
-	/* the simulation thread catches up on its next tick (10 ms) */
+	/* the simulation thread wakes and catches up */
 	pthread_cond_broadcast(&st->changed);
+	sim_wake_clock(st);
 	pthread_mutex_unlock(&st->mu);
 	ej_puts(&b, "{\"sim_time\":\"");
 	ej_puts(&b, t);

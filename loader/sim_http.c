@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -37,6 +38,17 @@ sim_now_us(const sim_state *st)
 		return st->sim_origin_us;
 	return st->sim_origin_us +
 	       (int64_t) llround((double) (sim_mono_us() - st->mono_origin_us) * st->speed);
+}
+
+void
+sim_wake_clock(sim_state *st)
+{
+	uint64_t one = 1;
+	ssize_t  n;
+
+	/* fails only when the counter is full, and then the thread is woken anyway */
+	n = write(st->clock_fd, &one, sizeof(one));
+	(void) n;
 }
 
 void

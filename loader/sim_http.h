@@ -49,6 +49,7 @@ typedef struct sim_state
 {
 	pthread_mutex_t mu; /* guards everything below and the store */
 	pthread_cond_t  changed;
+	int             clock_fd; /* an eventfd: sim_wake_clock() wakes the simulation thread */
 	ss_store       *store;
 	bool            stopping;
 	bool            verbose;
@@ -110,6 +111,12 @@ extern int64_t sim_mono_us(void);
 extern void sim_set_rate(sim_state *st, double rate);
 /* The simulated time now; the caller holds mu. */
 extern int64_t sim_now_us(const sim_state *st);
+/*
+ * Wakes the simulation thread, which sleeps until it has work: for whoever
+ * changed what it works out its next wake-up from (the clock, the pace, an
+ * Event's expiry, the watch window, a list snapshot).
+ */
+extern void sim_wake_clock(sim_state *st);
 
 /*
  * Writes a synthetic Event now (the caller holds mu): namespace ns, a message of

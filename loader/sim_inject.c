@@ -94,5 +94,7 @@ sim_inject(sim_state *st, const char *ns, long bytes)
 	v = ss_write(st->store, &o, now + st->ttl_us, sim_mono_us());
 	ej_free(&msg);
 	pthread_cond_broadcast(&st->changed);
+	/* a new alive Event and a new change: the thread's next expiry or trim may be sooner */
+	sim_wake_clock(st);
 	return v;
 }

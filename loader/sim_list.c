@@ -270,6 +270,8 @@ sim_do_list(sim_state *st, struct MHD_Connection *c, const char *ns, ss_api api)
 			sn = ss_add_snapshot(st->store, ns, items, n, sim_mono_us());
 			if (sn == NULL)
 				items = ss_collect(st->store, ns, &n);
+			else
+				sim_wake_clock(st); /* which drops it when its continue tokens expire */
 		}
 	}
 	to = limit > 0 && n - from > (size_t) limit ? from + (size_t) limit : n;

@@ -663,6 +663,25 @@ ss_trim(ss_store *s, int64_t now_mono_us)
 		drop_snapshot_at(s, 0);
 }
 
+int64_t
+ss_next_expiry(const ss_store *s)
+{
+	return s->oldest ? s->oldest->deadline_us : INT64_MAX;
+}
+
+int64_t
+ss_next_trim(const ss_store *s)
+{
+	int64_t t = INT64_MAX;
+
+	/* the first instant at which the conditions of ss_trim hold */
+	if (s->hist_count > 0)
+		t = s->hist[s->hist_head].mono_us + s->cfg.history_us + 1;
+	if (s->nsnaps > 0 && s->snaps[0].created_mono_us + s->cfg.continue_ttl_us + 1 < t)
+		t = s->snaps[0].created_mono_us + s->cfg.continue_ttl_us + 1;
+	return t;
+}
+
 void
 ss_forget_history(ss_store *s)
 {

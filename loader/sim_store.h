@@ -161,6 +161,15 @@ extern void ss_log_alive(ss_store *s);
 /* Drops changes and snapshots that have left their windows. */
 extern void ss_trim(ss_store *s, int64_t now_mono_us);
 
+/*
+ * When the store next has work for the simulation thread, so that it sleeps
+ * until then: the simulated time at which ss_expire has an Event to delete,
+ * and the monotonic time at which ss_trim has a change or snapshot to drop.
+ * INT64_MAX: none until the store changes.
+ */
+extern int64_t ss_next_expiry(const ss_store *s);
+extern int64_t ss_next_trim(const ss_store *s);
+
 extern const char *ss_intern(ss_store *s, const char *ns);
 extern void        ss_unref(ss_version *v);
 

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -80,6 +79,26 @@ peer_gone(int fd)
 	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL))
 		return true;
 	return (p.revents & POLLIN) && recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
+
+/*
+ * Waits up to timeout_ms for the client to close its end (or the connection to
+ * break, or the server to shut it down); true if it did.  Only the hang-up is
+ * waited for, not input, which a client may send and this does not read.
+ */
+static bool
+wait_peer_gone(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+	if (fd < 0)
+	{
+		(void) poll(NULL, 0, timeout_ms);
+		return false;
+	}
+	if (poll(&p, 1, timeout_ms) <= 0)
+		return false;
+	return (p.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) != 0;
 }
 
 static void
@@ -262,6 +281,7 @@ watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			case W_DROP:
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			case W_STALL:
+				/* until the client gives up; a look at stopping every second */
 				for (;;)
 				{
 					bool stop;
@@ -269,9 +289,8 @@ watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 					pthread_mutex_lock(&w->st->mu);
 					stop = w->st->stopping;
 					pthread_mutex_unlock(&w->st->mu);
-					if (stop || peer_gone(w->fd))
+					if (stop || wait_peer_gone(w->fd, 1000))
 						return MHD_CONTENT_READER_END_WITH_ERROR;
-					usleep(100000);
 				}
 			case W_RUN:
 				break;

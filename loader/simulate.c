@@ -3,13 +3,18 @@
  *	  `k8s-events simulate`: a Kubernetes API server for events, playing the
  *	  simulated cluster of cluster_model.h (cluster_*.c) in real time.
  *
- * The main thread is the cluster: every 10 ms it advances the model to
- * "now" (wall-clock time since start, times --speed) -- or, with --rate, as
- * far as it takes for the model to have written N Events per real second --
- * expires Events past their TTL and wakes the watches.  libmicrohttpd serves
- * requests in its own threads (sim_http.c and the sim_*.c it calls); one
- * mutex guards the store they share.
+ * The main thread is the cluster: it advances the model to "now" (wall-clock
+ * time since start, times --speed) -- or, with --rate, as far as it takes for
+ * the model to have written N Events per real second -- expires Events past
+ * their TTL, trims the watch window and wakes the watches.  It does so when
+ * something falls due (the model's next action, an Event's expiry, the end of
+ * a change's or a snapshot's time), at most every 10 ms, and when a request
+ * changed what is due (sim_wake_clock); between, it sleeps: frozen (--speed
+ * 0), it wakes only for requests.  libmicrohttpd serves requests in its own
+ * threads (sim_http.c and the sim_*.c it calls); one mutex guards the store
+ * they share.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -20,6 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 
 #include "parse_args.h"
 #include "cluster_model.h"
@@ -29,7 +37,7 @@
 #include "sim_http.h"
 #include "sim_store.h"
 
-#define TICK_NS        10000000L
+#define TICK_US        10000 /* the least time between two runs of the simulation */
 #define MAX_END_US     (INT64_C(7258118400) * 1000000) /* 2200-01-01T00:00:00Z */
 #define MAX_INITIAL    1000000
 #define UNICODE_SUFFIX " — ✓ ünïcödé 日本語 🚀"
@@ -405,6 +413,85 @@ pace_by_rate(sim_state *st, cm_model *m, int64_t mono, int64_t *model_now)
 	return *model_now;
 }
 
+/* ---------------------------------------------------------------- sleeping */
+
+/* The monotonic time at which the clock shows simulated time sim_us; INT64_MAX: never. */
+static int64_t
+mono_at(const sim_state *st, int64_t sim_us)
+{
+	double wait_us;
+
+	if (sim_us >= MAX_END_US || st->speed <= 0)
+		return INT64_MAX;
+	wait_us = ceil((double) (sim_us - st->sim_origin_us) / st->speed);
+	/* beyond a year of waiting: nothing to wake for (a request changing the pace wakes us) */
+	if (wait_us > 365 * 86400 * 1e6)
+		return INT64_MAX;
+	return st->mono_origin_us + (int64_t) wait_us;
+}
+
+/*
+ * When the simulation next has work (the caller holds mu, after a run): the
+ * model's next action or an Event's expiry, by the clock or, pacing by rate,
+ * when the next write is due; a change or a snapshot leaving its window.
+ * INT64_MAX: nothing until a request changes it (and wakes us).
+ */
+static int64_t
+next_due(const sim_state *st, cm_model *m)
+{
+	int64_t due = ss_next_trim(st->store);
+	int64_t t;
+
+	if (st->rate > 0)
+	{
+		/* simulated time moves only when the model is run, which also expires Events */
+		double wait_us = ceil((double) (st->model_writes - st->rate_writes + 1) * 1e6 / st->rate);
+
+		if (cm_next_time(m) < MAX_END_US && wait_us < 365 * 86400 * 1e6)
+		{
+			t = st->rate_mono_us + (int64_t) wait_us;
+			if (t < due)
+				due = t;
+		}
+	}
+	else
+	{
+		t = cm_next_time(m);
+		if (ss_next_expiry(st->store) < t)
+			t = ss_next_expiry(st->store);
+		t = mono_at(st, t);
+		if (t < due)
+			due = t;
+	}
+	return due;
+}
+
+/*
+ * Sleeps until the monotonic time until_us (INT64_MAX: no limit), a wake-up by
+ * sim_wake_clock() or a signal: SIGINT and SIGTERM are blocked except here
+ * (mask: the mask to wait with), so that one ends the wait at once.
+ */
+static void
+sleep_until(int clock_fd, int64_t until_us, const sigset_t *mask)
+{
+	struct pollfd   p = {.fd = clock_fd, .events = POLLIN};
+	struct timespec ts;
+	uint64_t        count;
+	int64_t         left = until_us - sim_mono_us();
+
+	if (until_us != INT64_MAX && left <= 0)
+		return;
+	ts.tv_sec = (time_t) (left / 1000000);
+	ts.tv_nsec = (long) (left % 1000000) * 1000;
+	if (ppoll(&p, 1, until_us == INT64_MAX ? NULL : &ts, mask) > 0)
+	{
+		/* reset the counter: however many wake-ups came, one run sees them all */
+		ssize_t n = read(clock_fd, &count, sizeof(count));
+
+		(void) n;
+	}
+}
+
 /* ---------------------------------------------------------------- options */
 
 typedef enum
@@ -664,6 +751,8 @@ cmd_simulate(int argc, char **argv)
 	pthread_condattr_t ca;
 	struct MHD_Daemon *d;
 	struct sigaction   sa;
+	sigset_t           block;
+	sigset_t           wait_mask;
 	cm_model          *m;
 	char              *cert = NULL;
 	char              *key = NULL;
@@ -706,6 +795,14 @@ cmd_simulate(int argc, char **argv)
 	}
 
 	memset(&st, 0, sizeof(st));
+	st.clock_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (st.clock_fd < 0)
+	{
+		fprintf(stderr, "k8s-events simulate: eventfd: %s\n", strerror(errno));
+		free(cert);
+		free(key);
+		return 1;
+	}
 	pthread_mutex_init(&st.mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -770,6 +867,13 @@ cmd_simulate(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* let in only while the simulation sleeps; the server's threads inherit the block */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &wait_mask);
+	sigdelset(&wait_mask, SIGINT);
+	sigdelset(&wait_mask, SIGTERM);
 
 	d = sim_http_start(&st, o.port, cert, key, &port, err, sizeof(err));
 	if (d == NULL)
@@ -798,10 +902,10 @@ cmd_simulate(int argc, char **argv)
 
 	while (!got_signal)
 	{
-		struct timespec tick = {0, TICK_NS};
-		uint64_t        before;
-		int64_t         mono;
-		int64_t         target;
+		uint64_t before;
+		int64_t  mono;
+		int64_t  target;
+		int64_t  due;
 
 		pthread_mutex_lock(&st.mu);
 		before = st.store->rv;
@@ -823,8 +927,12 @@ cmd_simulate(int argc, char **argv)
 		ss_trim(st.store, mono);
 		if (st.store->rv != before)
 			pthread_cond_broadcast(&st.changed);
+		due = next_due(&st, m);
 		pthread_mutex_unlock(&st.mu);
-		nanosleep(&tick, NULL);
+		/* however soon it is due, runs are a tick apart: the model catches up in one */
+		if (due < mono + TICK_US)
+			due = mono + TICK_US;
+		sleep_until(st.clock_fd, due, &wait_mask);
 	}
 
 	if (o.verbose)
@@ -840,6 +948,7 @@ cmd_simulate(int argc, char **argv)
 	ej_free(&fd.msg);
 	pthread_cond_destroy(&st.changed);
 	pthread_mutex_destroy(&st.mu);
+	close(st.clock_fd);
 	free(cert);
 	free(key);
 	return 0;
