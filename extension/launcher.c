@@ -622,6 +622,8 @@ unpublish_latch(int code, Datum arg)
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
 	if (shared->launcher_latch == MyLatch)
 		shared->launcher_latch = NULL;
+	if (shared->launcher_pid == MyProcPid)
+		shared->launcher_pid = 0;
 	LWLockRelease(shared->lock);
 }
 
@@ -641,6 +643,16 @@ k8s_events_launcher_main(Datum main_arg)
 	worker_pin_session_settings();
 
 	LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+	if (shared->launcher_pid != 0 && BackendPidGetProc(shared->launcher_pid) != NULL)
+	{
+		/* A supervisor that was restarted started us beside a launcher that still runs. */
+		pid_t other = shared->launcher_pid;
+
+		LWLockRelease(shared->lock);
+		ereport(LOG, (errmsg("k8s_events: a launcher is running already (pid %d)", (int) other)));
+		proc_exit(0);
+	}
+	shared->launcher_pid = MyProcPid;
 	shared->launcher_latch = MyLatch;
 	LWLockRelease(shared->lock);
 	before_shmem_exit(unpublish_latch, (Datum) 0);

@@ -74,6 +74,7 @@ typedef struct SharedState
 {
 	LWLock   *lock; /* protects slots */
 	Latch    *launcher_latch;
+	pid_t     launcher_pid; /* the running launcher's, so that there is only ever one */
 	WatchSlot slots[MAX_WATCHED_CLUSTERS];
 } SharedState;
 

@@ -29,17 +29,21 @@
 #include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "settings.h"
+#include "shared_state.h"
 #include "workers.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS (5 * 60 * 1000)
 /* A launcher that ran this long was working: its exit starts a new backoff series. */
 #define LAUNCHER_HEALTHY_MS (60 * 1000)
+/* How often to look whether a launcher this supervisor did not start has exited. */
+#define FOREIGN_LAUNCHER_POLL_MS 5000
 
 void
 workers_register_supervisor(void)
@@ -117,6 +121,19 @@ start_launcher(void)
 	return handle;
 }
 
+/* Whether a launcher runs: its pid in shared memory, still a live backend. */
+static bool
+launcher_running(void)
+{
+	SharedState *shared = shared_state();
+	bool         running;
+
+	LWLockAcquire(shared->lock, LW_SHARED);
+	running = shared->launcher_pid != 0 && BackendPidGetProc(shared->launcher_pid) != NULL;
+	LWLockRelease(shared->lock);
+	return running;
+}
+
 /* Wait on the latch until ms have passed, or the launcher's state changed. */
 static void
 supervisor_wait(long ms)
@@ -180,6 +197,15 @@ k8s_events_supervisor_main(Datum main_arg)
 			                     k8s_events_database)));
 		warned = false;
 
+		/*
+		 * A launcher we did not start (this supervisor was restarted; the
+		 * launcher outlives it) is waited for, not doubled.
+		 */
+		if (launcher_running())
+		{
+			supervisor_wait(FOREIGN_LAUNCHER_POLL_MS);
+			continue;
+		}
 		launcher = start_launcher();
 		started = GetCurrentTimestamp();
 		pgstat_report_activity(STATE_IDLE, NULL);

@@ -176,7 +176,7 @@ close_session squatter 5
 
 # --- 6 (first part). One watcher per cluster still: a second `k8s-events watch` of x1 is
 # refused and names the first; pg_locks shows the first's watch lock as a userlock.
-$K8S watch --stall-timeout 3 --cluster x1 --api-server "http://127.0.0.1:$w_port" -d "dbname=postgres user=lock_writer" 2>"$dir/second.log"
+timeout 20 $K8S watch --stall-timeout 3 --cluster x1 --api-server "http://127.0.0.1:$w_port" -d "dbname=postgres user=lock_writer" 2>"$dir/second.log"
 rc=$?
 test "$rc" = 1 && grep -q 'cluster "x1" is already being watched' "$dir/second.log" &&
 	grep -q "It is watched by k8s-events watch pid $watch_pid on" "$dir/second.log" && kill -0 "$watch_pid"
