@@ -19,20 +19,10 @@
 #include "utils/builtins.h"
 
 #include "cluster_locks.h"
+#include "spi_plan.h"
 
 static SPIPlanPtr find_plan;
 static SPIPlanPtr make_plan;
-
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
 
 bool
 cluster_lock_key_if_any(const char *cluster, uint32 *key)
@@ -44,9 +34,9 @@ cluster_lock_key_if_any(const char *cluster, uint32 *key)
 	{
 		Oid argtypes[1] = {TEXTOID};
 
-		find_plan = prepare_kept("SELECT k.key FROM k8s_events.cluster_lock_keys AS k "
-		                         "WHERE k.cluster OPERATOR(pg_catalog.=) $1",
-		                         1, argtypes);
+		find_plan = spi_prepare_kept("SELECT k.key FROM k8s_events.cluster_lock_keys AS k "
+		                             "WHERE k.cluster OPERATOR(pg_catalog.=) $1",
+		                             1, argtypes);
 	}
 	/* Not read-only: a snapshot of its own, which sees keys committed a moment ago. */
 	if (SPI_execute_plan(find_plan, args, NULL, false, 1) != SPI_OK_SELECT)
@@ -69,9 +59,9 @@ cluster_lock_key(const char *cluster)
 	{
 		Oid argtypes[2] = {TEXTOID, INT8OID};
 
-		make_plan = prepare_kept("INSERT INTO k8s_events.cluster_lock_keys AS k (cluster, key) "
-		                         "VALUES ($1, $2) ON CONFLICT DO NOTHING",
-		                         2, argtypes);
+		make_plan = spi_prepare_kept("INSERT INTO k8s_events.cluster_lock_keys AS k (cluster, key) "
+		                             "VALUES ($1, $2) ON CONFLICT DO NOTHING",
+		                             2, argtypes);
 	}
 	/* Every key is taken by at most one name: this ends before 2^32 tries. */
 	for (;; key++)

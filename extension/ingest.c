@@ -36,6 +36,7 @@
 #include "event_decode.h"
 #include "cluster_locks.h"
 #include "ingest.h"
+#include "spi_plan.h"
 #include "json_backend.h"
 #include "occurrences.h"
 #include "partitions.h"
@@ -114,17 +115,6 @@ struct Ingest
 	IngestCounts  counts;
 };
 
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *argtypes)
-{
-	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
-
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
 static void
 prepare_plans(void)
 {
@@ -136,13 +126,13 @@ prepare_plans(void)
 		for (int c = 0; c < NUM_COLUMNS; c++)
 			argtypes[c + 1] = get_array_type(column_types[c]);
 		argtypes[NUM_COLUMNS + 1] = INT4ARRAYOID;
-		insert_plan = prepare_kept(insert_sql, NUM_COLUMNS + 2, argtypes);
+		insert_plan = spi_prepare_kept(insert_sql, NUM_COLUMNS + 2, argtypes);
 	}
 	if (reject_plan == NULL)
 	{
 		Oid argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 
-		reject_plan = prepare_kept(reject_sql, 4, argtypes);
+		reject_plan = spi_prepare_kept(reject_sql, 4, argtypes);
 	}
 }
 
