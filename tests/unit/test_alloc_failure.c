@@ -13,77 +13,19 @@
  */
 #define _GNU_SOURCE
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
 
 #include "list_watch.h"
+#include "list_watch_harness.h"
 #include "monotonic.h"
 #include "tap.h"
-
-/* A growing text log. */
-typedef struct Log
-{
-	char  *text;
-	size_t len;
-	size_t cap;
-} Log;
-
-static void log_add(Log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-log_add(Log *l, const char *fmt, ...)
-{
-	va_list ap;
-	char   *line;
-	int     n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	if (l->len + (size_t) n + 2 > l->cap)
-	{
-		l->cap = (l->len + (size_t) n + 2) * 2;
-		l->text = realloc(l->text, l->cap);
-		if (l->text == NULL)
-			abort();
-	}
-	memcpy(l->text + l->len, line, (size_t) n);
-	l->len += (size_t) n;
-	l->text[l->len++] = '\n';
-	l->text[l->len] = '\0';
-	free(line);
-}
-
-static const char *
-log_text(const Log *l)
-{
-	return l->text != NULL ? l->text : "";
-}
-
-static int
-count_lines(const char *text, const char *prefix)
-{
-	int n = 0;
-
-	for (const char *p = strstr(text, prefix); p != NULL; p = strstr(p + 1, prefix))
-		n++;
-	return n;
-}
 
 /* ---------------------------------------------------------------- the allocator */
 
@@ -178,174 +120,76 @@ json_test_malloc(size_t size)
  */
 typedef struct Server
 {
-	int          listen_fd;
-	int          port;
-	const char  *page1[4]; /* ?limit=... without continue: a page with a continue token */
-	const char  *page2[4]; /* &continue=...: the last page, with the list's resourceVersion */
-	const char  *watch[4]; /* ?watch=1 */
-	bool         hold;     /* after a watch, keep the connection open until the client leaves */
-	int          requests;
-	volatile int exhausted; /* more requests than any run needs: the engine is looping */
-	pthread_t    thread;
+	TestServer  base;
+	const char *page1[4]; /* ?limit=... without continue: a page with a continue token */
+	const char *page2[4]; /* &continue=...: the last page, with the list's resourceVersion */
+	const char *watch[4]; /* ?watch=1 */
+	bool        hold;     /* after a watch, keep the connection open until the client leaves */
+	int         requests;
 } Server;
 
 #define MAX_REQUESTS 40
 
-static void
-wait_for_close(int fd)
+static bool
+answer(void *arg, int fd, char *request)
 {
-	char buf[4096];
+	Server            *srv = arg;
+	const char *const *pieces;
 
-	while (recv(fd, buf, sizeof(buf), 0) > 0)
-		;
-}
-
-static void
-send_all(int fd, const char *data)
-{
-	size_t len = strlen(data);
-
-	while (len > 0)
+	if (++srv->requests > MAX_REQUESTS)
 	{
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-
-		if (n <= 0)
-			return; /* the client left */
-		data += n;
-		len -= (size_t) n;
+		/* More requests than any run needs: the engine is looping. */
+		srv->base.exhausted = 1;
+		wait_for_close(fd);
+		return true;
 	}
-}
-
-static void *
-serve(void *arg)
-{
-	Server *srv = arg;
-
-	for (;;)
+	if (strstr(request, "watch=1") != NULL)
+		pieces = srv->watch;
+	else if (strstr(request, "continue=") != NULL)
+		pieces = srv->page2;
+	else
+		pieces = srv->page1;
+	send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
+	for (int i = 0; i < 4 && pieces[i] != NULL; i++)
 	{
-		int                fd = accept(srv->listen_fd, NULL, NULL);
-		int                one = 1;
-		char               req[8192];
-		size_t             len = 0;
-		const char *const *pieces;
-
-		if (fd < 0)
-			return NULL;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		while (len < sizeof(req) - 1)
-		{
-			ssize_t n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
-
-			if (n <= 0)
-				break;
-			len += (size_t) n;
-			req[len] = '\0';
-			if (strstr(req, "\r\n\r\n") != NULL)
-				break;
-		}
-		req[len] = '\0';
-		if (++srv->requests > MAX_REQUESTS)
-		{
-			srv->exhausted = 1;
-			wait_for_close(fd);
-			close(fd);
-			continue;
-		}
-		if (strstr(req, "watch=1") != NULL)
-			pieces = srv->watch;
-		else if (strstr(req, "continue=") != NULL)
-			pieces = srv->page2;
-		else
-			pieces = srv->page1;
-		send_all(fd,
-		         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n");
-		for (int i = 0; i < 4 && pieces[i] != NULL; i++)
-		{
-			if (i > 0)
-				usleep(20 * 1000);
-			send_all(fd, pieces[i]);
-		}
-		if (srv->hold && pieces == srv->watch)
-			wait_for_close(fd);
-		close(fd);
+		if (i > 0)
+			usleep(20 * 1000);
+		send_all(fd, pieces[i]);
 	}
-}
-
-static void
-server_start(Server *srv)
-{
-	struct sockaddr_in addr;
-	socklen_t          alen = sizeof(addr);
-	int                one = 1;
-
-	srv->requests = 0;
-	srv->exhausted = 0;
-	srv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(srv->listen_fd, (struct sockaddr *) &addr, sizeof(addr)) != 0 ||
-	    listen(srv->listen_fd, 8) != 0 ||
-	    getsockname(srv->listen_fd, (struct sockaddr *) &addr, &alen) != 0)
-	{
-		perror("test server");
-		exit(1);
-	}
-	srv->port = ntohs(addr.sin_port);
-	pthread_create(&srv->thread, NULL, serve, srv);
-}
-
-static void
-server_stop(Server *srv)
-{
-	shutdown(srv->listen_fd, SHUT_RDWR);
-	pthread_join(srv->thread, NULL);
-	close(srv->listen_fd);
+	if (srv->hold && pieces == srv->watch)
+		wait_for_close(fd);
+	return true;
 }
 
 /* ---------------------------------------------------------------- the recording host */
 
 typedef struct Host
 {
-	Server    *srv;
-	TestAlloc *ta;
-	Log        log;
-	char      *checkpoint;
-	int        batches;      /* watch batches stored */
-	int        stop_batches; /* the run ends at this many (0: two) */
-	int        batch_size;   /* 0: 1000 */
-	long       calls_at_first_batch;
-	bool       json_fail_until_backoff;
+	RecordingHost rec; /* first: the engine's callbacks get the Host */
+	TestAlloc    *ta;
+	int           batches;      /* watch batches stored */
+	int           stop_batches; /* the run ends at this many (0: two) */
+	long          calls_at_first_batch;
+	bool          json_fail_until_backoff;
 } Host;
 
 static bool
-h_stopping(Host *h)
+h_stopping(void *arg)
 {
-	return h->batches >= (h->stop_batches > 0 ? h->stop_batches : 2) || h->srv->exhausted;
+	Host *h = arg;
+
+	return h->batches >= (h->stop_batches > 0 ? h->stop_batches : 2);
 }
 
 static bool
-h_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
+h_stored(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 {
 	Host *h = arg;
 
 	(void) err;
 	(void) errlen;
-	log_add(&h->log, "store %s items=%d rejects=%d rv=%s payload=%.*s",
-	        b->list_page ? "page" : "batch", b->items, b->nrejects,
-	        b->resource_version ? b->resource_version : "-",
-	        b->payload != NULL ? (int) b->payload_len : 1, b->payload != NULL ? b->payload : "-");
-	for (int i = 0; i < b->nrejects; i++)
-		log_add(&h->log, "reject %.*s (%s)", (int) b->rejects[i].len, b->rejects[i].data,
-		        b->rejects[i].reason);
 	if (!b->list_page && ++h->batches == 1)
 		h->calls_at_first_batch = h->ta->calls;
-	if (b->resource_version != NULL)
-	{
-		free(h->checkpoint);
-		h->checkpoint = strdup(b->resource_version);
-	}
 	return true;
 }
 
@@ -355,54 +199,11 @@ h_checkpoint(void *arg, char **rv, char *err, size_t errlen)
 {
 	Host *h = arg;
 
-	(void) err;
-	(void) errlen;
-	log_add(&h->log, "checkpoint %s", h->checkpoint ? h->checkpoint : "-");
-	*rv = NULL;
-	if (h->checkpoint != NULL)
-	{
-		*rv = strdup(h->checkpoint);
-		h->ta->live++;
-	}
-	return true;
-}
-
-static void
-h_set_state(void *arg, ListWatchState state, const char *error)
-{
-	log_add(&((Host *) arg)->log, "state %s%s%s", list_watch_state_name(state), error ? ": " : "",
-	        error ? error : "");
-}
-
-static void
-h_count(void *arg, ListWatchCounter counter)
-{
-	(void) arg;
-	(void) counter;
-}
-
-static bool
-h_wait(void *arg, HttpPollFd *fds, int nfds, long timeout_ms)
-{
-	Host         *h = arg;
-	struct pollfd pfds[HTTP_MAX_SOCKETS];
-
-	if (h_stopping(h))
+	if (!rec_checkpoint(arg, rv, err, errlen))
 		return false;
-	for (int i = 0; i < nfds; i++)
-	{
-		pfds[i].fd = fds[i].fd;
-		pfds[i].events =
-		    (short) ((fds[i].want_read ? POLLIN : 0) | (fds[i].want_write ? POLLOUT : 0));
-		pfds[i].revents = 0;
-	}
-	if (poll(pfds, (nfds_t) nfds, timeout_ms < 50 ? (int) timeout_ms : 50) > 0)
-		for (int i = 0; i < nfds; i++)
-		{
-			fds[i].readable = (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-			fds[i].writable = (pfds[i].revents & (POLLOUT | POLLERR)) != 0;
-		}
-	return !h_stopping(h);
+	if (*rv != NULL)
+		h->ta->live++;
+	return true;
 }
 
 /* Backoffs are recorded, not slept; jansson gets its memory back at the first. */
@@ -411,34 +212,9 @@ h_sleep(void *arg, long ms)
 {
 	Host *h = arg;
 
-	log_add(&h->log, "sleep %ld", ms);
 	if (h->json_fail_until_backoff)
 		json_failing = false;
-	return !h_stopping(h);
-}
-
-static void
-h_settings(void *arg, ListWatchSettings *out)
-{
-	Host *h = arg;
-
-	out->batch_size = h->batch_size > 0 ? h->batch_size : 1000;
-	out->flush_interval_ms = 60000; /* one batch per watch, unless batch_size says less */
-	out->stall_timeout_ms = 10000;
-}
-
-static void
-h_log(void *arg, const char *message)
-{
-	log_add(&((Host *) arg)->log, "log %s", message);
-}
-
-static uint64_t
-h_random(void *arg, uint64_t bound)
-{
-	(void) arg;
-	(void) bound;
-	return 0;
+	return rec_sleep(arg, ms);
 }
 
 static const char *token_file;
@@ -450,39 +226,21 @@ run(Host *h, Server *srv, TestAlloc *ta, const char *checkpoint)
 	CoreAllocator    allocator = {ta_alloc, ta_realloc, ta_free, ta};
 	ListWatchCluster cluster;
 	ListWatchHost    host;
-	char             url[64];
 
-	server_start(srv);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv->port);
+	srv->requests = 0;
+	test_server_start(&srv->base, answer, srv);
 	memset(&cluster, 0, sizeof(cluster));
-	cluster.name = "test";
-	cluster.api_server = url;
 	cluster.token_file = token_file; /* read at every connection, through the allocator */
 	cluster.namespace = "shop";
-	h->srv = srv;
 	h->ta = ta;
-	h->checkpoint = checkpoint != NULL ? strdup(checkpoint) : NULL;
-	memset(&host, 0, sizeof(host));
-	host.arg = h;
+	h->rec.stopping = h_stopping;
+	h->rec.stored = h_stored;
+	rec_host(&host, &h->rec);
 	host.allocator = &allocator;
-	host.store = h_store;
 	host.checkpoint = h_checkpoint;
-	host.set_state = h_set_state;
-	host.count = h_count;
-	host.wait = h_wait;
 	host.sleep = h_sleep;
-	host.settings = h_settings;
-	host.log = h_log;
-	host.random = h_random;
-	list_watch_run(&cluster, &host);
-	server_stop(srv);
-}
-
-static void
-done(Host *h)
-{
-	free(h->log.text);
-	free(h->checkpoint);
+	rec_run(&h->rec, &srv->base, &cluster, &host, checkpoint);
+	test_server_stop(&srv->base);
 }
 
 /* ---------------------------------------------------------------- the responses */
@@ -633,13 +391,14 @@ test_every_allocation_fails_once(void)
 	memset(&ta0, 0, sizeof(ta0));
 	run(&ref, &srv, &ta0, NULL);
 	total = ta0.calls;
-	check(ref.batches == 2 && count_lines(log_text(&ref.log), "store page") == 2 &&
-	          count_lines(log_text(&ref.log), "reject {not json (malformed watch frame: ") == 2 &&
-	          count_lines(log_text(&ref.log), "state backoff") == 0 &&
-	          strcmp(ref.checkpoint ? ref.checkpoint : "", "13") == 0 && ta0.live == 0,
+	check(ref.batches == 2 && count_lines(log_text(&ref.rec.log), "store page") == 2 &&
+	          count_lines(log_text(&ref.rec.log), "reject {not json (malformed watch frame: ") ==
+	              2 &&
+	          count_lines(log_text(&ref.rec.log), "state backoff") == 0 &&
+	          strcmp(ref.rec.checkpoint ? ref.rec.checkpoint : "", "13") == 0 && ta0.live == 0,
 	      "without failures: two list pages, then two watches of one batch each, a malformed frame "
 	      "rejected in each, checkpoint 13 (%s), nothing leaked (%ld)",
-	      ref.checkpoint, ta0.live);
+	      ref.rec.checkpoint, ta0.live);
 	check(any_size(&ta0, total, 0, 4096) && any_size(&ta0, total, 4096, 8192) &&
 	          any_size(&ta0, total, 0, 65536) && any_size(&ta0, total, 65536, 131072),
 	      "the path buffers a frame cut across chunks and grows it (4096, then 8192), and grows "
@@ -659,30 +418,31 @@ test_every_allocation_fails_once(void)
 		run(&h, &srv, &ta, NULL);
 		if (ta.failed)
 			hit++;
-		ok_reported = backoffs_for_memory(log_text(&h.log), n, &backoffs);
+		ok_reported = backoffs_for_memory(log_text(&h.rec.log), n, &backoffs);
 		if (ok_reported && backoffs == (ta.failed ? 1 : 0))
 			reported++;
 		else if (ok_reported)
 			printf("# N=%ld: %d backoffs for memory, failure %s\n", n, backoffs,
 			       ta.failed ? "hit" : "not hit");
 		/* The engine went on: both watch batches stored, the checkpoint at their end. */
-		if (h.batches == 2 && !srv.exhausted && strcmp(h.checkpoint ? h.checkpoint : "", "13") == 0)
+		if (h.batches == 2 && !srv.base.exhausted &&
+		    strcmp(h.rec.checkpoint ? h.rec.checkpoint : "", "13") == 0)
 			recovered++;
 		else
 			printf("# N=%ld: %d watch batches, checkpoint %s, %d requests\n", n, h.batches,
-			       h.checkpoint ? h.checkpoint : "-", srv.requests);
+			       h.rec.checkpoint ? h.rec.checkpoint : "-", srv.requests);
 		/* Nothing partial stored, nothing rejected but the malformed frame. */
-		ok_clean = lines_known(log_text(&h.log), log_text(&ref.log), "store ", n) &&
-		           lines_known(log_text(&h.log), log_text(&ref.log), "reject ", n);
+		ok_clean = lines_known(log_text(&h.rec.log), log_text(&ref.rec.log), "store ", n) &&
+		           lines_known(log_text(&h.rec.log), log_text(&ref.rec.log), "reject ", n);
 		if (ok_clean)
 			clean++;
-		if (count_lines(log_text(&h.log), "store batch") == 2)
+		if (count_lines(log_text(&h.rec.log), "store batch") == 2)
 			intact++;
 		if (ta.live == 0)
 			unleaked++;
 		else
 			printf("# N=%ld: %ld blocks not freed\n", n, ta.live);
-		done(&h);
+		rec_done(&h.rec);
 	}
 	check(hit == total, "each of the %ld allocations failed in one run (%ld)", total, hit);
 	check(reported == total,
@@ -694,7 +454,7 @@ test_every_allocation_fails_once(void)
 	      "no failure stores a partial page or batch, or makes a reject of good data (%ld, %ld)",
 	      clean, intact);
 	check(unleaked == total, "no failure leaks a block of the allocator (%ld)", unleaked);
-	done(&ref);
+	rec_done(&ref.rec);
 	free_responses();
 }
 
@@ -719,18 +479,19 @@ test_jansson_out_of_memory(void)
 	json_failing = true;
 	run(&h, &srv, &ta, "10");
 	json_failing = false;
-	check(json_failed_calls > 0 && backoffs_for_memory(log_text(&h.log), 0, &backoffs) &&
-	          backoffs == 1 && strstr(log_text(&h.log), "state backoff: out of memory") != NULL,
+	check(json_failed_calls > 0 && backoffs_for_memory(log_text(&h.rec.log), 0, &backoffs) &&
+	          backoffs == 1 && strstr(log_text(&h.rec.log), "state backoff: out of memory") != NULL,
 	      "jansson out of memory in a watch frame is reported as out of memory (%ld failed "
 	      "calls)",
 	      json_failed_calls);
-	check(count_lines(log_text(&h.log), "reject ") == 2 &&
-	          count_lines(log_text(&h.log), "reject {not json (malformed watch frame: ") == 2 &&
-	          count_lines(log_text(&h.log), "store batch items=2 rejects=1 rv=13 ") == 2,
+	check(count_lines(log_text(&h.rec.log), "reject ") == 2 &&
+	          count_lines(log_text(&h.rec.log), "reject {not json (malformed watch frame: ") == 2 &&
+	          count_lines(log_text(&h.rec.log), "store batch items=2 rejects=1 rv=13 ") == 2,
 	      "and is no reject: the watch is retried and both batches are stored whole");
-	check(h.batches == 2 && strcmp(h.checkpoint ? h.checkpoint : "", "13") == 0 && ta.live == 0,
-	      "the checkpoint ends at 13 (%s), nothing leaked (%ld)", h.checkpoint, ta.live);
-	done(&h);
+	check(h.batches == 2 && strcmp(h.rec.checkpoint ? h.rec.checkpoint : "", "13") == 0 &&
+	          ta.live == 0,
+	      "the checkpoint ends at 13 (%s), nothing leaked (%ld)", h.rec.checkpoint, ta.live);
+	rec_done(&h.rec);
 	free_responses();
 }
 
@@ -767,19 +528,22 @@ test_closing_a_due_batch_fails(void)
 	memset(&ta, 0, sizeof(ta));
 	ta.fail_old = 256;
 	ta.fail_new = 512;
-	h.batch_size = 1;
+	h.rec.settings.batch_size = 1;
+	h.rec.settings.flush_interval_ms = 60000;
+	h.rec.settings.stall_timeout_ms = 10000;
 	h.stop_batches = 1;
 	run(&h, &srv, &ta, "10");
 	took = monotonic_ms() - t0;
-	check(ta.failed && backoffs_for_memory(log_text(&h.log), 0, &backoffs) && backoffs == 1 &&
+	check(ta.failed && backoffs_for_memory(log_text(&h.rec.log), 0, &backoffs) && backoffs == 1 &&
 	          took < 5000,
 	      "closing a batch that fell due fails: the open watch ends at once with out of memory "
 	      "(%lld ms; the stall timeout is 10 s)",
 	      (long long) took);
-	check(count_lines(log_text(&h.log), "store batch") == 1 && strstr(log_text(&h.log), expected) &&
-	          strcmp(h.checkpoint ? h.checkpoint : "", "11") == 0 && ta.live == 0,
+	check(count_lines(log_text(&h.rec.log), "store batch") == 1 &&
+	          strstr(log_text(&h.rec.log), expected) &&
+	          strcmp(h.rec.checkpoint ? h.rec.checkpoint : "", "11") == 0 && ta.live == 0,
 	      "the watch is retried and the frame stored once, whole; nothing leaked (%ld)", ta.live);
-	done(&h);
+	rec_done(&h.rec);
 	free(pad);
 	free(frame);
 	free(expected);

@@ -7,66 +7,18 @@
  */
 #define _GNU_SOURCE
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "http_stream.h"
 #include "list_watch.h"
+#include "list_watch_harness.h"
 #include "monotonic.h"
 #include "tap.h"
-
-/* A growing text log. */
-typedef struct Log
-{
-	char  *text;
-	size_t len;
-	size_t cap;
-} Log;
-
-static void log_add(Log *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-log_add(Log *l, const char *fmt, ...)
-{
-	va_list ap;
-	char    line[4096];
-	int     n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	if ((size_t) n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (l->len + (size_t) n + 2 > l->cap)
-	{
-		l->cap = (l->len + (size_t) n + 2) * 2;
-		l->text = realloc(l->text, l->cap);
-		if (l->text == NULL)
-			abort();
-	}
-	memcpy(l->text + l->len, line, (size_t) n);
-	l->len += (size_t) n;
-	l->text[l->len++] = '\n';
-	l->text[l->len] = '\0';
-}
-
-static const char *
-log_text(const Log *l)
-{
-	return l->text != NULL ? l->text : "";
-}
 
 /* ---------------------------------------------------------------- the scripted server */
 
@@ -78,125 +30,67 @@ typedef struct Response
 	bool        hold; /* after the body, keep the connection open until the client leaves */
 } Response;
 
+/* Answers the requests in turn with the responses of its script. */
 typedef struct Server
 {
-	int             listen_fd;
-	int             port;
+	TestServer      base;
 	const Response *script;
 	int             nscript;
 	Log             requests; /* one request line per request */
 	int             served;
-	volatile int    exhausted; /* a request came beyond the script */
-	pthread_t       thread;
 	pthread_mutex_t mu;
 } Server;
 
-static void
-wait_for_close(int fd)
+static bool
+answer(void *arg, int fd, char *request)
 {
-	char buf[4096];
+	Server         *srv = arg;
+	char           *eol = strstr(request, "\r\n");
+	const Response *r;
 
-	while (recv(fd, buf, sizeof(buf), 0) > 0)
-		;
-}
-
-static void *
-serve(void *arg)
-{
-	Server *srv = arg;
-
-	for (;;)
+	if (eol != NULL)
+		*eol = '\0';
+	pthread_mutex_lock(&srv->mu);
+	log_add(&srv->requests, "%s", request);
+	pthread_mutex_unlock(&srv->mu);
+	if (srv->served >= srv->nscript)
 	{
-		int    fd = accept(srv->listen_fd, NULL, NULL);
-		char   req[8192];
-		size_t len = 0;
-		char  *eol;
-
-		if (fd < 0)
-			return NULL;
-		while (len < sizeof(req) - 1)
-		{
-			ssize_t n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
-
-			if (n <= 0)
-				break;
-			len += (size_t) n;
-			req[len] = '\0';
-			if (strstr(req, "\r\n\r\n") != NULL)
-				break;
-		}
-		req[len] = '\0';
-		eol = strstr(req, "\r\n");
-		if (eol != NULL)
-			*eol = '\0';
-		pthread_mutex_lock(&srv->mu);
-		log_add(&srv->requests, "%s", req);
-		pthread_mutex_unlock(&srv->mu);
-		if (srv->served >= srv->nscript)
-		{
-			/* Beyond the script: the host stops the engine, which hangs up. */
-			srv->exhausted = 1;
-			wait_for_close(fd);
-			close(fd);
-			return NULL;
-		}
-		{
-			const Response *r = &srv->script[srv->served++];
-			char            head[1024];
-
-			if (r->status != 0)
-			{
-				snprintf(head, sizeof(head),
-				         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%sConnection: "
-				         "close\r\n\r\n",
-				         r->status, r->headers != NULL ? r->headers : "");
-				if (send(fd, head, strlen(head), MSG_NOSIGNAL) < 0 ||
-				    (r->body != NULL && send(fd, r->body, strlen(r->body), MSG_NOSIGNAL) < 0))
-				{
-					/* the client left already */
-				}
-			}
-			if (r->hold || r->status == 0)
-				wait_for_close(fd);
-		}
-		close(fd);
+		/* Beyond the script: the host stops the engine, which hangs up. */
+		srv->base.exhausted = 1;
+		wait_for_close(fd);
+		return false;
 	}
+	r = &srv->script[srv->served++];
+	if (r->status != 0)
+	{
+		char head[1024];
+
+		snprintf(head, sizeof(head),
+		         "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n%sConnection: close\r\n\r\n",
+		         r->status, r->headers != NULL ? r->headers : "");
+		send_all(fd, head);
+		if (r->body != NULL)
+			send_all(fd, r->body);
+	}
+	if (r->hold || r->status == 0)
+		wait_for_close(fd);
+	return true;
 }
 
 static void
 server_start(Server *srv, const Response *script, int nscript)
 {
-	struct sockaddr_in addr;
-	socklen_t          alen = sizeof(addr);
-	int                one = 1;
-
 	memset(srv, 0, sizeof(*srv));
 	srv->script = script;
 	srv->nscript = nscript;
 	pthread_mutex_init(&srv->mu, NULL);
-	srv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-	setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&addr, 0, sizeof(addr));
-	addr.sin_family = AF_INET;
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(srv->listen_fd, (struct sockaddr *) &addr, sizeof(addr)) != 0 ||
-	    listen(srv->listen_fd, 8) != 0 ||
-	    getsockname(srv->listen_fd, (struct sockaddr *) &addr, &alen) != 0)
-	{
-		perror("test server");
-		exit(1);
-	}
-	srv->port = ntohs(addr.sin_port);
-	pthread_create(&srv->thread, NULL, serve, srv);
+	test_server_start(&srv->base, answer, srv);
 }
 
 static void
 server_stop(Server *srv)
 {
-	/* Ends an accept() the thread may still be blocked in. */
-	shutdown(srv->listen_fd, SHUT_RDWR);
-	pthread_join(srv->thread, NULL);
-	close(srv->listen_fd);
+	test_server_stop(&srv->base);
 	pthread_mutex_destroy(&srv->mu);
 }
 
@@ -204,181 +98,54 @@ server_stop(Server *srv)
 
 typedef struct Host
 {
-	Server           *srv;
-	Log               log; /* what the engine asked, in order */
-	ListWatchSettings settings;
-	char             *checkpoint;  /* what checkpoint() returns */
-	int               fail_stores; /* the next this many stores fail */
-	int               stores;
-	int               stop_after_stores; /* stop the engine once this many stores (0: never) */
-	int               connected;
-	int               stop_after_waits; /* stop after this many waits once connected (0: never) */
-	int               waits;
-	Log               requests; /* the request lines the server saw */
+	RecordingHost rec;         /* first: the engine's callbacks get the Host */
+	int           fail_stores; /* the next this many stores fail */
+	int           stores;
+	int           stop_after_stores; /* stop the engine once this many stores (0: never) */
+	int           stop_after_waits;  /* stop after this many waits once connected (0: never) */
+	Log           requests;          /* the request lines the server saw */
 } Host;
 
 static bool
-h_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
+h_stored(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 {
 	Host *h = arg;
 
+	(void) b;
 	h->stores++;
-	log_add(&h->log, "store %s items=%d rejects=%d rv=%s payload=%.*s",
-	        b->list_page ? "page" : "batch", b->items, b->nrejects,
-	        b->resource_version ? b->resource_version : "-",
-	        b->payload != NULL ? (int) b->payload_len : 1, b->payload != NULL ? b->payload : "-");
-	for (int i = 0; i < b->nrejects; i++)
-		log_add(&h->log, "reject %.*s (%s)", (int) b->rejects[i].len, b->rejects[i].data,
-		        b->rejects[i].reason);
 	if (h->fail_stores > 0)
 	{
 		h->fail_stores--;
 		snprintf(err, errlen, "database gone");
 		return false;
 	}
-	if (b->resource_version != NULL)
-	{
-		free(h->checkpoint);
-		h->checkpoint = strdup(b->resource_version);
-	}
 	return true;
 }
 
 static bool
-h_checkpoint(void *arg, char **rv, char *err, size_t errlen)
+h_stopping(void *arg)
 {
 	Host *h = arg;
 
-	(void) err;
-	(void) errlen;
-	log_add(&h->log, "checkpoint %s", h->checkpoint ? h->checkpoint : "-");
-	*rv = h->checkpoint != NULL ? strdup(h->checkpoint) : NULL;
-	return true;
+	return (h->stop_after_stores > 0 && h->stores >= h->stop_after_stores) ||
+	       (h->stop_after_waits > 0 && h->rec.waits >= h->stop_after_waits);
 }
 
-static void
-h_set_state(void *arg, ListWatchState state, const char *error)
-{
-	Host *h = arg;
-
-	log_add(&h->log, "state %s%s%s", list_watch_state_name(state), error ? ": " : "",
-	        error ? error : "");
-}
-
-static void
-h_count(void *arg, ListWatchCounter counter)
-{
-	log_add(&((Host *) arg)->log, "count %s",
-	        counter == LIST_WATCH_RELISTS ? "relists" : "reconnects");
-}
-
-static void
-h_connected(void *arg)
-{
-	((Host *) arg)->connected++;
-}
-
-static bool
-h_stopping(Host *h)
-{
-	return h->srv->exhausted || (h->stop_after_stores > 0 && h->stores >= h->stop_after_stores) ||
-	       (h->stop_after_waits > 0 && h->waits >= h->stop_after_waits);
-}
-
-static bool
-h_wait(void *arg, HttpPollFd *fds, int nfds, long timeout_ms)
-{
-	Host         *h = arg;
-	struct pollfd pfds[HTTP_MAX_SOCKETS];
-
-	if (h_stopping(h))
-		return false;
-	if (h->connected > 0)
-		h->waits++;
-	for (int i = 0; i < nfds; i++)
-	{
-		pfds[i].fd = fds[i].fd;
-		pfds[i].events =
-		    (short) ((fds[i].want_read ? POLLIN : 0) | (fds[i].want_write ? POLLOUT : 0));
-		pfds[i].revents = 0;
-	}
-	/* Short waits, so that a stop is seen soon. */
-	if (poll(pfds, (nfds_t) nfds, timeout_ms < 50 ? (int) timeout_ms : 50) > 0)
-		for (int i = 0; i < nfds; i++)
-		{
-			fds[i].readable = (pfds[i].revents & (POLLIN | POLLERR | POLLHUP)) != 0;
-			fds[i].writable = (pfds[i].revents & (POLLOUT | POLLERR)) != 0;
-		}
-	return !h_stopping(h);
-}
-
-/* Backoffs are recorded, not slept. */
-static bool
-h_sleep(void *arg, long ms)
-{
-	Host *h = arg;
-
-	log_add(&h->log, "sleep %ld", ms);
-	return !h_stopping(h);
-}
-
-static void
-h_settings(void *arg, ListWatchSettings *out)
-{
-	*out = ((Host *) arg)->settings;
-}
-
-static void
-h_log(void *arg, const char *message)
-{
-	log_add(&((Host *) arg)->log, "log %s", message);
-}
-
-/* Deterministic: no jitter, timeoutSeconds 240. */
-static uint64_t
-h_random(void *arg, uint64_t bound)
-{
-	(void) arg;
-	(void) bound;
-	return 0;
-}
-
-/* Run the engine against a script; the caller frees h->log and h->checkpoint. */
+/* Run the engine against a script; done() frees what it recorded. */
 static void
 run(Host *h, Server *srv, const Response *script, int n, const char *checkpoint,
     const char *namespace)
 {
 	ListWatchCluster cluster;
 	ListWatchHost    host;
-	char             url[64];
 
 	server_start(srv, script, n);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv->port);
 	memset(&cluster, 0, sizeof(cluster));
-	cluster.name = "test";
-	cluster.api_server = url;
 	cluster.namespace = namespace;
-	h->srv = srv;
-	h->checkpoint = checkpoint != NULL ? strdup(checkpoint) : NULL;
-	if (h->settings.batch_size == 0)
-	{
-		h->settings.batch_size = 1000;
-		h->settings.flush_interval_ms = 60000; /* one batch per watch unless said otherwise */
-		h->settings.stall_timeout_ms = 10000;
-	}
-	memset(&host, 0, sizeof(host));
-	host.arg = h;
-	host.store = h_store;
-	host.checkpoint = h_checkpoint;
-	host.set_state = h_set_state;
-	host.count = h_count;
-	host.connected = h_connected;
-	host.wait = h_wait;
-	host.sleep = h_sleep;
-	host.settings = h_settings;
-	host.log = h_log;
-	host.random = h_random;
-	list_watch_run(&cluster, &host);
+	h->rec.stopping = h_stopping;
+	h->rec.stored = h_stored;
+	rec_host(&host, &h->rec);
+	rec_run(&h->rec, &srv->base, &cluster, &host, checkpoint);
 	server_stop(srv);
 	h->requests = srv->requests;
 }
@@ -386,9 +153,8 @@ run(Host *h, Server *srv, const Response *script, int n, const char *checkpoint,
 static void
 done(Host *h)
 {
-	free(h->log.text);
+	rec_done(&h->rec);
 	free(h->requests.text);
-	free(h->checkpoint);
 }
 
 /* Does text contain these lines, in this order (others may come between)? */
@@ -409,16 +175,6 @@ in_order(const char *text, const char *const *lines, int n)
 		at = found + strlen(lines[i]);
 	}
 	return true;
-}
-
-static int
-count_lines(const char *text, const char *prefix)
-{
-	int n = 0;
-
-	for (const char *p = strstr(text, prefix); p != NULL; p = strstr(p + 1, prefix))
-		n++;
-	return n;
 }
 
 /* ---------------------------------------------------------------- scenarios */
@@ -484,7 +240,7 @@ test_list_then_watch(void)
 
 	memset(&h, 0, sizeof(h));
 	run(&h, &srv, script, 5, NULL, "shop");
-	check(in_order(log_text(&h.log), events, 12),
+	check(in_order(log_text(&h.rec.log), events, 12),
 	      "LIST in pages, the list's resourceVersion stored with the last page, WATCH from it, "
 	      "one batch with its bookmark's resourceVersion, a malformed frame rejected, 410 at "
 	      "once relists");
@@ -492,10 +248,10 @@ test_list_then_watch(void)
 	          count_lines(log_text(&h.requests), "GET ") == 6,
 	      "the requests: pages with an escaped continue token, watches with bookmarks, the "
 	      "checkpoint and a timeout");
-	check(count_lines(log_text(&h.log), "state backoff") == 0 && h.connected == 5,
-	      "no backoff on the way, and five answers with 200 (%d)", h.connected);
-	check(strcmp(h.checkpoint ? h.checkpoint : "", "20") == 0,
-	      "the stored checkpoint ends at the relist's resourceVersion (%s)", h.checkpoint);
+	check(count_lines(log_text(&h.rec.log), "state backoff") == 0 && h.rec.connected == 5,
+	      "no backoff on the way, and five answers with 200 (%d)", h.rec.connected);
+	check(strcmp(h.rec.checkpoint ? h.rec.checkpoint : "", "20") == 0,
+	      "the stored checkpoint ends at the relist's resourceVersion (%s)", h.rec.checkpoint);
 	done(&h);
 }
 
@@ -516,8 +272,8 @@ test_gone_after_frames(void)
 
 	memset(&h, 0, sizeof(h));
 	run(&h, &srv, script, 1, "5", NULL);
-	check(in_order(log_text(&h.log), events, 4) &&
-	          count_lines(log_text(&h.log), "count relists") == 0 &&
+	check(in_order(log_text(&h.rec.log), events, 4) &&
+	          count_lines(log_text(&h.rec.log), "count relists") == 0 &&
 	          strstr(log_text(&h.requests), "resourceVersion=6&") != NULL,
 	      "410 after frames: the frames are stored, then WATCH again from their resourceVersion, "
 	      "no relist");
@@ -545,7 +301,7 @@ test_backoff_retry_after(void)
 
 	memset(&h, 0, sizeof(h));
 	run(&h, &srv, script, 2, "5", NULL);
-	check(in_order(log_text(&h.log), events, 7),
+	check(in_order(log_text(&h.rec.log), events, 7),
 	      "HTTP errors back off: Retry-After honoured (3 s), then the delay doubles (2 s)");
 	done(&h);
 }
@@ -572,7 +328,7 @@ test_store_failure(void)
 	memset(&h, 0, sizeof(h));
 	h.fail_stores = 1;
 	run(&h, &srv, script, 2, "5", NULL);
-	check(in_order(log_text(&h.log), events, 7),
+	check(in_order(log_text(&h.rec.log), events, 7),
 	      "a failed store: back off, ask the host for the checkpoint again, watch from it");
 	done(&h);
 }
@@ -590,13 +346,13 @@ test_flush_interval(void)
 	int64_t t0 = monotonic_ms();
 
 	memset(&h, 0, sizeof(h));
-	h.settings.batch_size = 1000;
-	h.settings.flush_interval_ms = 100;
-	h.settings.stall_timeout_ms = 10000;
+	h.rec.settings.batch_size = 1000;
+	h.rec.settings.flush_interval_ms = 100;
+	h.rec.settings.stall_timeout_ms = 10000;
 	h.stop_after_stores = 1;
 	run(&h, &srv, held_frames, 1, "5", NULL);
-	check(count_lines(log_text(&h.log), "store batch") == 1 &&
-	          strstr(log_text(&h.log), "store batch items=2 rejects=0 rv=9") != NULL &&
+	check(count_lines(log_text(&h.rec.log), "store batch") == 1 &&
+	          strstr(log_text(&h.rec.log), "store batch items=2 rejects=0 rv=9") != NULL &&
 	          monotonic_ms() - t0 < 3000,
 	      "on an open watch, the batch is stored once flush_interval has passed");
 	done(&h);
@@ -609,14 +365,14 @@ test_stop_flushes(void)
 	Host   h;
 
 	memset(&h, 0, sizeof(h));
-	h.settings.batch_size = 1000;
-	h.settings.flush_interval_ms = 60000;
-	h.settings.stall_timeout_ms = 10000;
+	h.rec.settings.batch_size = 1000;
+	h.rec.settings.flush_interval_ms = 60000;
+	h.rec.settings.stall_timeout_ms = 10000;
 	h.stop_after_waits = 6;
 	run(&h, &srv, held_frames, 1, "5", NULL);
-	check(count_lines(log_text(&h.log), "store batch") == 1 &&
-	          strstr(log_text(&h.log), "store batch items=2 rejects=0 rv=9") != NULL &&
-	          strcmp(h.checkpoint ? h.checkpoint : "", "9") == 0,
+	check(count_lines(log_text(&h.rec.log), "store batch") == 1 &&
+	          strstr(log_text(&h.rec.log), "store batch items=2 rejects=0 rv=9") != NULL &&
+	          strcmp(h.rec.checkpoint ? h.rec.checkpoint : "", "9") == 0,
 	      "a stop stores what is still held, with its resourceVersion");
 	done(&h);
 }
@@ -637,12 +393,12 @@ test_stall(void)
 	int64_t took;
 
 	memset(&h, 0, sizeof(h));
-	h.settings.batch_size = 1000;
-	h.settings.flush_interval_ms = 250;
-	h.settings.stall_timeout_ms = 1000;
+	h.rec.settings.batch_size = 1000;
+	h.rec.settings.flush_interval_ms = 250;
+	h.rec.settings.stall_timeout_ms = 1000;
 	run(&h, &srv, script, 1, "5", NULL);
 	took = monotonic_ms() - t0;
-	check(in_order(log_text(&h.log), events, 2) && took >= 1000 && took < 5000,
+	check(in_order(log_text(&h.rec.log), events, 2) && took >= 1000 && took < 5000,
 	      "a silent watch is dropped after the stall timeout (%lld ms)", (long long) took);
 	done(&h);
 }
@@ -659,19 +415,13 @@ test_quick_end(void)
 
 	memset(&h, 0, sizeof(h));
 	run(&h, &srv, script, 1, "5", NULL);
-	check(in_order(log_text(&h.log), events, 3) &&
-	          count_lines(log_text(&h.log), "state backoff") == 0,
+	check(in_order(log_text(&h.rec.log), events, 3) &&
+	          count_lines(log_text(&h.rec.log), "state backoff") == 0,
 	      "a watch that ends at once without a frame is not retried at once (a 1 s pause)");
 	done(&h);
 }
 
 /* ---------------------------------------------------------------- http_stream alone */
-
-static bool
-plain_wait(void *arg, HttpPollFd *fds, int nfds, long timeout_ms)
-{
-	return h_wait(arg, fds, nfds, timeout_ms);
-}
 
 static void
 test_body_cap(void)
@@ -689,8 +439,8 @@ test_body_cap(void)
 
 	memset(&h, 0, sizeof(h));
 	server_start(&srv, script, 1);
-	h.srv = &srv;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv.port);
+	h.rec.srv = &srv.base;
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", srv.base.port);
 	memset(&e, 0, sizeof(e));
 	e.api_server = url;
 	e.token = "secret-token";
@@ -698,7 +448,7 @@ test_body_cap(void)
 	if (started)
 	{
 		s.max_body = 16;
-		while (http_stream_pump(&s, 100, plain_wait, &h) == HTTP_RUNNING)
+		while (http_stream_pump(&s, 100, rec_wait, &h) == HTTP_RUNNING)
 			;
 		check(s.status == 0 && strcmp(s.curl_error, "the response is larger than 16 bytes") == 0,
 		      "a collected body over its cap fails the request with a clear error (%s)",
