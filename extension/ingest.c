@@ -154,8 +154,8 @@ ingest_begin(const char *cluster, const char *source)
 		               "writers store meanwhile, and count their occurrences twice."),
 		     errhint("Run it in a READ COMMITTED transaction.")));
 	if (strlen(cluster) > 253)
-		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG),
-		                errmsg("cluster name is longer than 253 characters")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_NAME_TOO_LONG), errmsg("cluster name is longer than 253 bytes")));
 	if (cluster[0] == '\0')
 		ereport(ERROR,
 		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),

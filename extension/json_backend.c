@@ -24,23 +24,22 @@
 #include "json_backend.h"
 
 /*
- * Out of memory ends the process (FATAL), which unwinds nothing: neither
- * returning NULL nor raising an ERROR is safe here.
+ * Out of memory: never a NULL, since jansson (2.14, and its master) does not
+ * survive one from its allocator.  Its lexer ignores a failed growth of its
+ * token buffer (lex_save), drops the byte and carries on: a number or string
+ * silently loses characters, and a lost closing quote makes lex_scan_string
+ * copy past the end of its buffer, a heap overflow.
  *
- * NULL: jansson (2.14, and its master) does not survive a NULL from its
- * allocator.  Its lexer ignores a failed growth of its token buffer
- * (lex_save), drops the byte and carries on: a number or string silently
- * loses characters, and a lost closing quote makes lex_scan_string copy past
- * the end of its buffer, a heap overflow.
+ * In a background worker, the process ends (FATAL, which unwinds nothing: it
+ * runs the exit callbacks, which roll the transaction back, and exits): a
+ * watch frame is parsed inside curl's write callback, and an ERROR's longjmp
+ * out of curl's frames would leave curl's state half-changed.  The launcher
+ * starts the watcher again from its checkpoint.
  *
- * ERROR: a longjmp out of jansson's frames, and in the watcher out of curl's
- * too (a watch frame is parsed inside curl's write callback), leaves those
- * libraries' state half-changed: undefined behaviour.
- *
- * FATAL runs the exit callbacks (the transaction is aborted, nothing stored
- * is lost) and exits without returning into either library.  A watcher is
- * then started again by the launcher, from its checkpoint; a SQL session ends,
- * as on any out-of-memory that PostgreSQL cannot recover from.
+ * In a client's session (ingest() and the other SQL functions, where no curl
+ * frame is on the stack), an ERROR, as for any out-of-memory: jansson keeps
+ * no state outside the values and buffers it allocated here, and those
+ * belong to a memory context that the error's cleanup resets.
  */
 static void *
 json_palloc(size_t size)
@@ -52,12 +51,14 @@ json_palloc(size_t size)
 		chunk = MemoryContextAllocExtended(CurrentMemoryContext, size,
 		                                   MCXT_ALLOC_HUGE | MCXT_ALLOC_NO_OOM);
 	if (chunk == NULL)
-		ereport(FATAL,
+		ereport(IsBackgroundWorker ? FATAL : ERROR,
 		        (errcode(ERRCODE_OUT_OF_MEMORY),
 		         errmsg("out of memory in the JSON parser (a request of %zu bytes)", size),
-		         errdetail("The JSON parser cannot continue after a failed allocation, nor be "
-		                   "unwound by an error: the process ends, and its transaction is "
-		                   "rolled back.")));
+		         IsBackgroundWorker
+		             ? errdetail("The JSON parser cannot continue after a failed allocation, "
+		                         "nor be unwound: the worker ends, its transaction is rolled "
+		                         "back, and it is started again from its checkpoint.")
+		             : 0));
 	return chunk;
 }
 

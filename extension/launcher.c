@@ -233,8 +233,13 @@ watcher_exited(int slot)
 	cleanly = w->exited && w->exited_cleanly;
 	if (!cleanly)
 	{
-		/* A watcher that stored a batch was working: its failure starts a new series. */
-		running[slot].failures = w->batches_committed > 0 ? 1 : running[slot].failures + 1;
+		/*
+		 * A watcher that committed a checkpoint made progress: its failure
+		 * starts a new series.  Rows alone are no progress: the pages of a
+		 * LIST before its last carry no checkpoint, and a watcher failing on
+		 * the second page would list again from the first, every second.
+		 */
+		running[slot].failures = w->checkpoints_committed > 0 ? 1 : running[slot].failures + 1;
 		delay = restart_backoff_ms(running[slot].failures);
 		running[slot].restart_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), delay);
 		if (!w->exited || w->last_error[0] == '\0')
@@ -585,6 +590,7 @@ launcher_round(bool maintain)
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	worker_arm_statement_timeout();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "reading k8s_events.clusters");
@@ -602,6 +608,7 @@ launcher_round(bool maintain)
 
 	SPI_finish();
 	PopActiveSnapshot();
+	worker_disarm_statement_timeout();
 	CommitTransactionCommand();
 	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);

@@ -67,7 +67,8 @@ typedef struct WatchSlot
 	/* Set by the watcher as it exits: with code 0 (nothing to watch) or not (it failed). */
 	bool  exited;
 	bool  exited_cleanly;
-	int64 batches_committed; /* by this start of the watcher */
+	/* Checkpoints this start of the watcher committed: progress, unlike a LIST's first pages. */
+	int64 checkpoints_committed;
 } WatchSlot;
 
 typedef struct SharedState

@@ -62,34 +62,76 @@ workers_register_supervisor(void)
 	RegisterBackgroundWorker(&worker);
 }
 
+/* What the supervisor finds of k8s_events.database in pg_database. */
+typedef enum DatabaseState
+{
+	DATABASE_READY,
+	DATABASE_MISSING,
+	DATABASE_NO_CONNECTIONS, /* ALTER DATABASE ... ALLOW_CONNECTIONS false */
+	DATABASE_INVALID         /* left by a DROP DATABASE that was interrupted */
+} DatabaseState;
+
 /*
- * Whether k8s_events.database exists: a heap scan of pg_database, as the
- * autovacuum launcher reads it, since a process without a database cannot
- * open the catalogs' indexes.
+ * k8s_events.database's state: a heap scan of pg_database, as the autovacuum
+ * launcher reads it, since a process without a database cannot open the
+ * catalogs' indexes.  The launcher is started only for one it can connect to:
+ * any other would end it FATAL at every try.
  */
-static bool
-database_exists(void)
+static DatabaseState
+database_state(void)
 {
 	Relation      rel;
 	TableScanDesc scan;
 	HeapTuple     tuple;
-	bool          found = false;
+	DatabaseState state = DATABASE_MISSING;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	(void) GetTransactionSnapshot();
 	rel = table_open(DatabaseRelationId, AccessShareLock);
 	scan = table_beginscan_catalog(rel, 0, NULL);
-	while (!found && HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
+	while (state == DATABASE_MISSING &&
+	       HeapTupleIsValid(tuple = heap_getnext(scan, ForwardScanDirection)))
 	{
 		Form_pg_database db = (Form_pg_database) GETSTRUCT(tuple);
 
-		found = strcmp(NameStr(db->datname), k8s_events_database) == 0;
+		if (strcmp(NameStr(db->datname), k8s_events_database) != 0)
+			continue;
+		if (database_is_invalid_form(db))
+			state = DATABASE_INVALID;
+		else if (!db->datallowconn)
+			state = DATABASE_NO_CONNECTIONS;
+		else
+			state = DATABASE_READY;
 	}
 	table_endscan(scan);
 	table_close(rel, AccessShareLock);
 	CommitTransactionCommand();
-	return found;
+	return state;
+}
+
+/* Say once why no launcher runs (the caller remembers that it said so). */
+static void
+warn_unusable(DatabaseState state)
+{
+	const char *why = state == DATABASE_MISSING          ? "does not exist"
+	                  : state == DATABASE_NO_CONNECTIONS ? "does not allow connections"
+	                                                     : "is invalid (a DROP DATABASE was "
+	                                                       "interrupted)";
+
+	ereport(WARNING,
+	        (errmsg("k8s_events: database \"%s\" %s: no cluster is watched and no partition is "
+	                "maintained",
+	                k8s_events_database, why),
+	         errdetail("k8s_events.database names the database the background workers connect "
+	                   "to; it is looked at again every few minutes."),
+	         state == DATABASE_NO_CONNECTIONS
+	             ? errhint("Allow connections again with ALTER DATABASE %s ALLOW_CONNECTIONS "
+	                       "true.",
+	                       k8s_events_database)
+	             : errhint("Create that database and run CREATE EXTENSION k8s_events in it, or set "
+	                       "k8s_events.database to the database that has the extension and "
+	                       "restart the server.")));
 }
 
 static BackgroundWorkerHandle *
@@ -156,7 +198,8 @@ k8s_events_supervisor_main(Datum main_arg)
 {
 	long missing_backoff = BACKOFF_MIN_MS;  /* between looks for a missing database */
 	long launcher_backoff = BACKOFF_MIN_MS; /* between starts of a failing launcher */
-	bool warned = false;
+	/* What was last said about the database: each state is said once, until it changes. */
+	DatabaseState warned_state = DATABASE_READY;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -170,32 +213,27 @@ k8s_events_supervisor_main(Datum main_arg)
 		BackgroundWorkerHandle *launcher;
 		TimestampTz             started;
 		pid_t                   pid;
+		DatabaseState           state;
 
 		CHECK_FOR_INTERRUPTS();
-		if (!database_exists())
+		state = database_state();
+
+		if (state != DATABASE_READY)
 		{
-			if (!warned)
-				ereport(WARNING,
-				        (errmsg("k8s_events: database \"%s\" does not exist: no cluster is "
-				                "watched and no partition is maintained",
-				                k8s_events_database),
-				         errdetail("k8s_events.database names the database the background "
-				                   "workers connect to; it is looked for again every few "
-				                   "minutes."),
-				         errhint("Create that database and run CREATE EXTENSION k8s_events in "
-				                 "it, or set k8s_events.database to the database that has the "
-				                 "extension and restart the server.")));
-			warned = true;
-			pgstat_report_activity(STATE_RUNNING, "waiting for k8s_events.database to exist");
+			if (state != warned_state)
+				warn_unusable(state);
+			warned_state = state;
+			pgstat_report_activity(STATE_RUNNING, "waiting for k8s_events.database to be usable");
 			supervisor_wait(missing_backoff);
 			missing_backoff = Min(missing_backoff * 2, BACKOFF_MAX_MS);
 			continue;
 		}
 		missing_backoff = BACKOFF_MIN_MS;
-		if (warned)
-			ereport(LOG, (errmsg("k8s_events: database \"%s\" exists now; starting the launcher",
+		if (warned_state != DATABASE_READY)
+			ereport(LOG, (errmsg("k8s_events: database \"%s\" can be used now; starting the "
+			                     "launcher",
 			                     k8s_events_database)));
-		warned = false;
+		warned_state = DATABASE_READY;
 
 		/*
 		 * A launcher we did not start (this supervisor was restarted; the

@@ -47,8 +47,7 @@ PG_FUNCTION_INFO_V1(k8s_watch_lock_pid);
 
 /*
  * The watch locks this session took, with their keys: a session lock is kept
- * until the session ends, and knowing its key here lets watch_store() check
- * it without a query.  A list in TopMemoryContext; a session watches one
+ * until the session ends.  A list in TopMemoryContext; a session watches one
  * cluster, or a few.
  */
 typedef struct HeldWatchLock
@@ -59,6 +58,22 @@ typedef struct HeldWatchLock
 
 static List *held_watch_locks = NIL;
 
+static void
+forget_held(HeldWatchLock *held)
+{
+	held_watch_locks = list_delete_ptr(held_watch_locks, held);
+	pfree(held->cluster);
+	pfree(held);
+}
+
+/*
+ * Whether this session holds the cluster's watch lock, and it still guards
+ * the cluster.  It does not when the session released it itself
+ * (pg_advisory_unlock_all() and DISCARD ALL release every user lock), nor
+ * when the transaction that made the cluster's key rolled back: the session
+ * lock outlives that transaction, but the key may then go to another name,
+ * and the cluster gets another key.  Such a lock is let go here.
+ */
 bool
 watch_lock_held(const char *cluster)
 {
@@ -68,11 +83,23 @@ watch_lock_held(const char *cluster)
 	{
 		HeldWatchLock *held = lfirst(lc);
 		LOCKTAG        tag;
+		uint32         key;
 
 		if (strcmp(held->cluster, cluster) != 0)
 			continue;
 		cluster_lock_tag(&tag, held->key, CLUSTER_LOCK_WATCH);
-		return LockHeldByMe(&tag, ExclusiveLock);
+		if (!LockHeldByMe(&tag, ExclusiveLock))
+		{
+			forget_held(held);
+			return false;
+		}
+		if (!cluster_lock_key_if_any(cluster, &key) || key != held->key)
+		{
+			(void) LockRelease(&tag, ExclusiveLock, true);
+			forget_held(held);
+			return false;
+		}
+		return true;
 	}
 	return false;
 }
@@ -205,15 +232,21 @@ check_cluster_name(const char *cluster)
 		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),
 		         errhint("Name the cluster the events come from, for example 'prod-eu'.")));
 	if (strlen(cluster) > 253)
-		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG),
-		                errmsg("cluster name is longer than 253 characters")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_NAME_TOO_LONG), errmsg("cluster name is longer than 253 bytes")));
 }
 
 /* Status and batches come only from the session that holds the cluster. */
 static void
 require_lock(const char *cluster)
 {
-	if (!watch_lock_held(cluster))
+	bool held;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	held = watch_lock_held(cluster);
+	SPI_finish();
+	if (!held)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("this session is not watching cluster \"%s\"", cluster),
 		                errhint("Call k8s_events.watch_begin() first: only the session holding the "

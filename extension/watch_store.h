@@ -15,7 +15,7 @@
  * Inside SPI. */
 extern bool watch_lock_cluster(const char *cluster);
 
-/* Does this session hold it? Inside SPI. */
+/* Does this session hold it, for the cluster's current key? Inside SPI. */
 extern bool watch_lock_held(const char *cluster);
 
 /*

@@ -354,9 +354,11 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 {
 	IngestCounts  counts = {0};
 	MemoryContext caller = CurrentMemoryContext;
+	bool          checkpointed = false;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	worker_arm_statement_timeout();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "storing events");
@@ -390,7 +392,10 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	if (b->resource_version != NULL)
 	{
 		if (scope_unchanged())
+		{
 			watch_store_checkpoint(config.name, b->resource_version);
+			checkpointed = true;
+		}
 		else
 			ereport(LOG, (errmsg("k8s_events: cluster \"%s\" was pointed at another server or "
 			                     "scope: its old watcher stores no checkpoint",
@@ -398,6 +403,7 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	}
 	SPI_finish();
 	PopActiveSnapshot();
+	worker_disarm_statement_timeout();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller); /* commit leaves us in TopMemoryContext */
 	MemoryContextReset(batch_cxt);
@@ -410,7 +416,8 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 
 		if (slot != NULL)
 		{
-			slot->batches_committed++;
+			if (checkpointed)
+				slot->checkpoints_committed++;
 			slot->events_stored += counts.stored;
 			slot->duplicates += counts.duplicates;
 			slot->rejected += counts.rejected;
@@ -702,7 +709,7 @@ k8s_events_watcher_main(Datum main_arg)
 
 		MemoryContextSwitchTo(TopMemoryContext);
 		error = CopyErrorData();
-		record_failure(error->message);
+		record_failure(error->message != NULL ? error->message : "an error without a message");
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -23,7 +23,9 @@
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/guc.h"
+#include "utils/timeout.h"
 
 #include "workers.h"
 
@@ -51,9 +53,8 @@ static const PinnedSetting pinned_settings[] = {
      * failing at once because someone set lock_timeout = 1ms.
      */
     {"lock_timeout", "2min"},
+    /* Armed around each transaction by worker_arm_statement_timeout(): see there. */
     {"statement_timeout", "15min"},
-    {"idle_in_transaction_session_timeout", "0"},
-    {"idle_session_timeout", "0"},
     /* How SQL text and values are read and written. */
     {"standard_conforming_strings", "on"},
     {"backslash_quote", "safe_encoding"},
@@ -70,6 +71,26 @@ static const PinnedSetting pinned_settings[] = {
     /* An error ends a batch, not the process, where we catch it. */
     {"exit_on_error", "off"},
 };
+
+/*
+ * PostgreSQL arms statement_timeout only for statements from a client
+ * (postgres.c), never in a background worker; the idle timeouts, likewise,
+ * only in a client's backend, so they need no pinning.  A worker arms its
+ * own around each unit of work: a batch or partition maintenance that runs
+ * past it is cancelled (an error: the worker is started again).
+ */
+void
+worker_arm_statement_timeout(void)
+{
+	if (StatementTimeout > 0)
+		enable_timeout_after(STATEMENT_TIMEOUT, StatementTimeout);
+}
+
+void
+worker_disarm_statement_timeout(void)
+{
+	disable_timeout(STATEMENT_TIMEOUT, false);
+}
 
 void
 worker_pin_session_settings(void)

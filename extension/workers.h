@@ -18,4 +18,8 @@ extern void workers_register_supervisor(void);
  */
 extern void worker_pin_session_settings(void);
 
+/* The pinned statement_timeout, around one transaction of a worker's (worker_session.c). */
+extern void worker_arm_statement_timeout(void);
+extern void worker_disarm_statement_timeout(void);
+
 #endif

@@ -108,6 +108,30 @@ INSERT INTO k8s_events.external_watchers (cluster, client, backend_pid, state, s
 VALUES ('x', 'x', 1, 'watching', now(), now(), now());
 RESET ROLE;
 
+-- A watch_begin whose transaction rolled back guards nothing: the cluster's lock key was
+-- rolled back with it (and may go to another name), so the session lets the lock go at its
+-- next use and is not watching the cluster.
+BEGIN;
+SELECT k8s_events.watch_begin('wc-rolled-back', 'test client') IS NULL AS no_checkpoint;
+SELECT count(*) AS keys_in_transaction FROM k8s_events.cluster_lock_keys WHERE cluster = 'wc-rolled-back';
+ROLLBACK;
+SELECT count(*) AS keys_after_rollback FROM k8s_events.cluster_lock_keys WHERE cluster = 'wc-rolled-back';
+SELECT * FROM k8s_events.watch_store('wc-rolled-back', NULL, '5');
+SELECT count(*) AS userlocks_left FROM pg_locks
+WHERE pid = pg_backend_pid() AND locktype = 'userlock' AND objsubid = 2
+  AND objid::int8 = hashtext('wc-rolled-back')::int8 & 4294967295;
+-- Taken again, in a transaction that commits, it holds.
+SELECT k8s_events.watch_begin('wc-rolled-back', 'test client') IS NULL AS no_checkpoint;
+SELECT stored FROM k8s_events.watch_store('wc-rolled-back', NULL, '5');
+-- A session that lets go of its user locks itself is no longer watching; taking the cluster
+-- again is one lock, not two.
+SELECT pg_advisory_unlock_all();
+SELECT * FROM k8s_events.watch_store('wc-rolled-back', NULL, '6');
+SELECT k8s_events.watch_begin('wc-rolled-back', 'test client') = '5' AS resumes_at_5;
+SELECT k8s_events.watch_begin('wc-rolled-back', 'test client') = '5' AS again_harmless;
+SELECT count(*) AS watch_locks FROM pg_locks
+WHERE pid = pg_backend_pid() AND locktype = 'userlock' AND objsubid = 2;
+
 SET client_min_messages = warning;
 DROP ROLE k8s_wc_writer;
 DROP ROLE k8s_wc_reader;

@@ -80,6 +80,25 @@ check "constraint dropped: the watcher stores all $rows events and watches ($sta
 caught_up rs-f2 "$f_port"
 check "the other failing cluster recovers by itself after its backoff" $? "$(sql "SELECT * FROM k8s_events.watch_status WHERE cluster = 'rs-f2'")"
 
+# --- 3b. A LIST that fails on its second page, every time: the first page's rows commit, but
+# no checkpoint does, so the watcher makes no progress, and its restarts back off all the
+# same (they are not a new series each time a page was stored).
+start_sim p --speed 0 --initial-events 1200 --seed 5 --bookmark-interval 1
+cont=$(curl -s "$(sim_url "$p_port")/api/v1/events?limit=500" | python3 -c "import json, sys; print(json.load(sys.stdin)['metadata']['continue'])")
+uid=$(curl -s "$(sim_url "$p_port")/api/v1/events?limit=500&continue=$cont" | python3 -c "import json, sys; print(json.load(sys.stdin)['items'][0]['metadata']['uid'])")
+sql "ALTER TABLE k8s_events.events ADD CONSTRAINT rs_page_two CHECK (uid <> '$uid'::uuid) NOT VALID" >/dev/null
+lists0=$(sim_stat "$p_port" list_requests)
+sql "SELECT k8s_events.add_cluster('rs-p', api_server => 'http://127.0.0.1:$p_port')" >/dev/null
+sleep 30
+lists=$(($(sim_stat "$p_port" list_requests) - lists0))
+out=$(sql "SELECT state, restarts, last_error FROM k8s_events.watch_status WHERE cluster = 'rs-p'")
+n_restarts=$(cut -d'|' -f2 <<<"$out")
+rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'rs-p'")
+test "$n_restarts" -ge 2 && test "$n_restarts" -le 7 && test "$rows" = 500
+check "a LIST failing on its second page: $n_restarts restarts and $lists page requests in 30 s, first page stored once ($rows rows)" $? "$out"
+sql "SELECT k8s_events.remove_cluster('rs-p')" >/dev/null
+sql "ALTER TABLE k8s_events.events DROP CONSTRAINT rs_page_two" >/dev/null
+
 # --- 4. Terminated from outside (pg_terminate_backend): restarted by the launcher, once.
 pid=$(sql "SELECT pid FROM k8s_events.watch_status WHERE cluster = 'rs-f1'")
 sql "SELECT pg_terminate_backend($pid)" >/dev/null
@@ -136,6 +155,23 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 check "once the database exists, the launcher runs in it" $ok
+# Connections refused (ALLOW_CONNECTIONS false) and the launcher ended: said once, and no
+# launcher is started to fail at connecting; allowed again, it starts.
+lpid=$(sql2 "SELECT pid FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher'")
+sql2 "ALTER DATABASE rs_missing ALLOW_CONNECTIONS false" >/dev/null
+sql2 "SELECT pg_terminate_backend($lpid)" >/dev/null
+sleep 12
+warn=$(grep -c 'database "rs_missing" does not allow connections' "$pg2/server.log")
+fatal=$(grep -c 'FATAL: .*"rs_missing" is not currently accepting connections' "$pg2/server.log")
+test "$warn" = 1 && test "$fatal" = 0
+check "a database that refuses connections: $warn WARNING, $fatal FATAL in 12 s" $? "$(tail -5 "$pg2/server.log")"
+sql2 "ALTER DATABASE rs_missing ALLOW_CONNECTIONS true" >/dev/null
+ok=1
+for _ in $(seq 600); do
+	[ "$(sql2 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher' AND datname = 'rs_missing'")" = 1 ] && ok=0 && break
+	sleep 0.1
+done
+check "connections allowed again: the launcher runs" $ok
 sql2 "DROP DATABASE rs_missing WITH (FORCE)" >/dev/null
 # The launcher it terminates may end with one FATAL of its own; the old static launcher then
 # failed to connect every 10 s.

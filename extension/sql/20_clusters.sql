@@ -15,7 +15,7 @@ CREATE TABLE k8s_events.clusters (
     insecure_skip_tls_verify boolean     NOT NULL DEFAULT false,
     enabled                  boolean     NOT NULL DEFAULT true,
     created_at               timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT clusters_name_valid CHECK (name <> '' AND pg_catalog.length(name) <= 253),
+    CONSTRAINT clusters_name_valid CHECK (name <> '' AND pg_catalog.octet_length(name) <= 253),
     CONSTRAINT clusters_api_server_url CHECK (api_server ~ '^https?://'),
     CONSTRAINT clusters_context_needs_kubeconfig CHECK (context IS NULL OR kubeconfig IS NOT NULL)
 );
