@@ -3,7 +3,10 @@
  *	  The k8s-events program: subcommand dispatch.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <jansson.h>
 
 #include "commands.h"
 
@@ -34,9 +37,29 @@ usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 }
 
+/*
+ * jansson's allocator.  jansson does not survive a NULL from it (its lexer
+ * drops the byte it could not store and reads on past its buffer), so the
+ * program stops instead, saying why: what it committed is kept, and a load
+ * or a watch run again goes on from there.
+ */
+static void *
+json_malloc_or_exit(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "k8s-events: out of memory in the JSON parser (%zu bytes)\n", size);
+		exit(2);
+	}
+	return p;
+}
+
 int
 main(int argc, char **argv)
 {
+	json_set_alloc_funcs(json_malloc_or_exit, free);
 	if (argc < 2)
 	{
 		fprintf(stderr, "k8s-events: missing command\n");
