@@ -130,6 +130,15 @@ K8S_EVENTS_DATABASE=rs_missing K8S_EVENTS_PGPORT=54394 tests/pg_server.sh start 
 stop_pg2() { tests/pg_server.sh stop "$pg2"; own_server_cleanup; }
 trap stop_pg2 EXIT
 sql2() { psql -X -q -At -h "$pg2" -p 54394 -U postgres -d "${2:-postgres}" -c "$1"; }
+# launcher_in_db: wait up to 60 s for the launcher to run in rs_missing.
+launcher_in_db() {
+	local _
+	for _ in $(seq 600); do
+		[ "$(sql2 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher' AND datname = 'rs_missing'")" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
 sleep 12
 warn=$(grep -c 'database "rs_missing" does not exist: no cluster' "$pg2/server.log")
 fatal=$(grep -c 'FATAL: .*database "rs_missing" does not exist' "$pg2/server.log")
@@ -149,11 +158,8 @@ else
 fi
 sql2 "CREATE DATABASE rs_missing" >/dev/null
 sql2 "CREATE EXTENSION k8s_events" rs_missing >/dev/null
-ok=1
-for _ in $(seq 600); do
-	[ "$(sql2 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher' AND datname = 'rs_missing'")" = 1 ] && ok=0 && break
-	sleep 0.1
-done
+launcher_in_db
+ok=$?
 check "once the database exists, the launcher runs in it" $ok
 # Connections refused (ALLOW_CONNECTIONS false) and the launcher ended: said once, and no
 # launcher is started to fail at connecting; allowed again, it starts.
@@ -166,11 +172,8 @@ fatal=$(grep -c 'FATAL: .*"rs_missing" is not currently accepting connections' "
 test "$warn" = 1 && test "$fatal" = 0
 check "a database that refuses connections: $warn WARNING, $fatal FATAL in 12 s" $? "$(tail -5 "$pg2/server.log")"
 sql2 "ALTER DATABASE rs_missing ALLOW_CONNECTIONS true" >/dev/null
-ok=1
-for _ in $(seq 600); do
-	[ "$(sql2 "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'k8s_events launcher' AND datname = 'rs_missing'")" = 1 ] && ok=0 && break
-	sleep 0.1
-done
+launcher_in_db
+ok=$?
 check "connections allowed again: the launcher runs" $ok
 sql2 "DROP DATABASE rs_missing WITH (FORCE)" >/dev/null
 # The launcher it terminates may end with one FATAL of its own; the old static launcher then
