@@ -16,15 +16,19 @@ OBJS      = $(CORE_SRCS:.c=.o) $(EXT_SRCS:.c=.o)
 # The install script is assembled from one piece per area, in file-name order.
 SQL_PARTS  = $(sort $(wildcard extension/sql/*.sql))
 DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
-EXTRA_CLEAN = loader/k8s-events loader/*.o
+EXTRA_CLEAN = loader/k8s-events
 
 REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=.
 ISOLATION    = $(basename $(notdir $(sort $(wildcard specs/*.spec))))
 ISOLATION_OPTS = --inputdir=.
 
-PG_CPPFLAGS = -Icore -Iextension
-PG_CFLAGS   = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+# PostgreSQL loads the library with RTLD_GLOBAL: export only what it looks up by name
+# (_PG_init, Pg_magic_func, the SQL functions and the workers' entry points, all marked
+# PGDLLEXPORT), so that no internal name can clash with the server's or another library's.
+PG_CPPFLAGS = -I. '-DPGDLLEXPORT=__attribute__((visibility("default")))'
+PG_CFLAGS   = -fvisibility=hidden -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers
 SHLIB_LINK  = -ljansson -lcurl -lyaml
 
 # No LLVM bitcode: the JIT gains nothing on these functions and clang need not be installed.
@@ -40,9 +44,10 @@ $(OBJS): $(wildcard core/*.h extension/*.h)
 $(DATA_built): $(SQL_PARTS)
 	cat $^ > $@
 
-# The k8s-events program (loader/): plain C over core/.
-LOADER_SRCS = $(sort $(wildcard loader/*.c))
-LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -Icore -Iloader \
+# The k8s-events program (loader/): plain C over core/, one folder per command.
+# Includes name where a header comes from: "core/list_watch.h", "model/cluster.h".
+LOADER_SRCS = $(sort $(wildcard loader/*.c loader/*/*.c))
+LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -I. -Iloader \
 	-I$(shell $(PG_CONFIG) --includedir)
 LOADER_LIBS = -lpq -ljansson -lmicrohttpd -lcurl -lyaml -lz
 
@@ -51,7 +56,7 @@ all: loader/k8s-events
 install: install-loader
 endif
 
-loader/k8s-events: $(LOADER_SRCS) $(CORE_SRCS) $(wildcard core/*.h loader/*.h)
+loader/k8s-events: $(LOADER_SRCS) $(CORE_SRCS) $(wildcard core/*.h loader/*.h loader/*/*.h)
 	$(CC) $(LOADER_CFLAGS) -o $@ $(LOADER_SRCS) $(CORE_SRCS) $(LOADER_LIBS) -lm
 
 install-loader: loader/k8s-events

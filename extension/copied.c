@@ -35,8 +35,9 @@
 
 #include "ingest.h"
 #include "partitions.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(k8s_ingest_copied);
+SQL_FUNCTION(k8s_ingest_copied);
 
 #define LOAD_TABLE "k8s_events_load"
 

@@ -6,7 +6,7 @@
 #ifndef K8S_EVENTS_CORE_ALLOC_H
 #define K8S_EVENTS_CORE_ALLOC_H
 
-#include "core_allocator.h"
+#include "core/core_allocator.h"
 
 extern const CoreAllocator palloc_allocator;
 

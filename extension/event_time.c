@@ -12,14 +12,15 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "event_decode.h"
+#include "core/event_decode.h"
 #include "json_backend.h"
-#include "rfc3339.h"
+#include "core/rfc3339.h"
 #include "unix_time.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(k8s_event_time);
-PG_FUNCTION_INFO_V1(k8s_parse_timestamp_iso8601);
-PG_FUNCTION_INFO_V1(k8s_unix_millis);
+SQL_FUNCTION(k8s_event_time);
+SQL_FUNCTION(k8s_parse_timestamp_iso8601);
+SQL_FUNCTION(k8s_unix_millis);
 
 /*
  * event_time(event jsonb) → timestamptz: a bare Event of either API, a watch

@@ -16,7 +16,6 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -33,20 +32,22 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "event_decode.h"
+#include "core/event_decode.h"
 #include "cluster_locks.h"
+#include "cluster_name.h"
 #include "ingest.h"
 #include "spi_plan.h"
 #include "json_backend.h"
 #include "occurrences.h"
 #include "partitions.h"
 #include "row_writer.h"
-#include "rfc3339.h"
+#include "core/rfc3339.h"
 #include "settings.h"
 #include "unix_time.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(k8s_ingest);
-PG_FUNCTION_INFO_V1(k8s_ingest_report);
+SQL_FUNCTION(k8s_ingest);
+SQL_FUNCTION(k8s_ingest_report);
 
 /* How far the clocks stamping one Event may disagree, for finding its earlier observations. */
 #define CLOCK_SKEW_SLACK USECS_PER_DAY
@@ -153,13 +154,7 @@ ingest_begin(const char *cluster, const char *source)
 		     errdetail("A REPEATABLE READ or SERIALIZABLE snapshot would miss counts that other "
 		               "writers store meanwhile, and count their occurrences twice."),
 		     errhint("Run it in a READ COMMITTED transaction.")));
-	if (strlen(cluster) > 253)
-		ereport(ERROR,
-		        (errcode(ERRCODE_NAME_TOO_LONG), errmsg("cluster name is longer than 253 bytes")));
-	if (cluster[0] == '\0')
-		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),
-		         errhint("Name the cluster the events come from, for example 'prod-eu'.")));
+	check_cluster_name(cluster);
 
 	/* Rows are written without an INSERT statement's own checks (row_writer.c). */
 	PreventCommandIfReadOnly("k8s_events ingest");

@@ -137,7 +137,7 @@ start_watcher(int slot, const WantedCluster *wanted, bool restart)
 	strlcpy(shared->slots[slot].cluster, cluster, CLUSTER_NAME_LEN);
 	strlcpy(shared->slots[slot].config_hash, wanted->config_hash, CONFIG_HASH_LEN);
 	strlcpy(shared->slots[slot].scope_hash, wanted->scope_hash, CONFIG_HASH_LEN);
-	shared->slots[slot].state = WATCH_STARTING;
+	shared->slots[slot].state = LIST_WATCH_STARTING;
 	shared->slots[slot].since = GetCurrentTimestamp();
 	LWLockRelease(shared->lock);
 
@@ -249,9 +249,9 @@ watcher_exited(int slot)
 			        sizeof(w->last_error));
 			w->last_error_at = GetCurrentTimestamp();
 		}
-		if (w->state != WATCH_FAILED)
+		if (w->state != LIST_WATCH_FAILED)
 			w->since = GetCurrentTimestamp();
-		w->state = WATCH_FAILED;
+		w->state = LIST_WATCH_FAILED;
 		w->pid = 0;
 		w->latch = NULL;
 		w->restart_at = running[slot].restart_at;

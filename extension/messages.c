@@ -31,11 +31,12 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "image_ref.h"
+#include "core/image_ref.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(pod_from_message);
-PG_FUNCTION_INFO_V1(image_from_message);
-PG_FUNCTION_INFO_V1(parse_image);
+SQL_FUNCTION(pod_from_message);
+SQL_FUNCTION(image_from_message);
+SQL_FUNCTION(parse_image);
 
 #define COMBINED_PREFIX "(combined from similar events): "
 

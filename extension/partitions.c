@@ -34,15 +34,16 @@
 #include "utils/timestamp.h"
 
 #include "partitions.h"
-#include "rfc3339.h"
+#include "core/rfc3339.h"
 #include "settings.h"
 #include "subtransaction.h"
 #include "unix_time.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(k8s_partition_bounds);
-PG_FUNCTION_INFO_V1(k8s_create_partitions);
-PG_FUNCTION_INFO_V1(k8s_drop_partitions);
-PG_FUNCTION_INFO_V1(k8s_drop_expired_partitions);
+SQL_FUNCTION(k8s_partition_bounds);
+SQL_FUNCTION(k8s_create_partitions);
+SQL_FUNCTION(k8s_drop_partitions);
+SQL_FUNCTION(k8s_drop_expired_partitions);
 
 /* Monday 2000-01-03 00:00 UTC, as PostgreSQL counts: two days after its epoch. */
 #define PARTITION_ORIGIN ((TimestampTz) 2 * USECS_PER_DAY)

@@ -14,8 +14,9 @@
 #include "miscadmin.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(regexp_extract);
+SQL_FUNCTION(regexp_extract);
 
 /* Byte length of the first nchars characters of s (at most len bytes). */
 static int

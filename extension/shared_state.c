@@ -17,9 +17,10 @@
 #include "utils/timestamp.h"
 
 #include "shared_state.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(k8s_wake_launcher_at_commit);
-PG_FUNCTION_INFO_V1(k8s_watch_status);
+SQL_FUNCTION(k8s_wake_launcher_at_commit);
+SQL_FUNCTION(k8s_watch_status);
 
 static SharedState            *state = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -66,25 +67,6 @@ SharedState *
 shared_state(void)
 {
 	return state;
-}
-
-const char *
-watch_state_name(WatchState s)
-{
-	switch (s)
-	{
-		case WATCH_STARTING:
-			return "starting";
-		case WATCH_LISTING:
-			return "listing";
-		case WATCH_WATCHING:
-			return "watching";
-		case WATCH_BACKOFF:
-			return "backoff";
-		case WATCH_FAILED:
-			return "failed";
-	}
-	return "unknown";
 }
 
 bool
@@ -161,7 +143,7 @@ k8s_watch_status(PG_FUNCTION_ARGS)
 		if (!shared_state_read_slot(i, &slot))
 			continue;
 		values[0] = CStringGetTextDatum(slot.cluster);
-		values[1] = CStringGetTextDatum(watch_state_name(slot.state));
+		values[1] = CStringGetTextDatum(list_watch_state_name(slot.state));
 		values[2] = CStringGetTextDatum(slot.resource_version);
 		nulls[2] = slot.resource_version[0] == '\0';
 		values[3] = Int64GetDatum(slot.events_stored);

@@ -10,6 +10,8 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
+#include "core/list_watch.h"
+
 #define MAX_WATCHED_CLUSTERS  64
 #define WATCH_SLOT_BITS       6 /* enough for MAX_WATCHED_CLUSTERS */
 #define WATCH_GENERATION_MASK ((uint32) 0x03ffffff)
@@ -24,15 +26,6 @@ next_generation(uint32 generation)
 #define STATUS_ERROR_LEN 512
 #define CONFIG_HASH_LEN  33 /* an md5 in hex, and its terminator */
 
-typedef enum WatchState
-{
-	WATCH_STARTING,
-	WATCH_LISTING,
-	WATCH_WATCHING,
-	WATCH_BACKOFF,
-	WATCH_FAILED
-} WatchState;
-
 typedef struct WatchSlot
 {
 	bool   in_use;
@@ -43,20 +36,20 @@ typedef struct WatchSlot
 	char config_hash[CONFIG_HASH_LEN];
 	char scope_hash[CONFIG_HASH_LEN];
 	/* Stopped because its scope changed: drop the checkpoint once it has exited. */
-	bool        reset_checkpoint;
-	pid_t       pid;
-	WatchState  state;
-	char        resource_version[64];
-	int64       events_stored;
-	int64       duplicates;
-	int64       rejected;
-	int64       deleted_seen;
-	int64       relists;
-	int64       reconnects;
-	TimestampTz last_event_at;
-	char        last_error[STATUS_ERROR_LEN];
-	TimestampTz last_error_at;
-	TimestampTz since; /* when state last changed */
+	bool           reset_checkpoint;
+	pid_t          pid;
+	ListWatchState state; /* the engine's states, and failed when the watcher gave up */
+	char           resource_version[64];
+	int64          events_stored;
+	int64          duplicates;
+	int64          rejected;
+	int64          deleted_seen;
+	int64          relists;
+	int64          reconnects;
+	TimestampTz    last_event_at;
+	char           last_error[STATUS_ERROR_LEN];
+	TimestampTz    last_error_at;
+	TimestampTz    since; /* when state last changed */
 	/*
 	 * Kept across the restarts of one cluster's watcher in this slot (the
 	 * launcher restarts it after a backoff when it fails): how often it was
@@ -65,8 +58,8 @@ typedef struct WatchSlot
 	int64       restarts;
 	TimestampTz restart_at;
 	/* Set by the watcher as it exits: with code 0 (nothing to watch) or not (it failed). */
-	bool  exited;
-	bool  exited_cleanly;
+	bool exited;
+	bool exited_cleanly;
 	/* Checkpoints this start of the watcher committed: progress, unlike a LIST's first pages. */
 	int64 checkpoints_committed;
 } WatchSlot;
@@ -84,8 +77,6 @@ extern void shared_state_install_hooks(void);
 
 /* NULL when the library was not preloaded. */
 extern SharedState *shared_state(void);
-
-extern const char *watch_state_name(WatchState state);
 
 /* Copy of a slot, taken under the lock. */
 extern bool shared_state_read_slot(int slot, WatchSlot *copy);

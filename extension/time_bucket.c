@@ -27,6 +27,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
+#include "sql_function.h"
 
 /* Monday 2000-01-03, in days and in microseconds since the PostgreSQL epoch. */
 #define TB_DEFAULT_ORIGIN_DAYS 2
@@ -187,7 +188,7 @@ timestamp_bucket(const BucketWidth *w, Timestamp value, Timestamp origin)
 	return result;
 }
 
-PG_FUNCTION_INFO_V1(time_bucket_timestamp);
+SQL_FUNCTION(time_bucket_timestamp);
 
 /*
  * time_bucket(interval, timestamp [, origin timestamp]), and the timestamptz
@@ -211,7 +212,7 @@ time_bucket_timestamp(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMP(timestamp_bucket(&w, value, origin));
 }
 
-PG_FUNCTION_INFO_V1(time_bucket_timestamptz_zone);
+SQL_FUNCTION(time_bucket_timestamptz_zone);
 
 /*
  * time_bucket(interval, timestamptz, zone text [, origin timestamptz])
@@ -266,7 +267,7 @@ time_bucket_timestamptz_zone(PG_FUNCTION_ARGS)
 	PG_RETURN_TIMESTAMPTZ(result);
 }
 
-PG_FUNCTION_INFO_V1(time_bucket_date);
+SQL_FUNCTION(time_bucket_date);
 
 /*
  * time_bucket(interval, date [, origin date])

@@ -32,13 +32,15 @@
 #include <jansson.h>
 
 #include "cluster_locks.h"
+#include "cluster_name.h"
 #include "ingest.h"
 #include "watch_store.h"
+#include "sql_function.h"
 
-PG_FUNCTION_INFO_V1(k8s_watch_begin);
-PG_FUNCTION_INFO_V1(k8s_watch_store);
-PG_FUNCTION_INFO_V1(k8s_watch_set_state);
-PG_FUNCTION_INFO_V1(k8s_watch_lock_pid);
+SQL_FUNCTION(k8s_watch_begin);
+SQL_FUNCTION(k8s_watch_store);
+SQL_FUNCTION(k8s_watch_set_state);
+SQL_FUNCTION(k8s_watch_lock_pid);
 
 /* A description of who watches a cluster, e.g. "k8s-events watch pid 4242 on host-1". */
 #define CLIENT_MAX_LEN 256
@@ -221,19 +223,6 @@ required_text(FunctionCallInfo fcinfo, int arg, const char *name)
 		ereport(ERROR,
 		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", name)));
 	return text_to_cstring(PG_GETARG_TEXT_PP(arg));
-}
-
-/* The same rules as ingest's, checked before anything is locked. */
-static void
-check_cluster_name(const char *cluster)
-{
-	if (cluster[0] == '\0')
-		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("cluster name must not be empty"),
-		         errhint("Name the cluster the events come from, for example 'prod-eu'.")));
-	if (strlen(cluster) > 253)
-		ereport(ERROR,
-		        (errcode(ERRCODE_NAME_TOO_LONG), errmsg("cluster name is longer than 253 bytes")));
 }
 
 /* Status and batches come only from the session that holds the cluster. */

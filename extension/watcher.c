@@ -35,19 +35,11 @@
 #include "pg_builtins.h"
 
 #include "ingest.h"
-#include "list_watch.h"
+#include "core/list_watch.h"
 #include "settings.h"
 #include "shared_state.h"
 #include "watch_store.h"
 #include "workers.h"
-
-/* The engine's states are the slot's, value for value. */
-StaticAssertDecl((int) LIST_WATCH_STARTING == (int) WATCH_STARTING &&
-                     (int) LIST_WATCH_LISTING == (int) WATCH_LISTING &&
-                     (int) LIST_WATCH_WATCHING == (int) WATCH_WATCHING &&
-                     (int) LIST_WATCH_BACKOFF == (int) WATCH_BACKOFF &&
-                     (int) LIST_WATCH_FAILED == (int) WATCH_FAILED,
-                 "ListWatchState and WatchState differ");
 
 /* How long to wait before trying again for a cluster another watcher holds. */
 #define LOCK_RETRY_MS 5000
@@ -61,8 +53,6 @@ static char *initial_checkpoint;
 static bool  initial_checkpoint_given;
 /* What the engine allocates (its buffers, curl requests' bodies), freed by it. */
 static MemoryContext engine_cxt;
-/* One batch's parsed JSON and raw rejects, reset after each commit. */
-static MemoryContext batch_cxt;
 /* Current while the engine runs: jansson's values while it reads a frame, the waits' sets. */
 static MemoryContext scratch_cxt;
 
@@ -91,7 +81,7 @@ unlock_my_slot(void)
 }
 
 static void
-set_state(WatchState s, const char *error)
+set_state(ListWatchState s, const char *error)
 {
 	WatchSlot *slot = lock_my_slot();
 
@@ -107,7 +97,7 @@ set_state(WatchState s, const char *error)
 		}
 		unlock_my_slot();
 	}
-	pgstat_report_activity(STATE_RUNNING, watch_state_name(s));
+	pgstat_report_activity(STATE_RUNNING, list_watch_state_name(s));
 }
 
 /* Whether this run's failure is already in the slot, with its message. */
@@ -121,9 +111,9 @@ record_failure(const char *message)
 
 	if (slot != NULL)
 	{
-		if (slot->state != WATCH_FAILED)
+		if (slot->state != LIST_WATCH_FAILED)
 			slot->since = GetCurrentTimestamp();
-		slot->state = WATCH_FAILED;
+		slot->state = LIST_WATCH_FAILED;
 		strlcpy(slot->last_error, message, sizeof(slot->last_error));
 		slot->last_error_at = GetCurrentTimestamp();
 		unlock_my_slot();
@@ -366,27 +356,23 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	{
 		Ingest *ingest = ingest_begin(config.name, "watch");
 
+		/*
+		 * The batch's parsed JSON and raw rejects are allocated in SPI's
+		 * context (jansson allocates in the current one): they live until
+		 * SPI_finish, like the ingest's own batch context.
+		 */
 		if (b->payload != NULL)
 		{
-			json_error_t  jerror;
-			json_t       *payload;
-			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+			json_error_t jerror;
+			json_t      *payload = json_loadb(b->payload, b->payload_len, 0, &jerror);
 
-			/* jansson allocates in the current context: the values live until the reset below. */
-			payload = json_loadb(b->payload, b->payload_len, 0, &jerror);
-			MemoryContextSwitchTo(old);
 			if (payload == NULL)
 				elog(ERROR, "a batch of cluster \"%s\" is not JSON: %s", config.name, jerror.text);
 			ingest_payload(ingest, payload);
 		}
 		for (int i = 0; i < b->nrejects; i++)
-		{
-			MemoryContext old = MemoryContextSwitchTo(batch_cxt);
-			char         *raw = pnstrdup(b->rejects[i].data, b->rejects[i].len);
-
-			MemoryContextSwitchTo(old);
-			ingest_reject_raw(ingest, raw, b->rejects[i].reason);
-		}
+			ingest_reject_raw(ingest, pnstrdup(b->rejects[i].data, b->rejects[i].len),
+			                  b->rejects[i].reason);
 		counts = ingest_end(ingest);
 	}
 	if (b->resource_version != NULL)
@@ -406,7 +392,6 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	worker_disarm_statement_timeout();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller); /* commit leaves us in TopMemoryContext */
-	MemoryContextReset(batch_cxt);
 	/* The engine keeps nothing there between callbacks (list_watch.h): drop any leftovers. */
 	MemoryContextReset(scratch_cxt);
 	pgstat_report_stat(false);
@@ -427,7 +412,7 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 			if (b->resource_version != NULL)
 				strlcpy(slot->resource_version, b->resource_version,
 				        sizeof(slot->resource_version));
-			pgstat_report_activity(STATE_RUNNING, watch_state_name(slot->state));
+			pgstat_report_activity(STATE_RUNNING, list_watch_state_name(slot->state));
 			unlock_my_slot();
 		}
 	}
@@ -464,7 +449,7 @@ host_checkpoint(void *arg, char **rv, char *err, size_t errlen)
 static void
 host_set_state(void *arg, ListWatchState state, const char *error)
 {
-	set_state((WatchState) state, error);
+	set_state(state, error);
 }
 
 static void
@@ -667,7 +652,7 @@ k8s_events_watcher_main(Datum main_arg)
 			if (locked_by[0] == '\0')
 				break;
 			why = psprintf("cluster is being watched by %s", locked_by);
-			set_state(WATCH_BACKOFF, why);
+			set_state(LIST_WATCH_BACKOFF, why);
 			pfree(why);
 			(void) host_sleep(NULL, LOCK_RETRY_MS);
 		}
@@ -685,8 +670,6 @@ k8s_events_watcher_main(Datum main_arg)
 		engine_cxt = AllocSetContextCreate(TopMemoryContext, "k8s_events watch engine",
 		                                   ALLOCSET_DEFAULT_SIZES);
 		engine_allocator.ctx = engine_cxt;
-		batch_cxt = AllocSetContextCreate(TopMemoryContext, "k8s_events watch batch",
-		                                  ALLOCSET_DEFAULT_SIZES);
 		scratch_cxt = AllocSetContextCreate(TopMemoryContext, "k8s_events watch scratch",
 		                                    ALLOCSET_DEFAULT_SIZES);
 		MemoryContextSwitchTo(scratch_cxt);

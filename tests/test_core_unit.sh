@@ -10,7 +10,7 @@ TMP=$(mktemp -d /tmp/test_core_unit.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 FAILED=0
 CC=${CC:-cc}
-CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O1 -g -Icore -Iloader"
+CFLAGS="-std=gnu11 -Wall -Wextra -Werror -O1 -g -I. -Iloader"
 
 # The real dumps next to the main checkout (../shared from it, also from a git worktree).
 if [ -z "${K8S_EVENTS_REAL_EVENTS:-}" ]; then
@@ -55,6 +55,6 @@ build_and_run test_frame_splitter "core/frame_splitter.c" ""
 build_and_run test_kubeconfig "core/kubeconfig.c core/base64.c" "-lyaml"
 build_and_run test_list_watch "core/list_watch.c core/http_stream.c core/frame_splitter.c core/kubeconfig.c core/base64.c" "-lcurl -lyaml -lpthread"
 build_and_run test_alloc_failure "core/list_watch.c core/http_stream.c core/frame_splitter.c core/kubeconfig.c core/base64.c" "-lcurl -lyaml -lpthread"
-build_and_run test_dump_reader "loader/dump_reader.c loader/dump_input.c loader/dump_json.c loader/dump_yaml.c" "-lyaml -lz -lm"
+build_and_run test_dump_reader "loader/load/dump_reader.c loader/load/dump_input.c loader/load/dump_json.c loader/load/dump_yaml.c" "-lyaml -lz -lm"
 
 [ "$FAILED" = 0 ]

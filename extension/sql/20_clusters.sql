@@ -1,5 +1,13 @@
 -- k8s_events: the clusters the background watcher follows, and where each one stands.
 
+-- The one rule for a cluster's name (core/cluster_name.h), which ingest and the watch
+-- functions apply too: given, and at most 253 bytes (a DNS subdomain, as Kubernetes names).
+CREATE FUNCTION k8s_events.check_cluster_name(name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'k8s_check_cluster_name'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION k8s_events.check_cluster_name(text) IS
+    'True for a valid cluster name; otherwise the error that ingest and the watch functions give: a name must not be empty and is at most 253 bytes.';
+
 -- One row per cluster. File paths are read by the server's background worker, with the
 -- server's rights, so only the extension owner or a superuser may change this table.
 CREATE TABLE k8s_events.clusters (
@@ -15,7 +23,7 @@ CREATE TABLE k8s_events.clusters (
     insecure_skip_tls_verify boolean     NOT NULL DEFAULT false,
     enabled                  boolean     NOT NULL DEFAULT true,
     created_at               timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    CONSTRAINT clusters_name_valid CHECK (name <> '' AND pg_catalog.octet_length(name) <= 253),
+    CONSTRAINT clusters_name_valid CHECK (k8s_events.check_cluster_name(name)),
     CONSTRAINT clusters_api_server_url CHECK (api_server ~ '^https?://'),
     CONSTRAINT clusters_context_needs_kubeconfig CHECK (context IS NULL OR kubeconfig IS NOT NULL)
 );

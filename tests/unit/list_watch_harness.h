@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "list_watch.h"
+#include "core/list_watch.h"
 
 /* ---------------------------------------------------------------- the log */
 

@@ -22,9 +22,9 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include "list_watch.h"
+#include "core/list_watch.h"
 #include "list_watch_harness.h"
-#include "monotonic.h"
+#include "core/monotonic.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- the allocator */

@@ -8,7 +8,7 @@
  * K8S_EVENTS_REAL_EVENTS names the directory of real dumps (skipped when absent);
  * K8S_EVENTS_UNDER_VALGRIND skips the 200 MB bounded-memory check.
  */
-#include "dump_reader.h"
+#include "load/dump_reader.h"
 
 #include <errno.h>
 #include <fcntl.h>

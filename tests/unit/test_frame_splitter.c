@@ -3,7 +3,7 @@
  *	  Unit tests of core/frame_splitter: prints "ok - ..." / "not ok - ..." lines
  *	  and exits non-zero when a check failed.
  */
-#include "frame_splitter.h"
+#include "core/frame_splitter.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,8 +3,8 @@
  *	  Unit tests of core/kubeconfig and core/base64: prints "ok - ..." /
  *	  "not ok - ..." lines and exits non-zero when a check failed.
  */
-#include "base64.h"
-#include "kubeconfig.h"
+#include "core/base64.h"
+#include "core/kubeconfig.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,10 +14,10 @@
 
 #include <curl/curl.h>
 
-#include "http_stream.h"
-#include "list_watch.h"
+#include "core/http_stream.h"
+#include "core/list_watch.h"
 #include "list_watch_harness.h"
-#include "monotonic.h"
+#include "core/monotonic.h"
 #include "tap.h"
 
 /* ---------------------------------------------------------------- the scripted server */
