@@ -2,6 +2,7 @@
  * main.c
  *	  The k8s-events program: subcommand dispatch.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,19 @@ static const command commands[] = {
 };
 
 #define NCOMMANDS ((int) (sizeof(commands) / sizeof(commands[0])))
+
+int
+command_usage_error(const char *command, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "k8s-events %s: ", command);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry \"k8s-events %s --help\" for more information.\n", command);
+	return EXIT_USAGE;
+}
 
 static void
 usage(FILE *out)

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,17 +74,7 @@ gen_usage(FILE *out)
 	        CM_MAX_NODES, CM_MAX_NAMESPACES, MAX_LIST_SIZE);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "k8s-events generate: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry \"k8s-events generate --help\" for more information.\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) command_usage_error("generate", __VA_ARGS__)
 
 static bool
 flush_list(gen_state *g)

@@ -104,17 +104,7 @@ load_usage(FILE *out)
 	        DEFAULT_BATCH_ROWS);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "k8s-events load: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry \"k8s-events load --help\".\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) command_usage_error("load", __VA_ARGS__)
 
 static bool
 is_option(const char *arg, const char *short_name, const char *long_name)

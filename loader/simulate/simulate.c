@@ -20,7 +20,6 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,17 +144,7 @@ sim_usage(FILE *out)
 	    CM_MAX_NODES, CM_MAX_NAMESPACES, SIM_MAX_RATE);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "k8s-events simulate: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry \"k8s-events simulate --help\" for more information.\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) command_usage_error("simulate", __VA_ARGS__)
 
 static char *
 read_file(const char *path, char *err, size_t errlen)

@@ -131,17 +131,7 @@ usage(FILE *out)
 	        "taken, privileges).  Later failures are retried with backoff.\n");
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "k8s-events watch: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry \"k8s-events watch --help\" for more information.\n");
-	return EXIT_USAGE;
-}
+#define usage_error(...) command_usage_error("watch", __VA_ARGS__)
 
 /* ---------------------------------------------------------------- options */
 
