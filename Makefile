@@ -6,16 +6,20 @@
 
 EXTENSION   = k8s_events
 MODULE_big  = k8s_events
-EXT_VERSION = 1.0
+EXT_VERSION = 1.1
 
 # One C file per responsibility. core/ is plain C shared with the k8s-events program.
 CORE_SRCS = $(sort $(wildcard core/*.c))
 EXT_SRCS  = $(sort $(wildcard extension/*.c))
 OBJS      = $(CORE_SRCS:.c=.o) $(EXT_SRCS:.c=.o)
 
-# The install script is assembled from one piece per area, in file-name order.
+# The install script is assembled from one piece per area, in file-name order. Released
+# versions' scripts are kept as they were (extension/versions/), so that a database made
+# with one can be updated; an update script is its own head and tail around the parts of
+# the install script it adds or replaces.
 SQL_PARTS  = $(sort $(wildcard extension/sql/*.sql))
-DATA_built = $(EXTENSION)--$(EXT_VERSION).sql
+DATA_built = $(EXTENSION)--$(EXT_VERSION).sql $(EXTENSION)--1.0--1.1.sql
+DATA       = $(wildcard extension/versions/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = loader/k8s-events
 
 REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
@@ -41,7 +45,12 @@ include $(PGXS)
 # PGXS tracks no header dependencies here: a changed header rebuilds every object.
 $(OBJS): $(wildcard core/*.h extension/*.h)
 
-$(DATA_built): $(SQL_PARTS)
+$(EXTENSION)--$(EXT_VERSION).sql: $(SQL_PARTS)
+	cat $^ > $@
+
+$(EXTENSION)--1.0--1.1.sql: extension/upgrade/$(EXTENSION)--1.0--1.1.head.sql \
+		extension/sql/45_summaries.sql extension/sql/60_histogram.sql \
+		extension/upgrade/$(EXTENSION)--1.0--1.1.tail.sql
 	cat $^ > $@
 
 # The k8s-events program (loader/): plain C over core/, one folder per command.

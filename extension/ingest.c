@@ -43,6 +43,7 @@
 #include "row_writer.h"
 #include "core/rfc3339.h"
 #include "settings.h"
+#include "summaries.h"
 #include "unix_time.h"
 #include "sql_function.h"
 
@@ -91,7 +92,8 @@ static const char insert_sql[] =
     "  AS b(uid, resource_version, event_time, first_time, namespace, kind, name,"
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
     "    reporting_instance, action, event, occurrences)"
-    " RETURNING event_time";
+    " RETURNING event_time, namespace, kind, name, type, reason, message, resource_version, uid,"
+    "  first_time, count, occurrences";
 
 static const char reject_sql[] =
     "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
@@ -263,6 +265,81 @@ build_array(Ingest *ingest, IngestColumn c, const bool *keep, int nkept)
 }
 
 /* Judge the buffered rows (occurrences.c), then insert the new ones. */
+static const char *
+text_or_null(Datum value, bool isnull)
+{
+	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+/* Add the buffered rows the verdict kept to the summaries. */
+static void
+summarise_buffered(Ingest *ingest, const BatchVerdict *verdict)
+{
+	SummaryRow *rows = palloc(sizeof(SummaryRow) * ingest->n);
+	int         n = 0;
+
+	for (int i = 0; i < ingest->n; i++)
+	{
+		SummaryRow *r = &rows[n];
+
+		if (!verdict->keep[i])
+			continue;
+		r->namespace = text_or_null(ingest->values[COL_NAMESPACE][i], ingest->nulls[COL_NAMESPACE][i]);
+		r->kind = text_or_null(ingest->values[COL_KIND][i], ingest->nulls[COL_KIND][i]);
+		r->name = text_or_null(ingest->values[COL_NAME][i], ingest->nulls[COL_NAME][i]);
+		r->type = text_or_null(ingest->values[COL_TYPE][i], ingest->nulls[COL_TYPE][i]);
+		r->reason = text_or_null(ingest->values[COL_REASON][i], ingest->nulls[COL_REASON][i]);
+		r->message = text_or_null(ingest->values[COL_MESSAGE][i], ingest->nulls[COL_MESSAGE][i]);
+		r->resource_version = TextDatumGetCString(ingest->values[COL_RESOURCE_VERSION][i]);
+		r->uid = *DatumGetUUIDP(ingest->values[COL_UID][i]);
+		r->event_time = DatumGetTimestampTz(ingest->values[COL_EVENT_TIME][i]);
+		r->first_time = ingest->nulls[COL_FIRST_TIME][i]
+		                    ? r->event_time
+		                    : DatumGetTimestampTz(ingest->values[COL_FIRST_TIME][i]);
+		r->count = DatumGetInt32(ingest->values[COL_COUNT][i]);
+		r->occurrences = verdict->occurrences[i];
+		n++;
+	}
+	summaries_add(ingest->cluster, rows, n);
+}
+
+/* Add the rows an INSERT ... RETURNING (insert_sql) wrote to the summaries; frees table. */
+static void
+summarise_returned(const char *cluster, SPITupleTable *table, uint64 n)
+{
+	SummaryRow *rows = palloc(sizeof(SummaryRow) * Max(n, 1));
+
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple   tuple = table->vals[i];
+		TupleDesc   desc = table->tupdesc;
+		SummaryRow *r = &rows[i];
+		bool        isnull;
+		Datum       v;
+
+		r->event_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 1, &isnull));
+		v = SPI_getbinval(tuple, desc, 2, &isnull);
+		r->namespace = text_or_null(v, isnull);
+		v = SPI_getbinval(tuple, desc, 3, &isnull);
+		r->kind = text_or_null(v, isnull);
+		v = SPI_getbinval(tuple, desc, 4, &isnull);
+		r->name = text_or_null(v, isnull);
+		v = SPI_getbinval(tuple, desc, 5, &isnull);
+		r->type = text_or_null(v, isnull);
+		v = SPI_getbinval(tuple, desc, 6, &isnull);
+		r->reason = text_or_null(v, isnull);
+		v = SPI_getbinval(tuple, desc, 7, &isnull);
+		r->message = text_or_null(v, isnull);
+		r->resource_version = TextDatumGetCString(SPI_getbinval(tuple, desc, 8, &isnull));
+		r->uid = *DatumGetUUIDP(SPI_getbinval(tuple, desc, 9, &isnull));
+		r->first_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 10, &isnull));
+		r->count = DatumGetInt32(SPI_getbinval(tuple, desc, 11, &isnull));
+		r->occurrences = DatumGetInt32(SPI_getbinval(tuple, desc, 12, &isnull));
+	}
+	SPI_freetuptable(table);
+	summaries_add(cluster, rows, (int) n);
+}
+
 static void
 flush(Ingest *ingest)
 {
@@ -327,6 +404,9 @@ flush(Ingest *ingest)
 		}
 		row_writer_end(writer);
 		stored = nkept;
+		MemoryContextSwitchTo(ingest->batch_cxt);
+		summarise_buffered(ingest, &verdict);
+		MemoryContextSwitchTo(old);
 	}
 	else if (nkept > 0)
 	{
@@ -339,7 +419,7 @@ flush(Ingest *ingest)
 		MemoryContextSwitchTo(old);
 		if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert into k8s_events.events");
-		/* A BEFORE trigger may have skipped rows: count what was written. */
+		/* A BEFORE trigger may have skipped or changed rows: count and summarise what was written. */
 		stored = SPI_processed;
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{
@@ -350,7 +430,9 @@ flush(Ingest *ingest)
 			        DatumGetTimestampTz(
 			            SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
 		}
-		SPI_freetuptable(SPI_tuptable);
+		old = MemoryContextSwitchTo(ingest->batch_cxt);
+		summarise_returned(ingest->cluster, SPI_tuptable, SPI_processed);
+		MemoryContextSwitchTo(old);
 	}
 	else
 		MemoryContextSwitchTo(old);

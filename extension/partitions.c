@@ -36,6 +36,7 @@
 #include "partitions.h"
 #include "core/rfc3339.h"
 #include "settings.h"
+#include "summaries.h"
 #include "subtransaction.h"
 #include "unix_time.h"
 #include "sql_function.h"
@@ -446,18 +447,23 @@ lock_parent(void *arg)
 	LockRelationOid(*(Oid *) arg, AccessExclusiveLock);
 }
 
+/* Drop one partition, and take its rows out of resource_summary in the same subtransaction. */
 static void
 drop_partition(void *arg)
 {
-	Oid   relid = *(Oid *) arg;
-	char *sql;
+	PartitionRange *range = arg;
+	Oid             relid = range->relid;
+	char           *sql;
+	SummaryDrop    *summary;
 
 	LockRelationOid(relid, AccessExclusiveLock);
+	summary = summaries_before_drop(relid, range->from, range->to);
 	sql = psprintf("DROP TABLE %s",
 	               quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 	                                          get_rel_name(relid)));
 	if (SPI_execute(sql, false, 0) != SPI_OK_UTILITY)
 		elog(ERROR, "could not drop partition %u", relid);
+	summaries_after_drop(summary);
 }
 
 /* Drop, oldest first, every partition whose whole range lies before cutoff. */
@@ -495,7 +501,7 @@ drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
 		char *name = quote_qualified_identifier(
 		    get_namespace_name(get_rel_namespace(ranges[i].relid)), get_rel_name(ranges[i].relid));
 
-		if (with_bounded_lock_wait(drop_partition, &ranges[i].relid, &why))
+		if (with_bounded_lock_wait(drop_partition, &ranges[i], &why))
 		{
 			Datum value = CStringGetTextDatum(name);
 			bool  isnull = false;
@@ -533,8 +539,19 @@ k8s_drop_expired_partitions(PG_FUNCTION_ARGS)
 {
 	TimestampTz cutoff = settings_retention_cutoff(GetCurrentTransactionStartTimestamp());
 
+	TimestampTz counts_cutoff =
+	    settings_summary_retention_cutoff(GetCurrentTransactionStartTimestamp());
+
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (cutoff != DT_NOBEGIN)
 		drop_partitions_before((ReturnSetInfo *) fcinfo->resultinfo, cutoff);
+	/* Hourly counts outlive the rows: a year of trends after 120 days of events. */
+	if (counts_cutoff != DT_NOBEGIN)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		summaries_expire_counts(counts_cutoff);
+		SPI_finish();
+	}
 	return (Datum) 0;
 }

@@ -18,6 +18,7 @@
 #include "settings.h"
 
 char *k8s_events_retention = NULL;
+char *k8s_events_summary_retention = NULL;
 char *k8s_events_partition_width = NULL;
 int   k8s_events_drop_lock_timeout_ms = 500;
 int   k8s_events_batch_size = 1000;
@@ -140,6 +141,14 @@ settings_define(void)
 	    "120 days", PGC_SUSET, 0, check_retention, NULL, NULL);
 
 	DefineCustomStringVariable(
+	    "k8s_events.summary_retention",
+	    "How long the hourly counts of k8s_events.event_counts are kept; older hours are deleted "
+	    "by drop_partitions().",
+	    "An interval such as '2 years', usually longer than k8s_events.retention; '0' keeps them "
+	    "forever.",
+	    &k8s_events_summary_retention, "2 years", PGC_SUSET, 0, check_retention, NULL, NULL);
+
+	DefineCustomStringVariable(
 	    "k8s_events.partition_width", "Time span of each partition of k8s_events.events.",
 	    "A whole number of hours or days, such as '1 day'. Changing it affects new partitions "
 	    "only.",
@@ -165,15 +174,28 @@ setting_interval(const char *value)
 	return *iv;
 }
 
-TimestampTz
-settings_retention_cutoff(TimestampTz now)
+/* now minus a retention setting; DT_NOBEGIN for '0' (keep forever). */
+static TimestampTz
+cutoff_of(const char *setting, TimestampTz now)
 {
-	Interval iv = setting_interval(k8s_events_retention);
+	Interval iv = setting_interval(setting);
 
 	if (iv.month == 0 && iv.day == 0 && iv.time == 0)
 		return DT_NOBEGIN;
 	return DatumGetTimestampTz(DirectFunctionCall2(
 	    timestamptz_mi_interval, TimestampTzGetDatum(now), IntervalPGetDatum(&iv)));
+}
+
+TimestampTz
+settings_retention_cutoff(TimestampTz now)
+{
+	return cutoff_of(k8s_events_retention, now);
+}
+
+TimestampTz
+settings_summary_retention_cutoff(TimestampTz now)
+{
+	return cutoff_of(k8s_events_summary_retention, now);
 }
 
 int64

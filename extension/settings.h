@@ -9,6 +9,7 @@
 
 /* Raw setting strings, as PostgreSQL's GUC machinery owns them. */
 extern char *k8s_events_retention;
+extern char *k8s_events_summary_retention;
 extern char *k8s_events_partition_width;
 extern int   k8s_events_drop_lock_timeout_ms;
 extern int   k8s_events_batch_size;
@@ -24,6 +25,8 @@ extern void settings_define(void);
  * or DT_NOBEGIN when retention is disabled ('0').
  */
 extern TimestampTz settings_retention_cutoff(TimestampTz now);
+/* When hourly counts expire (k8s_events.summary_retention); DT_NOBEGIN: never. */
+extern TimestampTz settings_summary_retention_cutoff(TimestampTz now);
 
 /* k8s_events.partition_width in microseconds (a fixed duration, >= 1 hour). */
 extern int64 settings_partition_width_usecs(void);

@@ -51,7 +51,11 @@ SET timezone = 'UTC';
 -- An empty or reversed range has no buckets.
 SELECT count(*) FROM k8s_events.histogram('2026-05-04 10:00', '2026-05-04 10:00', '1 hour');
 SELECT count(*) FROM k8s_events.histogram('2026-05-04 11:00', '2026-05-04 10:00', '1 hour');
--- The histogram is inlined: partitions outside the range are not scanned.
+-- The histogram is inlined: a namespace-wide hourly one reads event_counts only (the
+-- branch over the rows is planned away), and one object's reads the partitions of the
+-- range only, through the object index.
 SELECT count(*) > 0 FROM k8s_events.create_partitions('2026-05-01', '2026-05-08');
 EXPLAIN (COSTS OFF)
 SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', namespace => 'shop');
+EXPLAIN (COSTS OFF)
+SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', namespace => 'shop', kind => 'Pod', name => 'web-1');

@@ -26,6 +26,7 @@ REVOKE EXECUTE ON FUNCTION k8s_events.drop_partitions() FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.watch_begin(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.watch_store(text, text, text, bytea[], text[]) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION k8s_events.watch_set_state(text, text, text, bigint, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION k8s_events.rebuild_summaries() FROM PUBLIC;
 
 -- Readers: every table and view, every read-only function.
 GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;

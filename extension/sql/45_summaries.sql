@@ -1,0 +1,234 @@
+-- k8s_events: summaries kept by the write path, so that the questions a dashboard or a BI
+-- tool asks all day are answered without reading every stored row.
+--
+-- Both tables are written by the one C write path (extension/summaries.c) in the
+-- transaction that stores the rows, one upsert per distinct key per batch, keys in a fixed
+-- order. Both always equal a recomputation from k8s_events.events, which
+-- k8s_events.verify_summaries() checks and k8s_events.rebuild_summaries() restores.
+
+-- Adds the numbers of b to those of a, key by key; keys whose total is not positive are
+-- dropped (retention subtracts what it drops).
+CREATE FUNCTION k8s_events.add_counts(a jsonb, b jsonb) RETURNS jsonb
+    AS 'MODULE_PATHNAME', 'k8s_add_counts'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION k8s_events.add_counts(jsonb, jsonb) IS
+    'The sum of two {"key": number} objects, key by key, keeping only positive totals (for resource_summary.reasons).';
+
+-- One row per involved object.
+CREATE TABLE k8s_events.resource_summary (
+    cluster               text        NOT NULL,
+    namespace             text,
+    kind                  text,
+    name                  text,
+    normal                bigint      NOT NULL,
+    warning               bigint      NOT NULL,
+    observations          bigint      NOT NULL,
+    first_event_time      timestamptz NOT NULL,
+    last_event_time       timestamptz NOT NULL,
+    last_count            integer     NOT NULL,
+    last_uid              uuid        NOT NULL,
+    last_resource_version text        NOT NULL,
+    last_type             text,
+    last_reason           text,
+    last_message          text,
+    reasons               jsonb       NOT NULL,
+    CONSTRAINT resource_summary_key UNIQUE NULLS NOT DISTINCT (cluster, namespace, kind, name)
+);
+-- The overview pages: a cluster's resources by last event, a namespace's by warnings.
+CREATE INDEX resource_summary_last_idx ON k8s_events.resource_summary (cluster, last_event_time);
+CREATE INDEX resource_summary_warning_idx ON k8s_events.resource_summary (cluster, namespace, warning);
+COMMENT ON TABLE k8s_events.resource_summary IS
+    'One row per involved object (cluster, namespace, kind, name), kept by the write path: occurrences by type, first and last event time, the last observation, occurrences per reason.';
+COMMENT ON COLUMN k8s_events.resource_summary.normal IS 'Occurrences of type Normal (the sum of occurrences, not a count of rows).';
+COMMENT ON COLUMN k8s_events.resource_summary.warning IS 'Occurrences of type Warning.';
+COMMENT ON COLUMN k8s_events.resource_summary.observations IS 'Stored rows (observations) of the object.';
+COMMENT ON COLUMN k8s_events.resource_summary.first_event_time IS 'The earliest first_time of its stored rows.';
+COMMENT ON COLUMN k8s_events.resource_summary.last_event_time IS
+    'event_time of the last observation: the newest by (event_time, count, uid, resource_version), whatever the order rows arrived in.';
+COMMENT ON COLUMN k8s_events.resource_summary.reasons IS 'Occurrences per reason, {"BackOff": 12, ...}; reasons with none are left out.';
+
+-- Occurrences per hour.
+CREATE TABLE k8s_events.event_counts (
+    cluster      text        NOT NULL,
+    hour         timestamptz NOT NULL,
+    namespace    text,
+    kind         text,
+    type         text,
+    reason       text,
+    occurrences  bigint      NOT NULL,
+    observations bigint      NOT NULL,
+    CONSTRAINT event_counts_key UNIQUE NULLS NOT DISTINCT (cluster, hour, namespace, kind, type, reason)
+);
+-- Histograms of every cluster at once, and expiry (summary_retention), go by hour alone.
+CREATE INDEX event_counts_hour_idx ON k8s_events.event_counts (hour);
+-- Derived, but not cheap to derive, and event_counts outlives the raw rows: pg_dump keeps them.
+SELECT pg_catalog.pg_extension_config_dump('k8s_events.resource_summary', '');
+SELECT pg_catalog.pg_extension_config_dump('k8s_events.event_counts', '');
+COMMENT ON TABLE k8s_events.event_counts IS
+    'Occurrences and observations per (cluster, hour, namespace, kind, type, reason), kept by the write path; kept for k8s_events.summary_retention after the raw rows are dropped.';
+
+-- One row per involved object: what happened to it, and how often (read from the summary
+-- the write path keeps, not from every row).
+CREATE VIEW k8s_events.resources AS
+SELECT s.cluster,
+       s.namespace,
+       s.kind,
+       s.name,
+       s.normal,
+       s.warning,
+       s.first_event_time,
+       s.last_event_time,
+       s.last_type,
+       s.last_reason,
+       s.last_message,
+       s.reasons,
+       s.observations,
+       s.last_uid
+FROM k8s_events.resource_summary AS s;
+COMMENT ON VIEW k8s_events.resources IS
+    'One row per involved object: Normal and Warning occurrences, first and last event time, the last event''s type, reason and message, occurrences per reason (from resource_summary).';
+
+-- Both summaries recomputed from the stored rows: what verify_summaries compares with and
+-- rebuild_summaries writes. The last observation is ordered as the write path orders it.
+CREATE FUNCTION k8s_events.resource_summary_recomputed() RETURNS SETOF k8s_events.resource_summary
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH totals AS (
+        SELECT e.cluster, e.namespace, e.kind, e.name,
+               coalesce(sum(e.occurrences) FILTER (WHERE e.type = 'Normal'), 0)::bigint AS normal,
+               coalesce(sum(e.occurrences) FILTER (WHERE e.type = 'Warning'), 0)::bigint AS warning,
+               count(*) AS observations,
+               min(e.first_time) AS first_event_time
+        FROM k8s_events.events AS e
+        GROUP BY e.cluster, e.namespace, e.kind, e.name
+    ), last AS (
+        SELECT DISTINCT ON (e.cluster, e.namespace, e.kind, e.name)
+               e.cluster, e.namespace, e.kind, e.name, e.event_time, e.count, e.uid,
+               e.resource_version, e.type, e.reason, e.message
+        FROM k8s_events.events AS e
+        ORDER BY e.cluster, e.namespace, e.kind, e.name, e.event_time DESC, e.count DESC,
+                 e.uid DESC, e.resource_version COLLATE "C" DESC
+    ), per_reason AS (
+        SELECT e.cluster, e.namespace, e.kind, e.name, e.reason, sum(e.occurrences) AS n
+        FROM k8s_events.events AS e
+        WHERE e.reason IS NOT NULL
+        GROUP BY e.cluster, e.namespace, e.kind, e.name, e.reason
+        HAVING sum(e.occurrences) > 0
+    ), reasons AS (
+        SELECT r.cluster, r.namespace, r.kind, r.name, jsonb_object_agg(r.reason, r.n) AS reasons
+        FROM per_reason AS r
+        GROUP BY r.cluster, r.namespace, r.kind, r.name
+    )
+    SELECT t.cluster, t.namespace, t.kind, t.name, t.normal, t.warning, t.observations,
+           t.first_event_time, l.event_time, l.count, l.uid, l.resource_version, l.type,
+           l.reason, l.message, coalesce(r.reasons, '{}')
+    FROM totals AS t
+    JOIN last AS l
+      ON l.cluster = t.cluster AND coalesce(l.namespace, '') = coalesce(t.namespace, '')
+     AND coalesce(l.kind, '') = coalesce(t.kind, '') AND coalesce(l.name, '') = coalesce(t.name, '')
+    LEFT JOIN reasons AS r
+      ON r.cluster = t.cluster AND coalesce(r.namespace, '') = coalesce(t.namespace, '')
+     AND coalesce(r.kind, '') = coalesce(t.kind, '') AND coalesce(r.name, '') = coalesce(t.name, '')
+$$;
+COMMENT ON FUNCTION k8s_events.resource_summary_recomputed() IS
+    'resource_summary as recomputed from k8s_events.events (the decoder never stores '''' in namespace, kind or name, so coalesce(x, '''') tells NULL apart).';
+
+-- The hours that still have their raw rows: from the start of the oldest partition on.
+CREATE FUNCTION k8s_events.event_counts_recomputed(since timestamptz DEFAULT '-infinity')
+RETURNS SETOF k8s_events.event_counts
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT e.cluster, date_bin('1 hour', e.event_time, '2000-01-01 00:00:00+00') AS hour,
+           e.namespace, e.kind, e.type, e.reason,
+           sum(e.occurrences)::bigint, count(*)
+    FROM k8s_events.events AS e
+    WHERE e.event_time >= since
+    GROUP BY 1, 2, 3, 4, 5, 6
+$$;
+COMMENT ON FUNCTION k8s_events.event_counts_recomputed(timestamptz) IS
+    'event_counts as recomputed from k8s_events.events, for the hours from since on.';
+
+-- The start of the oldest partition's range: hours before it have no raw rows any more,
+-- and their counts are kept (summary_retention), not compared.
+CREATE FUNCTION k8s_events.raw_rows_since() RETURNS timestamptz
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT coalesce(min(b.range_from), 'infinity') FROM k8s_events.partition_bounds() AS b
+$$;
+
+-- Every difference between the summaries and a recomputation from the raw rows; empty when
+-- they agree, as they always should.
+CREATE FUNCTION k8s_events.verify_summaries()
+RETURNS TABLE (summary text, key jsonb, stored jsonb, recomputed jsonb)
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH s AS (
+        SELECT jsonb_build_object('cluster', x.cluster, 'namespace', x.namespace, 'kind', x.kind,
+                                  'name', x.name) AS key,
+               to_jsonb(x) - '{cluster,namespace,kind,name}'::text[] AS v
+        FROM k8s_events.resource_summary AS x
+    ), r AS (
+        SELECT jsonb_build_object('cluster', x.cluster, 'namespace', x.namespace, 'kind', x.kind,
+                                  'name', x.name) AS key,
+               to_jsonb(x) - '{cluster,namespace,kind,name}'::text[] AS v
+        FROM k8s_events.resource_summary_recomputed() AS x
+    ), since AS (
+        SELECT k8s_events.raw_rows_since() AS t
+    ), cs AS (
+        SELECT jsonb_build_object('cluster', x.cluster, 'hour', x.hour, 'namespace', x.namespace,
+                                  'kind', x.kind, 'type', x.type, 'reason', x.reason) AS key,
+               jsonb_build_object('occurrences', x.occurrences, 'observations', x.observations) AS v
+        FROM k8s_events.event_counts AS x, since
+        WHERE x.hour >= since.t
+    ), cr AS (
+        SELECT jsonb_build_object('cluster', x.cluster, 'hour', x.hour, 'namespace', x.namespace,
+                                  'kind', x.kind, 'type', x.type, 'reason', x.reason) AS key,
+               jsonb_build_object('occurrences', x.occurrences, 'observations', x.observations) AS v
+        FROM since, k8s_events.event_counts_recomputed(since.t) AS x
+    )
+    SELECT 'resource_summary', coalesce(s.key, r.key), s.v, r.v
+    FROM s FULL JOIN r ON r.key = s.key
+    WHERE s.v IS DISTINCT FROM r.v
+    UNION ALL
+    SELECT 'event_counts', coalesce(cs.key, cr.key), cs.v, cr.v
+    FROM cs FULL JOIN cr ON cr.key = cs.key
+    WHERE cs.v IS DISTINCT FROM cr.v
+    ORDER BY 1, 2
+$$;
+COMMENT ON FUNCTION k8s_events.verify_summaries() IS
+    'Every difference between resource_summary or event_counts (for the hours that still have raw rows) and a recomputation from k8s_events.events; empty when they agree.';
+
+-- Rebuild both from the raw rows (after an upgrade, or rows deleted by hand). Writers wait
+-- meanwhile; counts of hours whose raw rows are gone are kept.
+CREATE FUNCTION k8s_events.rebuild_summaries()
+RETURNS TABLE (summary text, rows bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    since timestamptz;
+    n     bigint;
+BEGIN
+    LOCK TABLE k8s_events.events IN SHARE MODE;
+    LOCK TABLE k8s_events.resource_summary, k8s_events.event_counts IN EXCLUSIVE MODE;
+    since := k8s_events.raw_rows_since();
+    DELETE FROM k8s_events.resource_summary;
+    INSERT INTO k8s_events.resource_summary SELECT * FROM k8s_events.resource_summary_recomputed();
+    GET DIAGNOSTICS n = ROW_COUNT;
+    summary := 'resource_summary';
+    rows := n;
+    RETURN NEXT;
+    DELETE FROM k8s_events.event_counts AS c WHERE c.hour >= since;
+    INSERT INTO k8s_events.event_counts SELECT * FROM k8s_events.event_counts_recomputed(since);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    summary := 'event_counts';
+    rows := n;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION k8s_events.rebuild_summaries() IS
+    'Recompute resource_summary and event_counts from k8s_events.events (hourly counts older than the oldest partition are kept); writers wait meanwhile.';

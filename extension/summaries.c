@@ -1,0 +1,715 @@
+/*
+ * summaries.c
+ *	  Keeping k8s_events.resource_summary and k8s_events.event_counts equal to
+ *	  what the stored rows say, in the transaction that changes the rows.
+ *
+ * The write path hands over each batch of rows it stored.  They are sorted by
+ * key and aggregated here, so that each distinct key costs one row of one
+ * upsert statement per table, and every writer takes the summary rows' locks
+ * in the same order.  Writers of one cluster are serialised by its ingest lock
+ * and the keys of different clusters are disjoint, so the upserts never wait
+ * on each other for long, nor deadlock.
+ *
+ * Merging is order-independent: counts add up, the first time is a minimum,
+ * and the last observation is the greatest by (event_time, count, uid,
+ * resource_version), compared byte-wise as COLLATE "C" does in SQL.  The same
+ * rows in any order, in any batches, give the same summary.
+ *
+ * A 1.0 schema (a new library before ALTER EXTENSION k8s_events UPDATE) has no
+ * summaries: nothing is written then, and the update builds them from the rows.
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/numeric.h"
+
+#include "spi_plan.h"
+#include "summaries.h"
+#include "sql_function.h"
+
+SQL_FUNCTION(k8s_add_counts);
+
+/*
+ * $1 cluster, then one array per column, one element per distinct key, in
+ * key order.  The last observation of the two is picked by the same ORDER BY
+ * as resource_summary_recomputed() uses.  Qualified throughout: a worker runs it.
+ */
+static const char resource_upsert_sql[] =
+    "INSERT INTO k8s_events.resource_summary AS s (cluster, namespace, kind, name, normal,"
+    "  warning, observations, first_event_time, last_event_time, last_count, last_uid,"
+    "  last_resource_version, last_type, last_reason, last_message, reasons)"
+    " SELECT $1, b.namespace, b.kind, b.name, b.normal, b.warning, b.observations,"
+    "  b.first_event_time, b.last_event_time, b.last_count, b.last_uid, b.last_resource_version,"
+    "  b.last_type, b.last_reason, b.last_message, b.reasons"
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]),"
+    "    pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
+    "    pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
+    "    pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.timestamptz[]),"
+    "    pg_catalog.unnest($9::pg_catalog.timestamptz[]), pg_catalog.unnest($10::pg_catalog.int4[]),"
+    "    pg_catalog.unnest($11::pg_catalog.uuid[]), pg_catalog.unnest($12::pg_catalog.text[]),"
+    "    pg_catalog.unnest($13::pg_catalog.text[]), pg_catalog.unnest($14::pg_catalog.text[]),"
+    "    pg_catalog.unnest($15::pg_catalog.text[]), pg_catalog.unnest($16::pg_catalog.jsonb[]))"
+    "  AS b(namespace, kind, name, normal, warning, observations, first_event_time,"
+    "    last_event_time, last_count, last_uid, last_resource_version, last_type, last_reason,"
+    "    last_message, reasons)"
+    " ON CONFLICT ON CONSTRAINT resource_summary_key DO UPDATE SET"
+    "  normal = s.normal OPERATOR(pg_catalog.+) excluded.normal,"
+    "  warning = s.warning OPERATOR(pg_catalog.+) excluded.warning,"
+    "  observations = s.observations OPERATOR(pg_catalog.+) excluded.observations,"
+    "  first_event_time = LEAST(s.first_event_time, excluded.first_event_time),"
+    "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons),"
+    "  (last_event_time, last_count, last_uid, last_resource_version, last_type, last_reason,"
+    "   last_message) = (SELECT x.t, x.c, x.u, x.r, x.ty, x.re, x.m FROM (VALUES"
+    "    (excluded.last_event_time, excluded.last_count, excluded.last_uid,"
+    "     excluded.last_resource_version, excluded.last_type, excluded.last_reason,"
+    "     excluded.last_message),"
+    "    (s.last_event_time, s.last_count, s.last_uid, s.last_resource_version, s.last_type,"
+    "     s.last_reason, s.last_message)) AS x(t, c, u, r, ty, re, m)"
+    "   ORDER BY x.t DESC, x.c DESC, x.u DESC, x.r COLLATE pg_catalog.\"C\" DESC LIMIT 1)";
+
+static const char counts_upsert_sql[] =
+    "INSERT INTO k8s_events.event_counts AS c (cluster, hour, namespace, kind, type, reason,"
+    "  occurrences, observations)"
+    " SELECT $1, b.hour, b.namespace, b.kind, b.type, b.reason, b.occurrences, b.observations"
+    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.timestamptz[]),"
+    "    pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
+    "    pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),"
+    "    pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[]))"
+    "  AS b(hour, namespace, kind, type, reason, occurrences, observations)"
+    " ON CONFLICT ON CONSTRAINT event_counts_key DO UPDATE SET"
+    "  occurrences = c.occurrences OPERATOR(pg_catalog.+) excluded.occurrences,"
+    "  observations = c.observations OPERATOR(pg_catalog.+) excluded.observations";
+
+/*
+ * Take a dropped partition's rows out of resource_summary ($1, $2: its range).
+ * The decoder never stores '' in namespace, kind or name, so coalesce(x, '')
+ * tells NULL apart and keeps the joins hashable.  Returns the objects whose
+ * first or last observation may have been among the dropped rows.
+ */
+static const char subtract_sql_fmt[] =
+    "WITH gone AS ("
+    "  SELECT p.cluster, p.namespace, p.kind, p.name,"
+    "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
+    "      'Normal'), 0) AS normal,"
+    "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
+    "      'Warning'), 0) AS warning,"
+    "    pg_catalog.count(*) AS observations, pg_catalog.min(p.first_time) AS first_time"
+    "  FROM %s AS p GROUP BY 1, 2, 3, 4"
+    "), gone_reasons AS ("
+    "  SELECT g.cluster, g.namespace, g.kind, g.name,"
+    "    pg_catalog.jsonb_object_agg(g.reason, OPERATOR(pg_catalog.-) g.n) AS reasons"
+    "  FROM (SELECT p.cluster, p.namespace, p.kind, p.name, p.reason,"
+    "      pg_catalog.sum(p.occurrences) AS n"
+    "    FROM %s AS p WHERE p.reason IS NOT NULL GROUP BY 1, 2, 3, 4, 5"
+    "    HAVING pg_catalog.sum(p.occurrences) OPERATOR(pg_catalog.>) 0) AS g"
+    "  GROUP BY 1, 2, 3, 4"
+    ")"
+    " UPDATE k8s_events.resource_summary AS s SET"
+    "  normal = s.normal OPERATOR(pg_catalog.-) g.normal,"
+    "  warning = s.warning OPERATOR(pg_catalog.-) g.warning,"
+    "  observations = s.observations OPERATOR(pg_catalog.-) g.observations,"
+    "  reasons = k8s_events.add_counts(s.reasons, coalesce(r.reasons, '{}'::pg_catalog.jsonb))"
+    " FROM gone AS g LEFT JOIN gone_reasons AS r"
+    "  ON r.cluster OPERATOR(pg_catalog.=) g.cluster"
+    "  AND coalesce(r.namespace, '') OPERATOR(pg_catalog.=) coalesce(g.namespace, '')"
+    "  AND coalesce(r.kind, '') OPERATOR(pg_catalog.=) coalesce(g.kind, '')"
+    "  AND coalesce(r.name, '') OPERATOR(pg_catalog.=) coalesce(g.name, '')"
+    " WHERE s.cluster OPERATOR(pg_catalog.=) g.cluster"
+    "  AND coalesce(s.namespace, '') OPERATOR(pg_catalog.=) coalesce(g.namespace, '')"
+    "  AND coalesce(s.kind, '') OPERATOR(pg_catalog.=) coalesce(g.kind, '')"
+    "  AND coalesce(s.name, '') OPERATOR(pg_catalog.=) coalesce(g.name, '')"
+    " RETURNING s.cluster, s.namespace, s.kind, s.name,"
+    "  s.observations OPERATOR(pg_catalog.>) 0"
+    "  AND (g.first_time OPERATOR(pg_catalog.<=) s.first_event_time"
+    "   OR (s.last_event_time OPERATOR(pg_catalog.>=) $1"
+    "    AND s.last_event_time OPERATOR(pg_catalog.<) $2))";
+
+static const char delete_empty_sql[] =
+    "DELETE FROM k8s_events.resource_summary AS s"
+    " WHERE s.observations OPERATOR(pg_catalog.<=) 0";
+
+/*
+ * The first and last observation of the given objects, again, from the rows
+ * left.  %s is how a stored row matches the object: plain equality, which the
+ * (namespace, kind, name, event_time) index serves, or, for the rare objects
+ * with a NULL among them, equality spelt out to take NULLs as equal.
+ */
+static const char recompute_sql_fmt[] =
+    "UPDATE k8s_events.resource_summary AS s SET"
+    "  first_event_time = (SELECT pg_catalog.min(e.first_time) FROM k8s_events.events AS e"
+    "    WHERE %s),"
+    "  (last_event_time, last_count, last_uid, last_resource_version, last_type, last_reason,"
+    "   last_message) = (SELECT e.event_time, e.count, e.uid, e.resource_version, e.type,"
+    "    e.reason, e.message FROM k8s_events.events AS e WHERE %s"
+    "    ORDER BY e.event_time DESC, e.count DESC, e.uid DESC,"
+    "      e.resource_version COLLATE pg_catalog.\"C\" DESC LIMIT 1)"
+    " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
+    "    pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]),"
+    "    pg_catalog.unnest($4::pg_catalog.text[])) AS k(cluster, namespace, kind, name)"
+    " WHERE s.cluster OPERATOR(pg_catalog.=) k.cluster"
+    "  AND coalesce(s.namespace, '') OPERATOR(pg_catalog.=) coalesce(k.namespace, '')"
+    "  AND coalesce(s.kind, '') OPERATOR(pg_catalog.=) coalesce(k.kind, '')"
+    "  AND coalesce(s.name, '') OPERATOR(pg_catalog.=) coalesce(k.name, '')";
+
+static const char match_plain[] =
+    "e.cluster OPERATOR(pg_catalog.=) s.cluster AND e.namespace OPERATOR(pg_catalog.=) s.namespace"
+    " AND e.kind OPERATOR(pg_catalog.=) s.kind AND e.name OPERATOR(pg_catalog.=) s.name";
+static const char match_nulls[] =
+    "e.cluster OPERATOR(pg_catalog.=) s.cluster"
+    " AND (e.namespace OPERATOR(pg_catalog.=) s.namespace"
+    "  OR (e.namespace IS NULL AND s.namespace IS NULL))"
+    " AND (e.kind OPERATOR(pg_catalog.=) s.kind OR (e.kind IS NULL AND s.kind IS NULL))"
+    " AND (e.name OPERATOR(pg_catalog.=) s.name OR (e.name IS NULL AND s.name IS NULL))";
+
+static const char expire_counts_sql[] =
+    "DELETE FROM k8s_events.event_counts AS c WHERE c.hour OPERATOR(pg_catalog.<) $1";
+
+/* Plans live for the backend's life; the plan cache revalidates them after DDL. */
+static SPIPlanPtr resource_plan = NULL;
+static SPIPlanPtr counts_plan = NULL;
+
+struct SummaryDrop
+{
+	int    n;
+	Datum *cluster;
+	Datum *namespace;
+	Datum *kind;
+	Datum *name;
+	bool  *nulls; /* 4 per key: cluster (never), namespace, kind, name */
+	bool   any_null_key;
+};
+
+static bool
+summaries_installed(void)
+{
+	Oid nsp = get_namespace_oid("k8s_events", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("resource_summary", nsp)) &&
+	       OidIsValid(get_relname_relid("event_counts", nsp));
+}
+
+/* ---------------------------------------------------------------- ordering */
+
+/* NULL first, then byte order: the same whoever sorts. */
+static int
+compare_strings(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int
+compare_object(const SummaryRow *a, const SummaryRow *b)
+{
+	int c;
+
+	if ((c = compare_strings(a->namespace, b->namespace)) != 0)
+		return c;
+	if ((c = compare_strings(a->kind, b->kind)) != 0)
+		return c;
+	return compare_strings(a->name, b->name);
+}
+
+static int
+compare_by_object_reason(const void *pa, const void *pb)
+{
+	const SummaryRow *a = *(const SummaryRow *const *) pa;
+	const SummaryRow *b = *(const SummaryRow *const *) pb;
+	int               c = compare_object(a, b);
+
+	return c != 0 ? c : compare_strings(a->reason, b->reason);
+}
+
+static TimestampTz
+hour_of(TimestampTz t)
+{
+	/* Floor, also before 2000 (PostgreSQL's epoch), which is on the hour like 1970. */
+	TimestampTz r = t % USECS_PER_HOUR;
+
+	return t - (r < 0 ? r + USECS_PER_HOUR : r);
+}
+
+static int
+compare_by_hour(const void *pa, const void *pb)
+{
+	const SummaryRow *a = *(const SummaryRow *const *) pa;
+	const SummaryRow *b = *(const SummaryRow *const *) pb;
+	TimestampTz       ha = hour_of(a->event_time);
+	TimestampTz       hb = hour_of(b->event_time);
+	int               c;
+
+	if (ha != hb)
+		return ha < hb ? -1 : 1;
+	if ((c = compare_strings(a->namespace, b->namespace)) != 0)
+		return c;
+	if ((c = compare_strings(a->kind, b->kind)) != 0)
+		return c;
+	if ((c = compare_strings(a->type, b->type)) != 0)
+		return c;
+	return compare_strings(a->reason, b->reason);
+}
+
+/* Is a a later observation than b? (event_time, count, uid, resource_version) */
+static bool
+is_later(const SummaryRow *a, const SummaryRow *b)
+{
+	int c;
+
+	if (a->event_time != b->event_time)
+		return a->event_time > b->event_time;
+	if (a->count != b->count)
+		return a->count > b->count;
+	if ((c = memcmp(a->uid.data, b->uid.data, UUID_LEN)) != 0)
+		return c > 0;
+	return strcmp(a->resource_version, b->resource_version) > 0;
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+typedef struct Column
+{
+	Oid    type;
+	Datum *values;
+	bool  *nulls;
+} Column;
+
+static void
+column_init(Column *c, Oid type, int capacity)
+{
+	c->type = type;
+	c->values = palloc(sizeof(Datum) * capacity);
+	c->nulls = palloc(sizeof(bool) * capacity);
+}
+
+static void
+column_set_text(Column *c, int i, const char *s)
+{
+	c->nulls[i] = s == NULL;
+	c->values[i] = s == NULL ? (Datum) 0 : CStringGetTextDatum(s);
+}
+
+static void
+column_set(Column *c, int i, Datum value)
+{
+	c->nulls[i] = false;
+	c->values[i] = value;
+}
+
+static Datum
+column_array(const Column *c, int n)
+{
+	int   dims[1] = {n};
+	int   lbs[1] = {1};
+	int16 typlen;
+	bool  typbyval;
+	char  typalign;
+
+	get_typlenbyvalalign(c->type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(c->values, c->nulls, 1, dims, lbs, c->type, typlen,
+	                                          typbyval, typalign));
+}
+
+/* ---------------------------------------------------------------- writing */
+
+enum
+{
+	R_NAMESPACE,
+	R_KIND,
+	R_NAME,
+	R_NORMAL,
+	R_WARNING,
+	R_OBSERVATIONS,
+	R_FIRST,
+	R_LAST_TIME,
+	R_LAST_COUNT,
+	R_LAST_UID,
+	R_LAST_VERSION,
+	R_LAST_TYPE,
+	R_LAST_REASON,
+	R_LAST_MESSAGE,
+	R_REASONS,
+	R_NCOLUMNS
+};
+
+static const Oid resource_types[R_NCOLUMNS] = {
+    TEXTOID,        TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+    INT4OID,        UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+};
+
+enum
+{
+	C_HOUR,
+	C_NAMESPACE,
+	C_KIND,
+	C_TYPE,
+	C_REASON,
+	C_OCCURRENCES,
+	C_OBSERVATIONS,
+	C_NCOLUMNS
+};
+
+static const Oid counts_types[C_NCOLUMNS] = {
+    TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID,
+};
+
+static SPIPlanPtr
+prepare_upsert(const char *sql, const Oid *column_types, int ncolumns)
+{
+	Oid argtypes[R_NCOLUMNS + 1];
+
+	argtypes[0] = TEXTOID;
+	for (int c = 0; c < ncolumns; c++)
+		argtypes[c + 1] = get_array_type(column_types[c]);
+	return spi_prepare_kept(sql, ncolumns + 1, argtypes);
+}
+
+static void
+run_upsert(SPIPlanPtr plan, const char *cluster, Column *columns, int ncolumns, int nkeys)
+{
+	Datum args[R_NCOLUMNS + 1];
+
+	args[0] = CStringGetTextDatum(cluster);
+	for (int c = 0; c < ncolumns; c++)
+		args[c + 1] = column_array(&columns[c], nkeys);
+	if (SPI_execute_plan(plan, args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not update the summaries of cluster \"%s\"", cluster);
+}
+
+static Datum
+reasons_jsonb(SummaryRow **rows, int from, int to)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue      *object;
+
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = from; i < to;)
+	{
+		const char *reason = rows[i]->reason;
+		int64       total = 0;
+		int         j;
+
+		for (j = i; j < to && compare_strings(rows[j]->reason, reason) == 0; j++)
+			total += rows[j]->occurrences;
+		if (reason != NULL && total > 0)
+		{
+			JsonbValue key = {.type = jbvString};
+			JsonbValue value = {.type = jbvNumeric};
+
+			key.val.string.val = (char *) reason;
+			key.val.string.len = strlen(reason);
+			value.val.numeric = int64_to_numeric(total);
+			pushJsonbValue(&state, WJB_KEY, &key);
+			pushJsonbValue(&state, WJB_VALUE, &value);
+		}
+		i = j;
+	}
+	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(object));
+}
+
+static void
+add_resources(const char *cluster, SummaryRow **rows, int n)
+{
+	Column columns[R_NCOLUMNS];
+	int    nkeys = 0;
+
+	qsort(rows, n, sizeof(SummaryRow *), compare_by_object_reason);
+	for (int c = 0; c < R_NCOLUMNS; c++)
+		column_init(&columns[c], resource_types[c], n);
+	for (int i = 0; i < n;)
+	{
+		const SummaryRow *last = rows[i];
+		int64             normal = 0, warning = 0;
+		TimestampTz       first = rows[i]->first_time;
+		int               j;
+
+		for (j = i; j < n && compare_object(rows[j], rows[i]) == 0; j++)
+		{
+			const SummaryRow *r = rows[j];
+
+			if (r->type != NULL && strcmp(r->type, "Normal") == 0)
+				normal += r->occurrences;
+			else if (r->type != NULL && strcmp(r->type, "Warning") == 0)
+				warning += r->occurrences;
+			first = Min(first, r->first_time);
+			if (is_later(r, last))
+				last = r;
+		}
+		column_set_text(&columns[R_NAMESPACE], nkeys, rows[i]->namespace);
+		column_set_text(&columns[R_KIND], nkeys, rows[i]->kind);
+		column_set_text(&columns[R_NAME], nkeys, rows[i]->name);
+		column_set(&columns[R_NORMAL], nkeys, Int64GetDatum(normal));
+		column_set(&columns[R_WARNING], nkeys, Int64GetDatum(warning));
+		column_set(&columns[R_OBSERVATIONS], nkeys, Int64GetDatum(j - i));
+		column_set(&columns[R_FIRST], nkeys, TimestampTzGetDatum(first));
+		column_set(&columns[R_LAST_TIME], nkeys, TimestampTzGetDatum(last->event_time));
+		column_set(&columns[R_LAST_COUNT], nkeys, Int32GetDatum(last->count));
+		column_set(&columns[R_LAST_UID], nkeys, UUIDPGetDatum((pg_uuid_t *) &last->uid));
+		column_set_text(&columns[R_LAST_VERSION], nkeys, last->resource_version);
+		column_set_text(&columns[R_LAST_TYPE], nkeys, last->type);
+		column_set_text(&columns[R_LAST_REASON], nkeys, last->reason);
+		column_set_text(&columns[R_LAST_MESSAGE], nkeys, last->message);
+		column_set(&columns[R_REASONS], nkeys, reasons_jsonb(rows, i, j));
+		nkeys++;
+		i = j;
+	}
+	if (resource_plan == NULL)
+		resource_plan = prepare_upsert(resource_upsert_sql, resource_types, R_NCOLUMNS);
+	run_upsert(resource_plan, cluster, columns, R_NCOLUMNS, nkeys);
+}
+
+static void
+add_counts(const char *cluster, SummaryRow **rows, int n)
+{
+	Column columns[C_NCOLUMNS];
+	int    nkeys = 0;
+
+	qsort(rows, n, sizeof(SummaryRow *), compare_by_hour);
+	for (int c = 0; c < C_NCOLUMNS; c++)
+		column_init(&columns[c], counts_types[c], n);
+	for (int i = 0; i < n;)
+	{
+		int64 occurrences = 0;
+		int   j;
+
+		for (j = i; j < n && compare_by_hour(&rows[j], &rows[i]) == 0; j++)
+			occurrences += rows[j]->occurrences;
+		column_set(&columns[C_HOUR], nkeys, TimestampTzGetDatum(hour_of(rows[i]->event_time)));
+		column_set_text(&columns[C_NAMESPACE], nkeys, rows[i]->namespace);
+		column_set_text(&columns[C_KIND], nkeys, rows[i]->kind);
+		column_set_text(&columns[C_TYPE], nkeys, rows[i]->type);
+		column_set_text(&columns[C_REASON], nkeys, rows[i]->reason);
+		column_set(&columns[C_OCCURRENCES], nkeys, Int64GetDatum(occurrences));
+		column_set(&columns[C_OBSERVATIONS], nkeys, Int64GetDatum(j - i));
+		nkeys++;
+		i = j;
+	}
+	if (counts_plan == NULL)
+		counts_plan = prepare_upsert(counts_upsert_sql, counts_types, C_NCOLUMNS);
+	run_upsert(counts_plan, cluster, columns, C_NCOLUMNS, nkeys);
+}
+
+void
+summaries_add(const char *cluster, SummaryRow *rows, int n)
+{
+	SummaryRow **order;
+
+	if (n == 0 || !summaries_installed())
+		return;
+	order = palloc(sizeof(SummaryRow *) * n);
+	for (int i = 0; i < n; i++)
+		order[i] = &rows[i];
+	add_resources(cluster, order, n);
+	add_counts(cluster, order, n);
+	pfree(order);
+}
+
+/* ---------------------------------------------------------------- retention */
+
+SummaryDrop *
+summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
+{
+	SummaryDrop *drop = palloc0(sizeof(SummaryDrop));
+	char        *name;
+	char        *sql;
+	Oid          argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum        args[2] = {TimestampTzGetDatum(from), TimestampTzGetDatum(to)};
+
+	if (!summaries_installed())
+		return drop;
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
+	                                  get_rel_name(partition));
+	sql = psprintf(subtract_sql_fmt, name, name);
+	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not take partition %s out of k8s_events.resource_summary", name);
+
+	drop->cluster = palloc(sizeof(Datum) * SPI_processed);
+	drop->namespace = palloc(sizeof(Datum) * SPI_processed);
+	drop->kind = palloc(sizeof(Datum) * SPI_processed);
+	drop->name = palloc(sizeof(Datum) * SPI_processed);
+	drop->nulls = palloc0(sizeof(bool) * 4 * SPI_processed);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple tuple = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool      isnull;
+		bool     *nulls = &drop->nulls[4 * drop->n];
+
+		if (!DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull)))
+			continue;
+		/* Copied out of SPI's tuple table, which the next statement frees. */
+		drop->cluster[drop->n] = datumCopy(SPI_getbinval(tuple, desc, 1, &nulls[0]), false, -1);
+		drop->namespace[drop->n] = SPI_getbinval(tuple, desc, 2, &nulls[1]);
+		drop->kind[drop->n] = SPI_getbinval(tuple, desc, 3, &nulls[2]);
+		drop->name[drop->n] = SPI_getbinval(tuple, desc, 4, &nulls[3]);
+		if (!nulls[1])
+			drop->namespace[drop->n] = datumCopy(drop->namespace[drop->n], false, -1);
+		if (!nulls[2])
+			drop->kind[drop->n] = datumCopy(drop->kind[drop->n], false, -1);
+		if (!nulls[3])
+			drop->name[drop->n] = datumCopy(drop->name[drop->n], false, -1);
+		drop->any_null_key |= nulls[1] || nulls[2] || nulls[3];
+		drop->n++;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	if (SPI_execute(delete_empty_sql, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
+	return drop;
+}
+
+static Datum
+key_array(const SummaryDrop *drop, const Datum *values, int column)
+{
+	bool *nulls = palloc(sizeof(bool) * Max(drop->n, 1));
+	int   dims[1] = {drop->n};
+	int   lbs[1] = {1};
+
+	for (int i = 0; i < drop->n; i++)
+		nulls[i] = drop->nulls[4 * i + column];
+	return PointerGetDatum(
+	    construct_md_array((Datum *) values, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+void
+summaries_after_drop(SummaryDrop *drop)
+{
+	Oid   argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Datum args[4];
+	char *sql;
+
+	if (drop->n == 0)
+		return;
+	args[0] = key_array(drop, drop->cluster, 0);
+	args[1] = key_array(drop, drop->namespace, 1);
+	args[2] = key_array(drop, drop->kind, 2);
+	args[3] = key_array(drop, drop->name, 3);
+	/*
+	 * Objects without NULLs match through the index; the query spelt out for
+	 * NULLs also matches those, so it runs only when one is among them.
+	 */
+	sql = drop->any_null_key ? psprintf(recompute_sql_fmt, match_nulls, match_nulls)
+	                         : psprintf(recompute_sql_fmt, match_plain, match_plain);
+	if (SPI_execute_with_args(sql, 4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
+}
+
+void
+summaries_expire_counts(TimestampTz cutoff)
+{
+	Oid   argtypes[1] = {TIMESTAMPTZOID};
+	Datum args[1] = {TimestampTzGetDatum(cutoff)};
+
+	if (!summaries_installed())
+		return;
+	if (SPI_execute_with_args(expire_counts_sql, 1, argtypes, args, NULL, false, 0) !=
+	    SPI_OK_DELETE)
+		elog(ERROR, "could not expire k8s_events.event_counts");
+}
+
+/* ---------------------------------------------------------------- add_counts() */
+
+typedef struct Count
+{
+	char  *key;
+	int    len;
+	int64  value;
+} Count;
+
+static int
+compare_counts(const void *pa, const void *pb)
+{
+	const Count *a = pa;
+	const Count *b = pb;
+	int          c = memcmp(a->key, b->key, Min(a->len, b->len));
+
+	return c != 0 ? c : a->len - b->len;
+}
+
+/* The pairs of a {"key": integer} object, appended to counts. */
+static int
+collect_counts(Jsonb *jb, Count *counts, int n, const char *argname)
+{
+	JsonbIterator     *it;
+	JsonbValue         v;
+	JsonbIteratorToken token;
+	char              *key = NULL;
+	int                len = 0;
+
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("add_counts: %s is not a JSON object", argname),
+		                errhint("Pass objects of the form {\"reason\": 12}.")));
+	it = JsonbIteratorInit(&jb->root);
+	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (token == WJB_KEY)
+		{
+			key = v.val.string.val;
+			len = v.val.string.len;
+		}
+		else if (token == WJB_VALUE)
+		{
+			if (v.type != jbvNumeric)
+				ereport(ERROR,
+				        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				         errmsg("add_counts: the value of \"%.*s\" in %s is not a number", len, key,
+				                argname)));
+			counts[n].key = key;
+			counts[n].len = len;
+			counts[n].value = DatumGetInt64(
+			    DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
+			n++;
+		}
+	}
+	return n;
+}
+
+/* add_counts(a jsonb, b jsonb) → jsonb: key by key sums, positive totals only. */
+Datum
+k8s_add_counts(PG_FUNCTION_ARGS)
+{
+	Jsonb           *a = PG_GETARG_JSONB_P(0);
+	Jsonb           *b = PG_GETARG_JSONB_P(1);
+	int              capacity = JB_ROOT_COUNT(a) + JB_ROOT_COUNT(b);
+	Count           *counts = palloc(sizeof(Count) * Max(capacity, 1));
+	int              n = 0;
+	JsonbParseState *state = NULL;
+	JsonbValue      *object;
+
+	n = collect_counts(a, counts, n, "the first argument");
+	n = collect_counts(b, counts, n, "the second argument");
+	qsort(counts, n, sizeof(Count), compare_counts);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n;)
+	{
+		int64 total = 0;
+		int   j;
+
+		for (j = i; j < n && compare_counts(&counts[j], &counts[i]) == 0; j++)
+			total += counts[j].value;
+		if (total > 0)
+		{
+			JsonbValue key = {.type = jbvString};
+			JsonbValue value = {.type = jbvNumeric};
+
+			key.val.string.val = counts[i].key;
+			key.val.string.len = counts[i].len;
+			value.val.numeric = int64_to_numeric(total);
+			pushJsonbValue(&state, WJB_KEY, &key);
+			pushJsonbValue(&state, WJB_VALUE, &value);
+		}
+		i = j;
+	}
+	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(object));
+}

@@ -1,0 +1,59 @@
+/*
+ * summaries.h
+ *	  k8s_events.resource_summary and k8s_events.event_counts, kept by the
+ *	  write path in the transaction that stores the rows.
+ *
+ * Every stored row is added once (summaries_add), every dropped partition
+ * taken out (summaries_before_drop / summaries_after_drop), so that both
+ * always equal a recomputation from k8s_events.events
+ * (k8s_events.verify_summaries()).  What a row adds does not depend on the
+ * order rows arrive in: sums, a minimum, and a "last" observation picked by
+ * (event_time, count, uid, resource_version).
+ */
+#ifndef K8S_EVENTS_SUMMARIES_H
+#define K8S_EVENTS_SUMMARIES_H
+
+#include "datatype/timestamp.h"
+#include "utils/uuid.h"
+
+/* What the summaries need of one stored row; NULL strings are SQL NULLs. */
+typedef struct SummaryRow
+{
+	const char *namespace;
+	const char *kind;
+	const char *name;
+	const char *type;
+	const char *reason;
+	const char *message;
+	const char *resource_version;
+	pg_uuid_t   uid;
+	TimestampTz event_time;
+	TimestampTz first_time;
+	int32       count;
+	int32       occurrences;
+} SummaryRow;
+
+/*
+ * Add stored rows of one cluster: one upsert per distinct key, keys in a fixed
+ * order.  Inside SPI, in the transaction that stored them, holding the
+ * cluster's ingest lock.  Does nothing on a 1.0 schema, which has no
+ * summaries (until ALTER EXTENSION k8s_events UPDATE builds them).
+ */
+extern void summaries_add(const char *cluster, SummaryRow *rows, int n);
+
+typedef struct SummaryDrop SummaryDrop;
+
+/*
+ * Take what the partition holds out of resource_summary; event_counts keeps
+ * its hours (k8s_events.summary_retention).  Inside SPI, the partition locked.
+ * Call summaries_after_drop once the partition is gone.
+ */
+extern SummaryDrop *summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to);
+
+/* Recompute the first and last observation of the objects it had rows of, from the rest. */
+extern void summaries_after_drop(SummaryDrop *drop);
+
+/* Delete hourly counts before cutoff. Inside SPI. */
+extern void summaries_expire_counts(TimestampTz cutoff);
+
+#endif

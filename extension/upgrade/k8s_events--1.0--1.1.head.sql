@@ -1,0 +1,19 @@
+-- k8s_events 1.0 → 1.1: the summaries (resource_summary, event_counts), built from the rows
+-- already stored, and histogram() and the resources view reading them.
+--
+-- The update script is this file, then extension/sql/45_summaries.sql and
+-- extension/sql/60_histogram.sql as the install script has them, then
+-- k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
+\echo Use "ALTER EXTENSION k8s_events UPDATE TO '1.1'" to load this file. \quit
+
+-- The cluster-name rule is one C function now; a 1.0 installed before it had the rule
+-- spelt out in the CHECK.
+CREATE OR REPLACE FUNCTION k8s_events.check_cluster_name(name text) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'k8s_check_cluster_name'
+    LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+ALTER TABLE k8s_events.clusters DROP CONSTRAINT clusters_name_valid;
+ALTER TABLE k8s_events.clusters
+    ADD CONSTRAINT clusters_name_valid CHECK (k8s_events.check_cluster_name(name));
+
+-- Read from resource_summary from now on (it gains columns, so it is made again).
+DROP VIEW k8s_events.resources;
