@@ -284,7 +284,8 @@ summarise_buffered(Ingest *ingest, const BatchVerdict *verdict)
 
 		if (!verdict->keep[i])
 			continue;
-		r->namespace = text_or_null(ingest->values[COL_NAMESPACE][i], ingest->nulls[COL_NAMESPACE][i]);
+		r->namespace =
+		    text_or_null(ingest->values[COL_NAMESPACE][i], ingest->nulls[COL_NAMESPACE][i]);
 		r->kind = text_or_null(ingest->values[COL_KIND][i], ingest->nulls[COL_KIND][i]);
 		r->name = text_or_null(ingest->values[COL_NAME][i], ingest->nulls[COL_NAME][i]);
 		r->type = text_or_null(ingest->values[COL_TYPE][i], ingest->nulls[COL_TYPE][i]);
@@ -419,7 +420,8 @@ flush(Ingest *ingest)
 		MemoryContextSwitchTo(old);
 		if (SPI_execute_plan(insert_plan, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "could not insert into k8s_events.events");
-		/* A BEFORE trigger may have skipped or changed rows: count and summarise what was written. */
+		/* A BEFORE trigger may have skipped or changed rows: count and summarise what was written.
+		 */
 		stored = SPI_processed;
 		for (uint64 i = 0; i < SPI_processed; i++)
 		{

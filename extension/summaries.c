@@ -54,7 +54,8 @@ static const char resource_upsert_sql[] =
     "    pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
     "    pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
     "    pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.timestamptz[]),"
-    "    pg_catalog.unnest($9::pg_catalog.timestamptz[]), pg_catalog.unnest($10::pg_catalog.int4[]),"
+    "    pg_catalog.unnest($9::pg_catalog.timestamptz[]), "
+    "pg_catalog.unnest($10::pg_catalog.int4[]),"
     "    pg_catalog.unnest($11::pg_catalog.uuid[]), pg_catalog.unnest($12::pg_catalog.text[]),"
     "    pg_catalog.unnest($13::pg_catalog.text[]), pg_catalog.unnest($14::pg_catalog.text[]),"
     "    pg_catalog.unnest($15::pg_catalog.text[]), pg_catalog.unnest($16::pg_catalog.jsonb[]))"
@@ -133,9 +134,8 @@ static const char subtract_sql_fmt[] =
     "   OR (s.last_event_time OPERATOR(pg_catalog.>=) $1"
     "    AND s.last_event_time OPERATOR(pg_catalog.<) $2))";
 
-static const char delete_empty_sql[] =
-    "DELETE FROM k8s_events.resource_summary AS s"
-    " WHERE s.observations OPERATOR(pg_catalog.<=) 0";
+static const char delete_empty_sql[] = "DELETE FROM k8s_events.resource_summary AS s"
+                                       " WHERE s.observations OPERATOR(pg_catalog.<=) 0";
 
 /*
  * The first and last observation of the given objects, again, from the rows
@@ -315,8 +315,8 @@ column_array(const Column *c, int n)
 	char  typalign;
 
 	get_typlenbyvalalign(c->type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array(c->values, c->nulls, 1, dims, lbs, c->type, typlen,
-	                                          typbyval, typalign));
+	return PointerGetDatum(
+	    construct_md_array(c->values, c->nulls, 1, dims, lbs, c->type, typlen, typbyval, typalign));
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -342,8 +342,8 @@ enum
 };
 
 static const Oid resource_types[R_NCOLUMNS] = {
-    TEXTOID,        TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-    INT4OID,        UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+    TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+    INT4OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
 };
 
 enum
@@ -576,8 +576,8 @@ key_array(const SummaryDrop *drop, const Datum *values, int column)
 
 	for (int i = 0; i < drop->n; i++)
 		nulls[i] = drop->nulls[4 * i + column];
-	return PointerGetDatum(
-	    construct_md_array((Datum *) values, nulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	return PointerGetDatum(construct_md_array((Datum *) values, nulls, 1, dims, lbs, TEXTOID, -1,
+	                                          false, TYPALIGN_INT));
 }
 
 void
@@ -620,9 +620,9 @@ summaries_expire_counts(TimestampTz cutoff)
 
 typedef struct Count
 {
-	char  *key;
-	int    len;
-	int64  value;
+	char *key;
+	int   len;
+	int64 value;
 } Count;
 
 static int
@@ -660,14 +660,13 @@ collect_counts(Jsonb *jb, Count *counts, int n, const char *argname)
 		else if (token == WJB_VALUE)
 		{
 			if (v.type != jbvNumeric)
-				ereport(ERROR,
-				        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				         errmsg("add_counts: the value of \"%.*s\" in %s is not a number", len, key,
-				                argname)));
+				ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				                errmsg("add_counts: the value of \"%.*s\" in %s is not a number",
+				                       len, key, argname)));
 			counts[n].key = key;
 			counts[n].len = len;
-			counts[n].value = DatumGetInt64(
-			    DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
+			counts[n].value =
+			    DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v.val.numeric)));
 			n++;
 		}
 	}

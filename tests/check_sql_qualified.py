@@ -36,6 +36,9 @@ UNPINNED_FUNCTIONS = {
     # partitions with the caller's arguments. It runs with the caller's search_path and
     # rights, as the caller's own query does; no worker calls it.
     "k8s_events.histogram",
+    # Its condition, inlined into it the same way (and constant-folded with constant
+    # arguments, so that the branch histogram does not need is planned away).
+    "k8s_events.histogram_from_counts",
 }
 
 SCHEMAS_OK = {"pg_catalog", "k8s_events"}
@@ -182,6 +185,7 @@ def check_sql(sql):
     parens = []  # what opened each parenthesis: the word before it
     in_set = None  # paren depth of an UPDATE's SET list
     set_target = False
+    set_columns = None  # paren depth of a SET (a, b) = (...) column list
     statement_word = toks[0].word if toks else None
     for i, t in enumerate(toks):
         prev = toks[i - 1] if i > 0 else None
@@ -200,6 +204,17 @@ def check_sql(sql):
         # UPDATE ... SET a = x, b = y: those = assign.
         if w == "SET" and statement_word in ("UPDATE", "INSERT", "WITH"):
             in_set, set_target = depth, True
+            continue
+        # SET (a, b) = (SELECT ...): that = assigns too.
+        if in_set is not None and set_target and t.text == "(" and depth == in_set + 1:
+            set_columns = depth
+            continue
+        if set_columns is not None:
+            if t.text == ")" and depth == set_columns - 1:
+                set_columns = None
+                set_target = False
+                if nxt is not None and nxt.text == "=":
+                    toks[i + 1].kind = "assign"
             continue
         if in_set is not None and depth == in_set:
             if w in ("WHERE", "RETURNING", "FROM"):
@@ -365,6 +380,10 @@ SELF_TEST = [
     ("UPDATE k8s_events.x AS w SET a = CASE WHEN w.s = $2 THEN 1 ELSE 2 END, b = $1", 1),
     ("INSERT INTO k8s_events.x AS w (a, b) VALUES ($1, $2) "
      "ON CONFLICT (a) DO UPDATE SET b = excluded.b, c = 0", 0),
+    ("UPDATE k8s_events.x AS w SET a = 1, (b, c) = (SELECT y.b, y.c FROM k8s_events.y AS y"
+     " WHERE y.a OPERATOR(pg_catalog.=) w.a) WHERE w.d OPERATOR(pg_catalog.=) 1", 0),
+    ("UPDATE k8s_events.x AS w SET (b, c) = (SELECT y.b, y.c FROM k8s_events.y AS y"
+     " WHERE y.a = w.a)", 1),
     ("SELECT count(*) FROM k8s_events.f(now())", 2),
     ("SELECT pg_catalog.count(*), e.* FROM k8s_events.f(pg_catalog.now()) AS e", 0),
     ("SELECT * FROM k8s_events.x WHERE a IN (1, 2)", 1),

@@ -55,6 +55,18 @@ check_cmd() {
 	if "$@"; then ok "$desc"; else notok "$desc"; fi
 }
 
+# check_summaries DATABASE WHAT: k8s_events.verify_summaries() finds no difference between the
+# summaries and the rows of DATABASE after WHAT (which names the path that wrote them), and
+# there is something to compare.
+check_summaries() {
+	local out rows
+	out=$(psql -X -q -At -d "$1" -c "SELECT summary || ' ' || key::text || ' stored ' || coalesce(stored::text, '-')
+	          || ' recomputed ' || coalesce(recomputed::text, '-') FROM k8s_events.verify_summaries() LIMIT 5" 2>&1)
+	rows=$(psql -X -q -At -d "$1" -c "SELECT count(*) FROM k8s_events.resource_summary" 2>&1)
+	test -z "$out" && test "${rows:-0}" -gt 0 2>/dev/null
+	check "summaries equal a recomputation from the rows after $2 ($rows objects)" $? "$out"
+}
+
 # ---------------------------------------------------------------- the program under test
 
 # need_program: set BIN to the k8s-events program ($K8S_EVENTS, by default the one in

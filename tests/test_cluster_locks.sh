@@ -279,4 +279,6 @@ close_session ib 6
 test "$(key_of other-name)" = "$kx" && test "$(key_of coll-x)" = "$kx2"
 check "the keys stay: other-name $kx, coll-x $kx2" $?
 
+check_summaries postgres "concurrent writers of one cluster and of several"
+
 [ "$failures" = 0 ]

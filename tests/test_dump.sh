@@ -26,6 +26,12 @@ test "$rc" = 0 && test "$before" = "3|5|3|1" && test "$after" = "$before"
 check "pg_dump | psql restores events, partitions and rejects ($before)" $? "$out
 before: $before
 after: $after"
+# The summaries are extension configuration tables: pg_dump keeps them with the rows.
+s_before=$(psql -X -At -d "$src" -c "SELECT count(*), sum(normal + warning) FROM k8s_events.resource_summary")
+s_after=$(psql -X -At -d "$dst" -c "SELECT count(*), sum(normal + warning) FROM k8s_events.resource_summary" 2>&1)
+test "$s_after" = "$s_before" && test "$s_before" != "0|"
+check "pg_dump | psql keeps the summaries ($s_before)" $? "before $s_before after $s_after"
+check_summaries "$dst" "a dump and restore"
 
 # The restored store keeps working: a re-sent event is still a duplicate, a new one lands.
 out=$(psql -X -q -At -d "$dst" -c "SET k8s_events.retention = '0'" -c "SELECT k8s_events.ingest('{\"kind\":\"Event\",\"metadata\":{\"uid\":\"0b0b0b0b-0000-4000-8000-000000000001\",\"resourceVersion\":\"2\"},\"lastTimestamp\":\"2026-01-02T10:00:00Z\",\"count\":4}', 'prod')" \
@@ -33,5 +39,6 @@ out=$(psql -X -q -At -d "$dst" -c "SET k8s_events.retention = '0'" -c "SELECT k8
 	-c "SELECT sum(occurrences) FROM k8s_events.events WHERE uid = '0b0b0b0b-0000-4000-8000-000000000001'" 2>&1)
 test "$out" = "$(printf '0\n1\n6')"
 check "after restore, keys and occurrences carry on" $? "$out"
+check_summaries "$dst" "storing into a restored database"
 
 psql -X -q -d postgres -c "DROP DATABASE $src" -c "DROP DATABASE $dst" >/dev/null

@@ -345,4 +345,6 @@ $out"
 test "${rss:-999999}" -lt 200000
 check "1,000,000 events (gzip NDJSON) read in one run with peak RSS ${rss:-?} kB < 200 MB" $? "$out"
 
+check_summaries "$db" "k8s-events load of every format, reloads, batches of 7, out of order, kill -9 mid-load"
+
 exit $((failures > 0))

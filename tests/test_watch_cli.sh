@@ -296,4 +296,6 @@ test "$rc1" = 0 && test "$rc2" = 0 && test "$lists2" = "$lists"
 check "the worker takes over from the external watcher's checkpoint without a LIST ($out)" $? "$out lists $lists -> $lists2
 $(sql "SELECT watcher, state, last_error FROM k8s_events.watch_status WHERE cluster = 'p'")"
 
+check_summaries postgres "k8s-events watch (kill -9 and restart, relists, a worker taking over)"
+
 [ "$failures" = 0 ]

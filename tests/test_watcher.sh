@@ -294,4 +294,6 @@ sql "SELECT k8s_events.remove_cluster('k')" >/dev/null
 wait_for 10 "SELECT count(*) = $((wanted - 1)) FROM pg_stat_activity WHERE backend_type = 'k8s_events watcher'"
 check "the new launcher stops a watcher it took over" $?
 
+check_summaries postgres "the background watcher (relists, 410s, stalls, restarts)"
+
 [ "$failures" = 0 ]

@@ -1,0 +1,170 @@
+-- resource_summary and event_counts: kept by the write path, equal to a recomputation from
+-- the rows after every kind of write (verify_summaries() returns no row), whatever order
+-- observations arrive in.
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS k8s_events CASCADE;
+CREATE EXTENSION k8s_events;
+RESET client_min_messages;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET k8s_events.retention = '0';
+
+-- 400 observations of 60 events about 25 objects (one with no namespace, one Event with no
+-- reason) over three days: each event seen at counts 1..n, some types Normal, some Warning.
+CREATE TEMP TABLE obs AS
+SELECT i,
+       jsonb_strip_nulls(jsonb_build_object(
+         'kind', 'Event',
+         'metadata', jsonb_build_object(
+             'uid', 'e0000000-0000-4000-8000-' || lpad((i % 60)::text, 12, '0'),
+             'resourceVersion', (1000 + i)::text,
+             'namespace', CASE WHEN i % 60 % 25 = 7 THEN NULL ELSE 'ns' || (i % 60 % 25 % 3) END),
+         'involvedObject', jsonb_build_object(
+             'kind', CASE WHEN i % 60 % 25 < 20 THEN 'Pod' ELSE 'Node' END,
+             'namespace', CASE WHEN i % 60 % 25 = 7 THEN NULL ELSE 'ns' || (i % 60 % 25 % 3) END,
+             'name', 'obj-' || (i % 60 % 25)),
+         'reason', CASE WHEN i % 60 = 13 THEN NULL ELSE (ARRAY['BackOff', 'Pulled', 'Unhealthy', 'Started'])[1 + i % 60 % 4] END,
+         'message', 'message of observation ' || i,
+         'type', CASE WHEN i % 60 % 4 IN (0, 2) THEN 'Warning' ELSE 'Normal' END,
+         'firstTimestamp', to_char(timestamptz '2026-05-04 09:00:00+00' + (i % 60) * interval '7 minutes',
+                                   'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         'lastTimestamp', to_char(timestamptz '2026-05-04 09:00:00+00' + (i % 60) * interval '7 minutes'
+                                  + (i / 60) * interval '11 hours', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+         'count', 1 + i / 60)) AS event
+FROM generate_series(0, 399) AS i;
+
+-- In order, in batches of 7 (the write path aggregates per batch).
+SET k8s_events.batch_size = 7;
+SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(event ORDER BY i) FROM obs), 'in_order');
+-- Newest first, in batches of 3.
+SET k8s_events.batch_size = 3;
+SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(event ORDER BY i DESC) FROM obs), 'reversed');
+RESET k8s_events.batch_size;
+-- Shuffled, one call per observation.
+SELECT sum((k8s_events.ingest_report(event, 'shuffled')).stored) FROM (SELECT event FROM obs ORDER BY md5(i::text)) AS o;
+
+-- An object seen on the first day only, for retention below.
+SELECT k8s_events.ingest((SELECT event FROM obs WHERE i = 0), 'short_lived');
+SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+SELECT count(*) AS objects, count(*) FILTER (WHERE namespace IS NULL) AS without_namespace
+FROM k8s_events.resource_summary WHERE cluster = 'in_order';
+
+-- The same summary whatever the order: the clusters differ in nothing but their name.
+SELECT c.cluster, count(*) AS differing_rows
+FROM (SELECT DISTINCT cluster FROM k8s_events.resource_summary) AS c,
+     LATERAL ((SELECT namespace, kind, name, normal, warning, observations, first_event_time,
+                      last_event_time, last_count, last_uid, last_resource_version, last_type,
+                      last_reason, last_message, reasons
+               FROM k8s_events.resource_summary WHERE cluster = c.cluster
+               EXCEPT
+               SELECT namespace, kind, name, normal, warning, observations, first_event_time,
+                      last_event_time, last_count, last_uid, last_resource_version, last_type,
+                      last_reason, last_message, reasons
+               FROM k8s_events.resource_summary WHERE cluster = 'in_order')) AS d
+GROUP BY c.cluster ORDER BY 1;
+
+-- A few objects as the resources view shows them.
+SELECT namespace, kind, name, normal, warning, observations, first_event_time, last_event_time,
+       last_type, last_reason, reasons
+FROM k8s_events.resources WHERE cluster = 'in_order' AND name IN ('obj-0', 'obj-7', 'obj-13', 'obj-22')
+ORDER BY name;
+
+-- The same rows again store nothing and change nothing.
+CREATE TEMP TABLE before AS SELECT * FROM k8s_events.resource_summary;
+CREATE TEMP TABLE counts_before AS SELECT * FROM k8s_events.event_counts;
+SELECT stored, duplicates FROM k8s_events.ingest_report((SELECT jsonb_agg(event) FROM obs), 'in_order');
+SELECT count(*) AS changed FROM (SELECT * FROM k8s_events.resource_summary EXCEPT SELECT * FROM before) AS x;
+SELECT count(*) AS changed FROM (SELECT * FROM k8s_events.event_counts EXCEPT SELECT * FROM counts_before) AS x;
+
+-- A rolled-back batch leaves the summaries as they were.
+BEGIN;
+SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(event) FROM obs), 'rolled_back');
+SELECT count(*) > 0 AS summarised FROM k8s_events.resource_summary WHERE cluster = 'rolled_back';
+ROLLBACK;
+SELECT count(*) AS rows_of_rolled_back FROM k8s_events.resource_summary WHERE cluster = 'rolled_back';
+SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+
+-- With a trigger on the table, rows go in through an INSERT statement: the summaries take
+-- what the trigger made of them.
+CREATE FUNCTION pg_temp.shout() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.message := upper(NEW.message);
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER shout BEFORE INSERT ON k8s_events.events FOR EACH ROW EXECUTE FUNCTION pg_temp.shout();
+SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(event) FROM obs), 'triggered');
+DROP TRIGGER shout ON k8s_events.events;
+SELECT last_message FROM k8s_events.resource_summary WHERE cluster = 'triggered' AND name = 'obj-0';
+SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+
+-- verify_summaries() sees a summary that is wrong, and rebuild_summaries() mends it.
+UPDATE k8s_events.resource_summary SET warning = warning + 1, reasons = '{}'
+WHERE cluster = 'in_order' AND name = 'obj-0';
+DELETE FROM k8s_events.event_counts WHERE cluster = 'reversed' AND reason = 'Pulled';
+SELECT summary, count(*) AS differences, count(*) FILTER (WHERE stored IS NULL) AS missing
+FROM k8s_events.verify_summaries() GROUP BY 1 ORDER BY 1;
+SELECT key ->> 'name' AS name, stored -> 'warning' AS stored_warning,
+       recomputed -> 'warning' AS recomputed_warning, recomputed -> 'reasons' AS recomputed_reasons
+FROM k8s_events.verify_summaries() WHERE summary = 'resource_summary';
+SELECT * FROM k8s_events.rebuild_summaries();
+SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+
+-- histogram() answers whole-hour buckets over an hour-aligned range from event_counts, and
+-- the numbers are the rows' own.
+CREATE FUNCTION pg_temp.raw_histogram(from_time timestamptz, to_time timestamptz, bucket interval,
+                                      cl text, ns text, kd text, ty text)
+RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
+LANGUAGE sql AS $$
+    SELECT k8s_events.time_bucket(bucket, e.event_time), e.type, e.reason, sum(e.occurrences)
+    FROM k8s_events.events AS e
+    WHERE e.event_time >= from_time AND e.event_time < to_time
+      AND (cl IS NULL OR e.cluster = cl) AND (ns IS NULL OR e.namespace = ns)
+      AND (kd IS NULL OR e.kind = kd) AND (ty IS NULL OR e.type = ty)
+    GROUP BY 1, 2, 3
+$$;
+SELECT k8s_events.histogram_from_counts('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', NULL) AS hourly,
+       k8s_events.histogram_from_counts('2026-05-01 00:00', '2026-06-01 00:00', '1 month', NULL) AS monthly,
+       k8s_events.histogram_from_counts('2026-05-04 00:00', '2026-05-08 00:00', '30 minutes', NULL) AS half_hours,
+       k8s_events.histogram_from_counts('2026-05-04 00:30', '2026-05-08 00:00', '1 hour', NULL) AS off_the_hour,
+       k8s_events.histogram_from_counts('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'obj-1') AS one_object,
+       k8s_events.histogram_from_counts('-infinity', '2026-05-08 00:00', '1 hour', NULL) AS unbounded;
+SELECT args.bucket, args.cl, args.ns, args.kd, args.ty,
+       (SELECT count(*) FROM ((SELECT * FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, NULL, args.ty)
+                               WHERE occurrences > 0
+                               EXCEPT SELECT * FROM pg_temp.raw_histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.ty))
+                              UNION ALL
+                              (SELECT * FROM pg_temp.raw_histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.ty)
+                               EXCEPT SELECT * FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, NULL, args.ty))) AS d) AS differences
+FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', interval '1 hour', NULL, NULL, NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'shuffled', 'ns1', NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '3 hours', 'reversed', NULL, 'Node', 'Warning'),
+             ('2026-05-04 10:00', '2026-05-05 13:00', '1 day', 'in_order', 'ns2', 'Pod', NULL),
+             ('2026-05-01 00:00', '2026-06-01 00:00', '1 month', NULL, NULL, NULL, 'Normal'),
+             ('2026-05-04 09:30', '2026-05-05 13:15', '15 minutes', 'in_order', NULL, NULL, NULL))
+     AS args(f, t, bucket, cl, ns, kd, ty)
+ORDER BY 1, 2;
+
+-- Retention: drop_partitions takes the dropped rows out of resource_summary (objects left
+-- with no row go), and keeps their hours in event_counts.
+SELECT count(*) AS hours_before FROM (SELECT DISTINCT hour FROM k8s_events.event_counts) AS h;
+SELECT k8s_events.drop_partitions(now() - timestamptz '2026-05-05 00:00');
+SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+SELECT count(*) AS hours_after FROM (SELECT DISTINCT hour FROM k8s_events.event_counts) AS h;
+SELECT min(first_event_time), min(last_event_time) FROM k8s_events.resource_summary;
+SELECT count(*) AS short_lived FROM k8s_events.resource_summary WHERE cluster = 'short_lived';
+SELECT k8s_events.drop_partitions(now() - timestamptz '2026-05-06 00:00');
+SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+SELECT count(*) AS objects FROM k8s_events.resource_summary;
+-- k8s_events.summary_retention bounds the hourly counts; drop_partitions() applies it.
+SET k8s_events.summary_retention = '1 day';
+SELECT count(*) FROM k8s_events.drop_partitions();
+SELECT count(*) AS hours_left FROM k8s_events.event_counts;
+RESET k8s_events.summary_retention;
+
+-- add_counts(): key by key, positive totals only.
+SELECT k8s_events.add_counts('{"a": 2, "b": 1}', '{"b": 3, "c": 1}'),
+       k8s_events.add_counts('{"a": 2, "b": 1}', '{"a": -2}'),
+       k8s_events.add_counts('{}', '{}');
+SELECT k8s_events.add_counts('[1]', '{}');
+SELECT k8s_events.add_counts('{"a": "x"}', '{}');
