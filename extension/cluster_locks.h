@@ -11,7 +11,7 @@
  * They are LOCKTAG_USERLOCK locks: no SQL function takes that lock type
  * (pg_advisory_lock() takes LOCKTAG_ADVISORY), so no role can squat on them
  * and stall ingest or a watcher.  Their key is not a hash of the name but the
- * name's own entry in k8s_events.cluster_lock_keys, which only the extension
+ * name's own entry in k8s_events_internal.cluster_lock_keys, which only the extension
  * writes: two names never share a key.  pg_locks shows them as locktype
  * 'userlock', database, classid = CLUSTER_LOCK_CLASS, objid = the key,
  * objsubid = the kind.

@@ -116,6 +116,7 @@ struct Ingest
 	int16         typlen[NUM_COLUMNS]; /* of column_types, looked up once */
 	bool          typbyval[NUM_COLUMNS];
 	IngestCounts  counts;
+	SummaryBatch *summaries; /* the rows stored by this call, for the summaries at its end */
 };
 
 static void
@@ -166,6 +167,7 @@ ingest_begin(const char *cluster, const char *source)
 	ingest->source = pstrdup(source);
 	ingest->cutoff = settings_retention_cutoff(GetCurrentTransactionStartTimestamp());
 	ingest->capacity = k8s_events_batch_size;
+	ingest->summaries = summary_batch_begin();
 	ingest->batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "k8s_events ingest batch",
 	                                          ALLOCSET_DEFAULT_SIZES);
 	for (int c = 0; c < NUM_COLUMNS; c++)
@@ -271,74 +273,68 @@ text_or_null(Datum value, bool isnull)
 	return isnull ? NULL : TextDatumGetCString(value);
 }
 
-/* Add the buffered rows the verdict kept to the summaries. */
+/* Note the buffered rows the verdict kept for the summaries. */
 static void
 summarise_buffered(Ingest *ingest, const BatchVerdict *verdict)
 {
-	SummaryRow *rows = palloc(sizeof(SummaryRow) * ingest->n);
-	int         n = 0;
-
 	for (int i = 0; i < ingest->n; i++)
 	{
-		SummaryRow *r = &rows[n];
+		SummaryRow r;
 
 		if (!verdict->keep[i])
 			continue;
-		r->namespace =
+		r.namespace =
 		    text_or_null(ingest->values[COL_NAMESPACE][i], ingest->nulls[COL_NAMESPACE][i]);
-		r->kind = text_or_null(ingest->values[COL_KIND][i], ingest->nulls[COL_KIND][i]);
-		r->name = text_or_null(ingest->values[COL_NAME][i], ingest->nulls[COL_NAME][i]);
-		r->type = text_or_null(ingest->values[COL_TYPE][i], ingest->nulls[COL_TYPE][i]);
-		r->reason = text_or_null(ingest->values[COL_REASON][i], ingest->nulls[COL_REASON][i]);
-		r->message = text_or_null(ingest->values[COL_MESSAGE][i], ingest->nulls[COL_MESSAGE][i]);
-		r->resource_version = TextDatumGetCString(ingest->values[COL_RESOURCE_VERSION][i]);
-		r->uid = *DatumGetUUIDP(ingest->values[COL_UID][i]);
-		r->event_time = DatumGetTimestampTz(ingest->values[COL_EVENT_TIME][i]);
-		r->first_time = ingest->nulls[COL_FIRST_TIME][i]
-		                    ? r->event_time
-		                    : DatumGetTimestampTz(ingest->values[COL_FIRST_TIME][i]);
-		r->count = DatumGetInt32(ingest->values[COL_COUNT][i]);
-		r->occurrences = verdict->occurrences[i];
-		n++;
+		r.kind = text_or_null(ingest->values[COL_KIND][i], ingest->nulls[COL_KIND][i]);
+		r.name = text_or_null(ingest->values[COL_NAME][i], ingest->nulls[COL_NAME][i]);
+		r.type = text_or_null(ingest->values[COL_TYPE][i], ingest->nulls[COL_TYPE][i]);
+		r.reason = text_or_null(ingest->values[COL_REASON][i], ingest->nulls[COL_REASON][i]);
+		r.message = text_or_null(ingest->values[COL_MESSAGE][i], ingest->nulls[COL_MESSAGE][i]);
+		r.resource_version = TextDatumGetCString(ingest->values[COL_RESOURCE_VERSION][i]);
+		r.uid = *DatumGetUUIDP(ingest->values[COL_UID][i]);
+		r.event_time = DatumGetTimestampTz(ingest->values[COL_EVENT_TIME][i]);
+		r.first_time = ingest->nulls[COL_FIRST_TIME][i]
+		                   ? r.event_time
+		                   : DatumGetTimestampTz(ingest->values[COL_FIRST_TIME][i]);
+		r.count = DatumGetInt32(ingest->values[COL_COUNT][i]);
+		r.occurrences = verdict->occurrences[i];
+		summary_batch_add(ingest->summaries, &r);
 	}
-	summaries_add(ingest->cluster, rows, n);
 }
 
-/* Add the rows an INSERT ... RETURNING (insert_sql) wrote to the summaries; frees table. */
+/* Note the rows an INSERT ... RETURNING (insert_sql) wrote for the summaries; frees table. */
 static void
-summarise_returned(const char *cluster, SPITupleTable *table, uint64 n)
+summarise_returned(Ingest *ingest, SPITupleTable *table, uint64 n)
 {
-	SummaryRow *rows = palloc(sizeof(SummaryRow) * Max(n, 1));
-
 	for (uint64 i = 0; i < n; i++)
 	{
-		HeapTuple   tuple = table->vals[i];
-		TupleDesc   desc = table->tupdesc;
-		SummaryRow *r = &rows[i];
-		bool        isnull;
-		Datum       v;
+		HeapTuple  tuple = table->vals[i];
+		TupleDesc  desc = table->tupdesc;
+		SummaryRow r;
+		bool       isnull;
+		Datum      v;
 
-		r->event_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 1, &isnull));
+		r.event_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 1, &isnull));
 		v = SPI_getbinval(tuple, desc, 2, &isnull);
-		r->namespace = text_or_null(v, isnull);
+		r.namespace = text_or_null(v, isnull);
 		v = SPI_getbinval(tuple, desc, 3, &isnull);
-		r->kind = text_or_null(v, isnull);
+		r.kind = text_or_null(v, isnull);
 		v = SPI_getbinval(tuple, desc, 4, &isnull);
-		r->name = text_or_null(v, isnull);
+		r.name = text_or_null(v, isnull);
 		v = SPI_getbinval(tuple, desc, 5, &isnull);
-		r->type = text_or_null(v, isnull);
+		r.type = text_or_null(v, isnull);
 		v = SPI_getbinval(tuple, desc, 6, &isnull);
-		r->reason = text_or_null(v, isnull);
+		r.reason = text_or_null(v, isnull);
 		v = SPI_getbinval(tuple, desc, 7, &isnull);
-		r->message = text_or_null(v, isnull);
-		r->resource_version = TextDatumGetCString(SPI_getbinval(tuple, desc, 8, &isnull));
-		r->uid = *DatumGetUUIDP(SPI_getbinval(tuple, desc, 9, &isnull));
-		r->first_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 10, &isnull));
-		r->count = DatumGetInt32(SPI_getbinval(tuple, desc, 11, &isnull));
-		r->occurrences = DatumGetInt32(SPI_getbinval(tuple, desc, 12, &isnull));
+		r.message = text_or_null(v, isnull);
+		r.resource_version = TextDatumGetCString(SPI_getbinval(tuple, desc, 8, &isnull));
+		r.uid = *DatumGetUUIDP(SPI_getbinval(tuple, desc, 9, &isnull));
+		r.first_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 10, &isnull));
+		r.count = DatumGetInt32(SPI_getbinval(tuple, desc, 11, &isnull));
+		r.occurrences = DatumGetInt32(SPI_getbinval(tuple, desc, 12, &isnull));
+		summary_batch_add(ingest->summaries, &r);
 	}
 	SPI_freetuptable(table);
-	summaries_add(cluster, rows, (int) n);
 }
 
 static void
@@ -433,7 +429,7 @@ flush(Ingest *ingest)
 			            SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
 		}
 		old = MemoryContextSwitchTo(ingest->batch_cxt);
-		summarise_returned(ingest->cluster, SPI_tuptable, SPI_processed);
+		summarise_returned(ingest, SPI_tuptable, SPI_processed);
 		MemoryContextSwitchTo(old);
 	}
 	else
@@ -607,6 +603,7 @@ IngestCounts
 ingest_end(Ingest *ingest)
 {
 	flush(ingest);
+	summary_batch_write(ingest->summaries, ingest->cluster);
 	if (ingest->counts.stored > 0)
 	{
 		char    newest[RFC3339_BUFLEN];

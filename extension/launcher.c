@@ -49,6 +49,7 @@
 #include "utils/timestamp.h"
 
 #include "settings.h"
+#include "schemas.h"
 #include "shared_state.h"
 #include "subtransaction.h"
 #include "workers.h"
@@ -369,8 +370,9 @@ reset_checkpoints(void)
 		if (!reset)
 			continue;
 		args[0] = CStringGetTextDatum(cluster);
-		if (SPI_execute_with_args("DELETE FROM k8s_events.watch_checkpoints AS cp "
-		                          "WHERE cp.cluster OPERATOR(pg_catalog.=) $1",
+		if (SPI_execute_with_args(psprintf("DELETE FROM %s AS cp "
+		                                   "WHERE cp.cluster OPERATOR(pg_catalog.=) $1",
+		                                   internal_table("watch_checkpoints")),
 		                          1, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not reset the checkpoint of cluster \"%s\"", cluster);
 		if (SPI_processed > 0)

@@ -35,6 +35,7 @@
 
 #include "partitions.h"
 #include "core/rfc3339.h"
+#include "schemas.h"
 #include "settings.h"
 #include "summaries.h"
 #include "subtransaction.h"
@@ -211,10 +212,9 @@ timestamp_literal(TimestampTz ts)
  * event_time, which is in it, decides the partition.
  */
 static const char *const partition_index_ddl[] = {
-    "ALTER TABLE k8s_events.%s ADD CONSTRAINT %s UNIQUE (cluster, uid, resource_version, "
-    "event_time)",
-    "CREATE INDEX %2$s ON k8s_events.%1$s (namespace, kind, name, event_time)",
-    "CREATE INDEX %2$s ON k8s_events.%1$s (reason, event_time)",
+    "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (cluster, uid, resource_version, event_time)",
+    "CREATE INDEX %2$s ON %1$s (namespace, kind, name, event_time)",
+    "CREATE INDEX %2$s ON %1$s (reason, event_time)",
 };
 static const char *const partition_index_suffix[] = {"observation_key", "object_idx", "reason_idx"};
 
@@ -236,24 +236,24 @@ execute_utility(const char *sql)
 static Oid
 create_partition(TimestampTz from, TimestampTz to)
 {
-	char *name = partition_name(from);
+	char       *name = partition_name(from);
+	const char *schema = partition_schema();
+	char       *table = quote_qualified_identifier(schema, name);
 
-	execute_utility(psprintf("CREATE TABLE k8s_events.%s (LIKE k8s_events.events "
+	execute_utility(psprintf("CREATE TABLE %s (LIKE k8s_events.events "
 	                         "INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE "
 	                         "INCLUDING COMPRESSION INCLUDING GENERATED)",
-	                         quote_identifier(name)));
+	                         table));
 	for (int i = 0; i < (int) lengthof(partition_index_ddl); i++)
 	{
 		char *index = psprintf("%s_%s", name, partition_index_suffix[i]);
 
-		execute_utility(
-		    psprintf(partition_index_ddl[i], quote_identifier(name), quote_identifier(index)));
+		execute_utility(psprintf(partition_index_ddl[i], table, quote_identifier(index)));
 	}
-	execute_utility(psprintf("ALTER TABLE k8s_events.events ATTACH PARTITION k8s_events.%s "
+	execute_utility(psprintf("ALTER TABLE k8s_events.events ATTACH PARTITION %s "
 	                         "FOR VALUES FROM (%s) TO (%s)",
-	                         quote_identifier(name), timestamp_literal(from),
-	                         timestamp_literal(to)));
-	return get_relname_relid(name, get_namespace_oid("k8s_events", false));
+	                         table, timestamp_literal(from), timestamp_literal(to)));
+	return get_relname_relid(name, get_namespace_oid(schema, false));
 }
 
 /*

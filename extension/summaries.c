@@ -30,6 +30,7 @@
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "spi_plan.h"
@@ -37,6 +38,16 @@
 #include "sql_function.h"
 
 SQL_FUNCTION(k8s_add_counts);
+
+/*
+ * Is the row being inserted a later observation than the stored last one?  The
+ * same order as is_later() below and as resource_summary_recomputed().
+ */
+#define NEWER                                                                                      \
+	"ROW(excluded.last_event_time, excluded.last_count, excluded.last_uid,"                        \
+	" excluded.last_resource_version COLLATE pg_catalog.\"C\") OPERATOR(pg_catalog.>)"             \
+	" ROW(s.last_event_time, s.last_count, s.last_uid,"                                            \
+	" s.last_resource_version COLLATE pg_catalog.\"C\")"
 
 /*
  * $1 cluster, then one array per column, one element per distinct key, in
@@ -68,14 +79,15 @@ static const char resource_upsert_sql[] =
     "  observations = s.observations OPERATOR(pg_catalog.+) excluded.observations,"
     "  first_event_time = LEAST(s.first_event_time, excluded.first_event_time),"
     "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons),"
-    "  (last_event_time, last_count, last_uid, last_resource_version, last_type, last_reason,"
-    "   last_message) = (SELECT x.t, x.c, x.u, x.r, x.ty, x.re, x.m FROM (VALUES"
-    "    (excluded.last_event_time, excluded.last_count, excluded.last_uid,"
-    "     excluded.last_resource_version, excluded.last_type, excluded.last_reason,"
-    "     excluded.last_message),"
-    "    (s.last_event_time, s.last_count, s.last_uid, s.last_resource_version, s.last_type,"
-    "     s.last_reason, s.last_message)) AS x(t, c, u, r, ty, re, m)"
-    "   ORDER BY x.t DESC, x.c DESC, x.u DESC, x.r COLLATE pg_catalog.\"C\" DESC LIMIT 1)";
+    "  last_event_time = CASE WHEN " NEWER
+    " THEN excluded.last_event_time ELSE s.last_event_time END,"
+    "  last_count = CASE WHEN " NEWER " THEN excluded.last_count ELSE s.last_count END,"
+    "  last_uid = CASE WHEN " NEWER " THEN excluded.last_uid ELSE s.last_uid END,"
+    "  last_resource_version = CASE WHEN " NEWER
+    " THEN excluded.last_resource_version ELSE s.last_resource_version END,"
+    "  last_type = CASE WHEN " NEWER " THEN excluded.last_type ELSE s.last_type END,"
+    "  last_reason = CASE WHEN " NEWER " THEN excluded.last_reason ELSE s.last_reason END,"
+    "  last_message = CASE WHEN " NEWER " THEN excluded.last_message ELSE s.last_message END";
 
 static const char counts_upsert_sql[] =
     "INSERT INTO k8s_events.event_counts AS c (cluster, hour, namespace, kind, type, reason,"
@@ -499,19 +511,69 @@ add_counts(const char *cluster, SummaryRow **rows, int n)
 	run_upsert(counts_plan, cluster, columns, C_NCOLUMNS, nkeys);
 }
 
-void
-summaries_add(const char *cluster, SummaryRow *rows, int n)
+struct SummaryBatch
 {
-	SummaryRow **order;
+	MemoryContext cxt;
+	SummaryRow   *rows;
+	int           n;
+	int           capacity;
+};
 
-	if (n == 0 || !summaries_installed())
-		return;
-	order = palloc(sizeof(SummaryRow *) * n);
-	for (int i = 0; i < n; i++)
-		order[i] = &rows[i];
-	add_resources(cluster, order, n);
-	add_counts(cluster, order, n);
-	pfree(order);
+SummaryBatch *
+summary_batch_begin(void)
+{
+	MemoryContext cxt =
+	    AllocSetContextCreate(CurrentMemoryContext, "k8s_events summaries", ALLOCSET_DEFAULT_SIZES);
+	SummaryBatch *batch = MemoryContextAllocZero(cxt, sizeof(SummaryBatch));
+
+	batch->cxt = cxt;
+	return batch;
+}
+
+static const char *
+copy_string(MemoryContext cxt, const char *s)
+{
+	return s == NULL ? NULL : MemoryContextStrdup(cxt, s);
+}
+
+void
+summary_batch_add(SummaryBatch *batch, const SummaryRow *row)
+{
+	SummaryRow *r;
+
+	if (batch->n == batch->capacity)
+	{
+		batch->capacity = Max(64, batch->capacity * 2);
+		batch->rows = batch->rows == NULL
+		                  ? MemoryContextAlloc(batch->cxt, sizeof(SummaryRow) * batch->capacity)
+		                  : repalloc(batch->rows, sizeof(SummaryRow) * batch->capacity);
+	}
+	r = &batch->rows[batch->n++];
+	*r = *row;
+	r->namespace = copy_string(batch->cxt, row->namespace);
+	r->kind = copy_string(batch->cxt, row->kind);
+	r->name = copy_string(batch->cxt, row->name);
+	r->type = copy_string(batch->cxt, row->type);
+	r->reason = copy_string(batch->cxt, row->reason);
+	r->message = copy_string(batch->cxt, row->message);
+	r->resource_version = copy_string(batch->cxt, row->resource_version);
+}
+
+void
+summary_batch_write(SummaryBatch *batch, const char *cluster)
+{
+	if (batch->n > 0 && summaries_installed())
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch->cxt);
+		SummaryRow  **order = palloc(sizeof(SummaryRow *) * batch->n);
+
+		for (int i = 0; i < batch->n; i++)
+			order[i] = &batch->rows[i];
+		add_resources(cluster, order, batch->n);
+		add_counts(cluster, order, batch->n);
+		MemoryContextSwitchTo(old);
+	}
+	MemoryContextDelete(batch->cxt);
 }
 
 /* ---------------------------------------------------------------- retention */

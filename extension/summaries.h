@@ -34,12 +34,25 @@ typedef struct SummaryRow
 } SummaryRow;
 
 /*
- * Add stored rows of one cluster: one upsert per distinct key, keys in a fixed
- * order.  Inside SPI, in the transaction that stored them, holding the
- * cluster's ingest lock.  Does nothing on a 1.0 schema, which has no
- * summaries (until ALTER EXTENSION k8s_events UPDATE builds them).
+ * The rows one writer stores in one call (an ingest, a watcher's batch),
+ * gathered so that each distinct key costs one upsert for the whole call.
  */
-extern void summaries_add(const char *cluster, SummaryRow *rows, int n);
+typedef struct SummaryBatch SummaryBatch;
+
+/* In a memory context of its own, a child of the current one. */
+extern SummaryBatch *summary_batch_begin(void);
+
+/* Note one stored row; its strings are copied. */
+extern void summary_batch_add(SummaryBatch *batch, const SummaryRow *row);
+
+/*
+ * Add the rows to the summaries of cluster: one upsert per distinct key, keys
+ * in a fixed order; then free the batch.  Inside SPI, in the transaction that
+ * stored them, holding the cluster's ingest lock.  Writes nothing on a 1.0
+ * schema, which has no summaries (until ALTER EXTENSION k8s_events UPDATE
+ * builds them).
+ */
+extern void summary_batch_write(SummaryBatch *batch, const char *cluster);
 
 typedef struct SummaryDrop SummaryDrop;
 

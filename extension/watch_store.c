@@ -35,6 +35,7 @@
 #include "cluster_name.h"
 #include "ingest.h"
 #include "watch_store.h"
+#include "schemas.h"
 #include "sql_function.h"
 
 SQL_FUNCTION(k8s_watch_begin);
@@ -147,15 +148,17 @@ lock_holder(const char *cluster, int *pid, char **backend_type, char **client)
 	args[3] = CStringGetTextDatum(cluster);
 	args[4] = Int32GetDatum(CLUSTER_LOCK_WATCH);
 	if (SPI_execute_with_args(
-	        "SELECT l.pid, a.backend_type, w.client FROM pg_catalog.pg_locks AS l "
-	        "LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) l.pid "
-	        "LEFT JOIN k8s_events.external_watchers AS w ON w.cluster OPERATOR(pg_catalog.=) $4 "
-	        "AND w.backend_pid OPERATOR(pg_catalog.=) l.pid "
-	        "WHERE l.locktype OPERATOR(pg_catalog.=) 'userlock' "
-	        "AND l.database OPERATOR(pg_catalog.=) $1 "
-	        "AND l.classid::pg_catalog.int8 OPERATOR(pg_catalog.=) $2 "
-	        "AND l.objid::pg_catalog.int8 OPERATOR(pg_catalog.=) $3 "
-	        "AND l.objsubid::pg_catalog.int4 OPERATOR(pg_catalog.=) $5 AND l.granted LIMIT 1",
+	        psprintf(
+	            "SELECT l.pid, a.backend_type, w.client FROM pg_catalog.pg_locks AS l "
+	            "LEFT JOIN pg_catalog.pg_stat_activity AS a ON a.pid OPERATOR(pg_catalog.=) l.pid "
+	            "LEFT JOIN %s AS w ON w.cluster OPERATOR(pg_catalog.=) $4 "
+	            "AND w.backend_pid OPERATOR(pg_catalog.=) l.pid "
+	            "WHERE l.locktype OPERATOR(pg_catalog.=) 'userlock' "
+	            "AND l.database OPERATOR(pg_catalog.=) $1 "
+	            "AND l.classid::pg_catalog.int8 OPERATOR(pg_catalog.=) $2 "
+	            "AND l.objid::pg_catalog.int8 OPERATOR(pg_catalog.=) $3 "
+	            "AND l.objsubid::pg_catalog.int4 OPERATOR(pg_catalog.=) $5 AND l.granted LIMIT 1",
+	            internal_table("external_watchers")),
 	        5, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_locks");
 	if (SPI_processed == 0)
@@ -190,10 +193,11 @@ watch_store_checkpoint(const char *cluster, const char *resource_version)
 	Oid   argtypes[2] = {TEXTOID, TEXTOID};
 	Datum args[2] = {CStringGetTextDatum(cluster), CStringGetTextDatum(resource_version)};
 
-	if (SPI_execute_with_args("INSERT INTO k8s_events.watch_checkpoints AS cp "
-	                          "(cluster, resource_version) VALUES ($1, $2) "
-	                          "ON CONFLICT (cluster) DO UPDATE SET resource_version = $2, "
-	                          "updated_at = pg_catalog.now()",
+	if (SPI_execute_with_args(psprintf("INSERT INTO %s AS cp "
+	                                   "(cluster, resource_version) VALUES ($1, $2) "
+	                                   "ON CONFLICT (cluster) DO UPDATE SET resource_version = $2, "
+	                                   "updated_at = pg_catalog.now()",
+	                                   internal_table("watch_checkpoints")),
 	                          2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the checkpoint of cluster \"%s\"", cluster);
 }
@@ -205,8 +209,9 @@ watch_read_checkpoint(const char *cluster)
 	Datum args[1] = {CStringGetTextDatum(cluster)};
 
 	/* Not read-only: a snapshot of its own, taken after the caller took the cluster's lock. */
-	if (SPI_execute_with_args("SELECT cp.resource_version FROM k8s_events.watch_checkpoints AS cp "
-	                          "WHERE cp.cluster OPERATOR(pg_catalog.=) $1",
+	if (SPI_execute_with_args(psprintf("SELECT cp.resource_version FROM %s AS cp "
+	                                   "WHERE cp.cluster OPERATOR(pg_catalog.=) $1",
+	                                   internal_table("watch_checkpoints")),
 	                          1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the checkpoint of cluster \"%s\"", cluster);
 	if (SPI_processed == 0)
@@ -277,26 +282,30 @@ register_client(const char *cluster, const char *client)
 	Datum args[2] = {CStringGetTextDatum(cluster), CStringGetTextDatum(client)};
 
 	if (SPI_execute_with_args(
-	        "UPDATE k8s_events.external_watchers AS w "
-	        "SET backend_pid = pg_catalog.pg_backend_pid(), "
-	        "updated_at = pg_catalog.now() "
-	        "WHERE w.cluster OPERATOR(pg_catalog.=) $1 AND w.client OPERATOR(pg_catalog.=) $2",
+	        psprintf(
+	            "UPDATE %s AS w "
+	            "SET backend_pid = pg_catalog.pg_backend_pid(), "
+	            "updated_at = pg_catalog.now() "
+	            "WHERE w.cluster OPERATOR(pg_catalog.=) $1 AND w.client OPERATOR(pg_catalog.=) $2",
+	            internal_table("external_watchers")),
 	        2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not update k8s_events.external_watchers");
+		elog(ERROR, "could not update the external watchers' status");
 	if (SPI_processed > 0)
 		return;
 	if (SPI_execute_with_args(
-	        "INSERT INTO k8s_events.external_watchers AS w (cluster, client, backend_pid, state, "
-	        "since, started_at, updated_at) VALUES ($1, $2, pg_catalog.pg_backend_pid(), "
-	        "'starting', pg_catalog.now(), pg_catalog.now(), pg_catalog.now()) "
-	        "ON CONFLICT (cluster) DO UPDATE SET client = excluded.client, "
-	        "backend_pid = excluded.backend_pid, state = excluded.state, events_stored = 0, "
-	        "duplicates = 0, rejected = 0, deleted_seen = 0, relists = 0, reconnects = 0, "
-	        "last_event_at = NULL, last_error = NULL, last_error_at = NULL, since = "
-	        "excluded.since, "
-	        "started_at = excluded.started_at, updated_at = excluded.updated_at",
+	        psprintf(
+	            "INSERT INTO %s AS w (cluster, client, backend_pid, state, "
+	            "since, started_at, updated_at) VALUES ($1, $2, pg_catalog.pg_backend_pid(), "
+	            "'starting', pg_catalog.now(), pg_catalog.now(), pg_catalog.now()) "
+	            "ON CONFLICT (cluster) DO UPDATE SET client = excluded.client, "
+	            "backend_pid = excluded.backend_pid, state = excluded.state, events_stored = 0, "
+	            "duplicates = 0, rejected = 0, deleted_seen = 0, relists = 0, reconnects = 0, "
+	            "last_event_at = NULL, last_error = NULL, last_error_at = NULL, since = "
+	            "excluded.since, "
+	            "started_at = excluded.started_at, updated_at = excluded.updated_at",
+	            internal_table("external_watchers")),
 	        2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert into k8s_events.external_watchers");
+		elog(ERROR, "could not record the external watcher");
 }
 
 /*
@@ -373,16 +382,18 @@ count_into_status(const char *cluster, const IngestCounts *counts)
 	                 Int64GetDatum(counts->deleted)};
 
 	if (SPI_execute_with_args(
-	        "UPDATE k8s_events.external_watchers AS w "
-	        "SET events_stored = w.events_stored OPERATOR(pg_catalog.+) $2, "
-	        "duplicates = w.duplicates OPERATOR(pg_catalog.+) $3, "
-	        "rejected = w.rejected OPERATOR(pg_catalog.+) $4, "
-	        "deleted_seen = w.deleted_seen OPERATOR(pg_catalog.+) $5, "
-	        "last_event_at = CASE WHEN $2 OPERATOR(pg_catalog.>) 0 "
-	        "THEN pg_catalog.now() ELSE w.last_event_at END, updated_at = pg_catalog.now() "
-	        "WHERE w.cluster OPERATOR(pg_catalog.=) $1",
+	        psprintf(
+	            "UPDATE %s AS w "
+	            "SET events_stored = w.events_stored OPERATOR(pg_catalog.+) $2, "
+	            "duplicates = w.duplicates OPERATOR(pg_catalog.+) $3, "
+	            "rejected = w.rejected OPERATOR(pg_catalog.+) $4, "
+	            "deleted_seen = w.deleted_seen OPERATOR(pg_catalog.+) $5, "
+	            "last_event_at = CASE WHEN $2 OPERATOR(pg_catalog.>) 0 "
+	            "THEN pg_catalog.now() ELSE w.last_event_at END, updated_at = pg_catalog.now() "
+	            "WHERE w.cluster OPERATOR(pg_catalog.=) $1",
+	            internal_table("external_watchers")),
 	        5, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not update k8s_events.external_watchers");
+		elog(ERROR, "could not update the external watchers' status");
 }
 
 /*
@@ -494,15 +505,17 @@ k8s_watch_set_state(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(
-	        "UPDATE k8s_events.external_watchers AS w SET "
-	        "since = CASE WHEN w.state OPERATOR(pg_catalog.=) $2 THEN w.since "
-	        "ELSE pg_catalog.now() END, state = $2, "
-	        "last_error = coalesce($3, w.last_error), "
-	        "last_error_at = CASE WHEN $3 IS NULL THEN w.last_error_at ELSE pg_catalog.now() END, "
-	        "relists = coalesce($4, w.relists), reconnects = coalesce($5, w.reconnects), "
-	        "updated_at = pg_catalog.now() WHERE w.cluster OPERATOR(pg_catalog.=) $1",
+	        psprintf("UPDATE %s AS w SET "
+	                 "since = CASE WHEN w.state OPERATOR(pg_catalog.=) $2 THEN w.since "
+	                 "ELSE pg_catalog.now() END, state = $2, "
+	                 "last_error = coalesce($3, w.last_error), "
+	                 "last_error_at = CASE WHEN $3 IS NULL THEN w.last_error_at ELSE "
+	                 "pg_catalog.now() END, "
+	                 "relists = coalesce($4, w.relists), reconnects = coalesce($5, w.reconnects), "
+	                 "updated_at = pg_catalog.now() WHERE w.cluster OPERATOR(pg_catalog.=) $1",
+	                 internal_table("external_watchers")),
 	        5, argtypes, args, nulls, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not update k8s_events.external_watchers");
+		elog(ERROR, "could not update the external watchers' status");
 	SPI_finish();
 	PG_RETURN_VOID();
 }

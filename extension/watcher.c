@@ -6,7 +6,7 @@
  * The engine does LIST, WATCH, batching, 410s and backoff; this file gives it
  * what only a backend has.  Each batch is stored through the same ingest code
  * as k8s_events.ingest(), in one transaction that also commits the
- * resourceVersion it reaches (k8s_events.watch_checkpoints), so after any
+ * resourceVersion it reaches (k8s_events_internal.watch_checkpoints), so after any
  * crash the watch resumes exactly where the stored rows end.  Every wait is a
  * latch wait: SIGTERM ends the worker at once, SIGHUP reloads the settings
  * the engine reads at every pump.  A database error ends the process, its
@@ -37,6 +37,7 @@
 #include "ingest.h"
 #include "core/list_watch.h"
 #include "settings.h"
+#include "schemas.h"
 #include "shared_state.h"
 #include "watch_store.h"
 #include "workers.h"
@@ -222,13 +223,15 @@ load_config(char *locked_by, size_t locked_by_len)
 	got_lock = watch_lock_cluster(config.name);
 	PopActiveSnapshot();
 	PushActiveSnapshot(GetTransactionSnapshot()); /* READ COMMITTED: a new one */
-	if (SPI_execute_with_args("SELECT api_server, token_file, ca_file, client_cert_file, "
-	                          "client_key_file, kubeconfig, namespace, insecure_skip_tls_verify, "
-	                          "cp.resource_version, context FROM k8s_events.clusters AS c "
-	                          "LEFT JOIN k8s_events.watch_checkpoints AS cp "
-	                          "ON cp.cluster OPERATOR(pg_catalog.=) c.name "
-	                          "WHERE c.name OPERATOR(pg_catalog.=) $1 AND c.enabled",
-	                          1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_with_args(
+	        psprintf("SELECT api_server, token_file, ca_file, client_cert_file, "
+	                 "client_key_file, kubeconfig, namespace, insecure_skip_tls_verify, "
+	                 "cp.resource_version, context FROM k8s_events.clusters AS c "
+	                 "LEFT JOIN %s AS cp "
+	                 "ON cp.cluster OPERATOR(pg_catalog.=) c.name "
+	                 "WHERE c.name OPERATOR(pg_catalog.=) $1 AND c.enabled",
+	                 internal_table("watch_checkpoints")),
+	        1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read k8s_events.clusters");
 	if (SPI_processed == 1)
 	{

@@ -69,7 +69,7 @@ SELECT count(*) > 0 AS dropped_some,
        -- dated names sort like their ranges; the hand-made one is checked below
        array_agg(partition ORDER BY n) FILTER (WHERE partition <> 'k8s_events.events_manual')
          = array_agg(partition ORDER BY partition) FILTER (WHERE partition <> 'k8s_events.events_manual') AS oldest_first,
-       bool_and(partition LIKE 'k8s_events.events\_%') AS qualified_names
+       bool_and(partition ~ '^k8s_events(_partitions)?\.events_') AS qualified_names
 FROM dropped;
 SELECT count(*) FILTER (WHERE range_to <= now() - interval '5 days') AS left_before_cutoff,
        count(*) FILTER (WHERE range_from < now() - interval '5 days' AND range_to > now() - interval '5 days') AS straddling_kept,

@@ -168,3 +168,13 @@ SELECT k8s_events.add_counts('{"a": 2, "b": 1}', '{"b": 3, "c": 1}'),
        k8s_events.add_counts('{}', '{}');
 SELECT k8s_events.add_counts('[1]', '{}');
 SELECT k8s_events.add_counts('{"a": "x"}', '{}');
+
+-- What a BI tool lists in schema k8s_events (pgjdbc's getTables for tables, partitioned
+-- tables, views and foreign tables): what users query; partitions and the watchers' own
+-- tables are elsewhere.
+SELECT c.relname, c.relkind FROM pg_class AS c
+WHERE c.relnamespace = 'k8s_events'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+ORDER BY 1;
+SELECT n.nspname, count(*) FILTER (WHERE c.relkind = 'r') AS tables
+FROM pg_namespace AS n LEFT JOIN pg_class AS c ON c.relnamespace = n.oid
+WHERE n.nspname LIKE 'k8s_events%' GROUP BY 1 ORDER BY 1;

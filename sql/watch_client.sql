@@ -29,7 +29,7 @@ FROM k8s_events.watch_status WHERE cluster = 'wc';
 -- A list page and the list's resourceVersion, together.
 SELECT * FROM k8s_events.watch_store('wc',
   '{"kind":"EventList","metadata":{"resourceVersion":"7"},"items":[' || :'ev1' || ']}', '7');
-SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'wc';
+SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'wc';
 
 -- A batch of frames (one new Event, one already stored, one DELETED), a raw reject whose
 -- bytes are not UTF-8, and the resourceVersion it reaches.
@@ -44,7 +44,7 @@ SELECT uid, resource_version, reason, count, occurrences FROM k8s_events.events 
 SELECT stored, rejected FROM k8s_events.watch_store('wc', NULL, '12');
 SELECT stored, rejected FROM k8s_events.watch_store('wc', '[{"type":', NULL);
 SELECT error FROM k8s_events.rejected WHERE cluster = 'wc' ORDER BY id DESC LIMIT 1;
-SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'wc';
+SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'wc';
 
 -- Rows and checkpoint commit together, or neither does.
 BEGIN;
@@ -52,7 +52,7 @@ SELECT stored FROM k8s_events.watch_store('wc',
   '[{"type":"MODIFIED","object":' || replace(replace(:'ev2', '"8"', '"13"'), '"count":3', '"count":4') || '}]', '13');
 ROLLBACK;
 SELECT resource_version, (SELECT count(*) FROM k8s_events.events WHERE cluster = 'wc') AS rows
-FROM k8s_events.watch_checkpoints WHERE cluster = 'wc';
+FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'wc';
 
 -- Bad arguments.
 SELECT * FROM k8s_events.watch_store('wc', NULL, '');
@@ -87,14 +87,14 @@ ROLLBACK;
 BEGIN;
 SELECT k8s_events.add_cluster('wc-off', api_server => 'http://127.0.0.1:1');
 SELECT k8s_events.set_cluster_enabled('wc-off', false);
-INSERT INTO k8s_events.watch_checkpoints (cluster, resource_version) VALUES ('wc-off', '42');
+INSERT INTO k8s_events_internal.watch_checkpoints (cluster, resource_version) VALUES ('wc-off', '42');
 COMMIT;
 SELECT k8s_events.watch_begin('wc-off', 'test client');
 SELECT cluster, watcher, state, resource_version FROM k8s_events.watch_status
 WHERE cluster = 'wc-off' ORDER BY watcher DESC;
 -- remove_cluster deletes the checkpoint (the external watcher's row stays, as history).
 SELECT k8s_events.remove_cluster('wc-off');
-SELECT count(*) FROM k8s_events.watch_checkpoints WHERE cluster = 'wc-off';
+SELECT count(*) FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'wc-off';
 
 -- Privileges: a writer may take a cluster, a reader may not; neither reads the checkpoints.
 SET ROLE k8s_wc_reader;
@@ -103,8 +103,8 @@ SELECT count(*) >= 2 AS reader_sees_status FROM k8s_events.watch_status WHERE wa
 RESET ROLE;
 SET ROLE k8s_wc_writer;
 SELECT k8s_events.watch_begin('wc3', 'test client') IS NULL AS no_checkpoint;
-SELECT * FROM k8s_events.watch_checkpoints;
-INSERT INTO k8s_events.external_watchers (cluster, client, backend_pid, state, since, started_at, updated_at)
+SELECT * FROM k8s_events_internal.watch_checkpoints;
+INSERT INTO k8s_events_internal.external_watchers (cluster, client, backend_pid, state, since, started_at, updated_at)
 VALUES ('x', 'x', 1, 'watching', now(), now(), now());
 RESET ROLE;
 
@@ -113,9 +113,9 @@ RESET ROLE;
 -- next use and is not watching the cluster.
 BEGIN;
 SELECT k8s_events.watch_begin('wc-rolled-back', 'test client') IS NULL AS no_checkpoint;
-SELECT count(*) AS keys_in_transaction FROM k8s_events.cluster_lock_keys WHERE cluster = 'wc-rolled-back';
+SELECT count(*) AS keys_in_transaction FROM k8s_events_internal.cluster_lock_keys WHERE cluster = 'wc-rolled-back';
 ROLLBACK;
-SELECT count(*) AS keys_after_rollback FROM k8s_events.cluster_lock_keys WHERE cluster = 'wc-rolled-back';
+SELECT count(*) AS keys_after_rollback FROM k8s_events_internal.cluster_lock_keys WHERE cluster = 'wc-rolled-back';
 SELECT * FROM k8s_events.watch_store('wc-rolled-back', NULL, '5');
 SELECT count(*) AS userlocks_left FROM pg_locks
 WHERE pid = pg_backend_pid() AND locktype = 'userlock' AND objsubid = 2

@@ -171,7 +171,7 @@ sim_advance() { curl -sk -XPOST "$(sim_url "$1")/simulator/advance?seconds=$2" >
 caught_up() {
 	local rv
 	rv=$(sim_stat "$2" resource_version)
-	wait_for 30 "SELECT coalesce((SELECT resource_version::bigint >= $rv FROM k8s_events.watch_checkpoints WHERE cluster = '$1'), false)"
+	wait_for 30 "SELECT coalesce((SELECT resource_version::bigint >= $rv FROM k8s_events_internal.watch_checkpoints WHERE cluster = '$1'), false)"
 }
 
 # exact CLUSTER PORT BASEFILE SINCE_RV [NAMESPACE]: true when CLUSTER's rows are exactly the

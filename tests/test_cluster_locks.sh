@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The per-cluster ingest and watch locks (extension/cluster_locks.h): userlocks keyed by the
-# exact name through k8s_events.cluster_lock_keys, out of reach of SQL. An unprivileged role
+# exact name through k8s_events_internal.cluster_lock_keys, out of reach of SQL. An unprivileged role
 # that holds every advisory lock it can think of (the old hash-keyed ones, and the new class
 # with the plausible keys) stalls neither ingest, nor the background watcher, nor
 # `k8s-events watch`; names whose 32-bit hashes collide, or whose natural key is taken, get
@@ -52,7 +52,7 @@ as_writer() {
 ingest_as_writer() { as_writer "SELECT k8s_events.ingest('$(ev "$(next_uid)")', '$1')"; }
 
 # key_of CLUSTER: its lock key (as the superuser), empty when it has none.
-key_of() { sql "SELECT key FROM k8s_events.cluster_lock_keys WHERE cluster = '$1'"; }
+key_of() { sql "SELECT key FROM k8s_events_internal.cluster_lock_keys WHERE cluster = '$1'"; }
 
 # A session kept open: open_session NAME FD USER starts psql as USER (application_name NAME)
 # reading from a fifo, which this shell holds open on FD; say FD SQL sends it statements;
@@ -112,12 +112,12 @@ check "the squatter (no k8s_events_writer) holds $want_locks advisory locks: the
 	"$(cat "$dir/squatter.out"; sql "$squatter_locks")"
 
 # It can read nothing of the lock keys, nor lock them.
-for q in "SELECT * FROM k8s_events.cluster_lock_keys" \
-	"SELECT * FROM k8s_events.cluster_lock_keys FOR UPDATE" \
-	"BEGIN; LOCK TABLE k8s_events.cluster_lock_keys IN ACCESS EXCLUSIVE MODE; COMMIT"; do
+for q in "SELECT * FROM k8s_events_internal.cluster_lock_keys" \
+	"SELECT * FROM k8s_events_internal.cluster_lock_keys FOR UPDATE" \
+	"BEGIN; LOCK TABLE k8s_events_internal.cluster_lock_keys IN ACCESS EXCLUSIVE MODE; COMMIT"; do
 	out=$(psql -X -q -At -d "dbname=postgres user=squatter" -c "$q" 2>&1)
 	rc=$?
-	test "$rc" != 0 && grep -q "permission denied for table cluster_lock_keys" <<<"$out"
+	test "$rc" != 0 && grep -Eq "permission denied for (table cluster_lock_keys|schema k8s_events_internal)" <<<"$out"
 	check "the squatter is refused: $q" $? "rc=$rc $out"
 done
 
@@ -253,7 +253,7 @@ check "the rows: $rows" $?
 # and holding the other name's ingest lock does not block coll-x.
 out=$(ingest_as_writer coll-x)
 kx=$(key_of coll-x)
-sql "DELETE FROM k8s_events.cluster_lock_keys WHERE cluster = 'coll-x'; INSERT INTO k8s_events.cluster_lock_keys VALUES ('other-name', $kx)" >/dev/null
+sql "DELETE FROM k8s_events_internal.cluster_lock_keys WHERE cluster = 'coll-x'; INSERT INTO k8s_events_internal.cluster_lock_keys VALUES ('other-name', $kx)" >/dev/null
 out=$(ingest_as_writer coll-x)
 rc=$?
 kx2=$(key_of coll-x)

@@ -19,7 +19,7 @@ for r in map(json.loads, sys.stdin):
     t = datetime.strptime(r['time'], '%Y-%m-%dT%H:%M:%S.%fZ').replace(tzinfo=timezone.utc).timestamp()
     print(f\"{t:.6f}\", r['verb'], r['status'], r['path'], r['args'].get('resourceVersion', '-'))"
 }
-checkpoint() { sql "SELECT coalesce((SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'c'), 'none')"; }
+checkpoint() { sql "SELECT coalesce((SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'c'), 'none')"; }
 watcher_pid() { sql "SELECT coalesce(pid, 0) FROM k8s_events.watch_status WHERE cluster = 'c'"; }
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION k8s_events"
@@ -54,7 +54,7 @@ check "precondition: A's checkpoint ($a_checkpoint) is above B's resourceVersion
 psql -X -q -At -d postgres >"$dir/update.out" 2>&1 <<SQL &
 BEGIN;
 UPDATE k8s_events.clusters SET api_server = 'http://127.0.0.1:$b_port', token_file = '$dir/token-b1' WHERE name = 'c';
-SELECT 'in-transaction', count(*) FROM k8s_events.watch_checkpoints WHERE cluster = 'c';
+SELECT 'in-transaction', count(*) FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'c';
 SELECT pg_sleep(2.5);
 SELECT 'committing', extract(epoch FROM clock_timestamp());
 COMMIT;
@@ -113,7 +113,7 @@ old_pid=$(watcher_pid)
 out=$(psql -X -q -At -d postgres <<SQL
 BEGIN;
 UPDATE k8s_events.clusters SET token_file = '$dir/token-b2' WHERE name = 'c';
-SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'c';
+SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'c';
 COMMIT;
 SQL
 )
@@ -157,7 +157,7 @@ rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'c'")
 out=$(psql -X -q -At -d postgres <<SQL
 BEGIN;
 UPDATE k8s_events.clusters SET namespace = '$ns' WHERE name = 'c';
-SELECT count(*) FROM k8s_events.watch_checkpoints WHERE cluster = 'c';
+SELECT count(*) FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'c';
 COMMIT;
 SQL
 )

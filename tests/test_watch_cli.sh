@@ -121,7 +121,7 @@ kill -9 "$watch_pid"
 wait "$watch_pid" 2>/dev/null
 wait_for 10 "SELECT state = 'stopped' AND pid IS NULL FROM k8s_events.watch_status WHERE cluster = 'a' AND watcher = 'external'"
 check "a killed watcher shows as stopped in watch_status" $? "$(ext a "state || ' ' || coalesce(pid::text, '-')")"
-cp=$(sql "SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'a'")
+cp=$(sql "SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'a'")
 sim_advance "$a_port" 600
 before=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'a'")
 start_watch watch_a2.log --cluster a --api-server "http://127.0.0.1:$a_port" -d postgres

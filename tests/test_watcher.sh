@@ -119,11 +119,11 @@ $out2"
 
 # --- 7b. Bookmarks move a quiet watch's checkpoint: Events in other namespaces raise the
 # server's resourceVersion, and the namespace-scoped watcher's checkpoint follows.
-before=$(sql "SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'a-shop'")
+before=$(sql "SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'a-shop'")
 curl -s -XPOST "http://127.0.0.1:$a_port/simulator/inject?namespace=elsewhere&count=3" >/dev/null
 caught_up a-shop "$a_port"
 rc=$?
-after=$(sql "SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'a-shop'")
+after=$(sql "SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'a-shop'")
 test "$rc" = 0 && test "$after" -gt "$before"
 check "a bookmark advances the checkpoint of a watch that saw no Event ($before -> $after)" $?
 

@@ -54,7 +54,7 @@ check "events flow: exactly the served observations ($out)" $? "$out"
 # --- 2. 503 with Retry-After: 3 in the middle of watching: the server ends the watch, the next
 # one gets the 503, and the watch is resumed from the checkpoint no sooner than 3 s later.
 seq=$(sim_stat "$r_port" requests_logged)
-checkpoint=$(sql "SELECT resource_version FROM k8s_events.watch_checkpoints WHERE cluster = 'r'")
+checkpoint=$(sql "SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'r'")
 sim_fault "$r_port" "fail_status=503&fail_count=1&retry_after=3"
 curl -s -XPOST "http://127.0.0.1:$r_port/simulator/close_watches" >/dev/null
 watch_state_seen r 'HTTP 503 %' 10

@@ -33,27 +33,27 @@ COMMENT ON TABLE k8s_events.clusters IS
 -- The resourceVersion each watcher resumes from, committed with the rows it covers. Keyed by
 -- the cluster's name, whoever watches it: the background worker, or `k8s-events watch` for a
 -- cluster that is not in k8s_events.clusters (see 70_watch_client.sql).
-CREATE TABLE k8s_events.watch_checkpoints (
+CREATE TABLE k8s_events_internal.watch_checkpoints (
     cluster          text        PRIMARY KEY,
     resource_version text        NOT NULL,
     updated_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
 );
-COMMENT ON TABLE k8s_events.watch_checkpoints IS
+COMMENT ON TABLE k8s_events_internal.watch_checkpoints IS
     'Where each cluster''s watch resumes: the resourceVersion of the newest event stored or bookmark seen.';
 
 -- The key of each cluster's ingest and watch locks (extension/cluster_locks.h): made by the
 -- extension the first time a cluster is written or watched, one per name, never by a user.
 -- Locks on these keys are of a type no SQL function takes, so no role can hold them to stall
 -- a writer or a watcher. Not dumped: a restored database makes the same keys again.
-CREATE TABLE k8s_events.cluster_lock_keys (
+CREATE TABLE k8s_events_internal.cluster_lock_keys (
     cluster text   PRIMARY KEY,
     key     bigint NOT NULL UNIQUE CHECK (key BETWEEN 0 AND 4294967295)
 );
-COMMENT ON TABLE k8s_events.cluster_lock_keys IS
+COMMENT ON TABLE k8s_events_internal.cluster_lock_keys IS
     'Internal: the lock key of each cluster name written or watched (pg_locks shows locktype userlock, objid = key).';
 
 SELECT pg_catalog.pg_extension_config_dump('k8s_events.clusters', '');
-SELECT pg_catalog.pg_extension_config_dump('k8s_events.watch_checkpoints', '');
+SELECT pg_catalog.pg_extension_config_dump('k8s_events_internal.watch_checkpoints', '');
 
 -- Wakes the launcher when the transaction that changed k8s_events.clusters commits.
 CREATE FUNCTION k8s_events.wake_launcher_at_commit() RETURNS void
@@ -91,22 +91,6 @@ $$;
 COMMENT ON FUNCTION k8s_events.add_cluster(text, text, text, text, text, text, text, text, text, boolean) IS
     'Follow a cluster: by api_server and files, by kubeconfig (and context), or, with neither, in-cluster. Takes effect at commit.';
 
-CREATE FUNCTION k8s_events.remove_cluster(name text) RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    DELETE FROM k8s_events.clusters AS c WHERE c.name = remove_cluster.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'cluster "%" does not exist', remove_cluster.name USING ERRCODE = 'undefined_object';
-    END IF;
-    DELETE FROM k8s_events.watch_checkpoints AS cp WHERE cp.cluster = remove_cluster.name;
-    PERFORM k8s_events.wake_launcher_at_commit();
-END
-$$;
-COMMENT ON FUNCTION k8s_events.remove_cluster(text) IS
-    'Stop following a cluster (its events stay). Takes effect at commit.';
-
 CREATE FUNCTION k8s_events.set_cluster_enabled(name text, enabled boolean) RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -124,23 +108,7 @@ COMMENT ON FUNCTION k8s_events.set_cluster_enabled(text, boolean) IS
     'Pause or resume following a cluster. Takes effect at commit.';
 
 -- A change made with a plain UPDATE (or INSERT, DELETE) takes effect like one made through the
--- functions above: the launcher is woken at commit and restarts the watcher of a row whose
--- connection settings changed. A resourceVersion only means something to the API server that
--- issued it, and a checkpoint covers only the scope that was listed: when the row points at
--- another server or scope, the checkpoint goes in the same transaction and the next watcher
--- lists afresh. New credentials or CA for the same server keep it.
-CREATE FUNCTION k8s_events.clusters_forget_checkpoint() RETURNS trigger
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    DELETE FROM k8s_events.watch_checkpoints AS cp WHERE cp.cluster = OLD.name;
-    RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION k8s_events.clusters_forget_checkpoint() IS
-    'Trigger: drops the checkpoint of a cluster that is deleted, or whose API server or scope (api_server, kubeconfig, context, namespace) changed.';
-
+-- functions above (clusters_forget_checkpoint, in 18_checkpoint_functions.sql).
 CREATE TRIGGER clusters_scope_changed
     AFTER UPDATE OF api_server, kubeconfig, context, namespace ON k8s_events.clusters
     FOR EACH ROW

@@ -3,7 +3,7 @@
 -- One row per cluster an external watcher has watched: its last reported status. Written
 -- only through watch_begin, watch_store and watch_set_state, by the session that holds the
 -- cluster's watch lock; whether that session still runs is read from the lock itself.
-CREATE TABLE k8s_events.external_watchers (
+CREATE TABLE k8s_events_internal.external_watchers (
     cluster       text        PRIMARY KEY,
     client        text        NOT NULL,
     backend_pid   integer     NOT NULL,
@@ -21,14 +21,14 @@ CREATE TABLE k8s_events.external_watchers (
     started_at    timestamptz NOT NULL,
     updated_at    timestamptz NOT NULL
 );
-COMMENT ON TABLE k8s_events.external_watchers IS
+COMMENT ON TABLE k8s_events_internal.external_watchers IS
     'The last status reported by each external watcher (k8s-events watch); read it through k8s_events.watch_status.';
-COMMENT ON COLUMN k8s_events.external_watchers.client IS
+COMMENT ON COLUMN k8s_events_internal.external_watchers.client IS
     'Who watches, e.g. ''k8s-events watch pid 4242 on host-1''.';
-COMMENT ON COLUMN k8s_events.external_watchers.backend_pid IS
+COMMENT ON COLUMN k8s_events_internal.external_watchers.backend_pid IS
     'The server process of its session, which holds the cluster''s watch lock while it runs.';
 -- What watched a cluster, and how far it got, is worth keeping across a dump and restore.
-SELECT pg_catalog.pg_extension_config_dump('k8s_events.external_watchers', '');
+SELECT pg_catalog.pg_extension_config_dump('k8s_events_internal.external_watchers', '');
 
 CREATE FUNCTION k8s_events.watch_begin(cluster text, client text) RETURNS text
     AS 'MODULE_PATHNAME', 'k8s_watch_begin'
@@ -90,7 +90,7 @@ SELECT c.name AS cluster,
        w.restart_at
 FROM k8s_events.clusters AS c
 LEFT JOIN k8s_events.watch_status_shared() AS w ON w.cluster = c.name
-LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = c.name
+LEFT JOIN k8s_events_internal.watch_checkpoints AS cp ON cp.cluster = c.name
 UNION ALL
 -- An external watcher that went away without saying so (killed) shows as stopped, since its
 -- last sign of life; one that said failed or stopped as it exited, as that.
@@ -114,8 +114,8 @@ SELECT x.cluster,
        x.client,
        0::bigint,
        NULL::timestamptz
-FROM k8s_events.external_watchers AS x
+FROM k8s_events_internal.external_watchers AS x
 CROSS JOIN LATERAL (SELECT k8s_events.watch_lock_pid(x.cluster) AS pid) AS h
-LEFT JOIN k8s_events.watch_checkpoints AS cp ON cp.cluster = x.cluster;
+LEFT JOIN k8s_events_internal.watch_checkpoints AS cp ON cp.cluster = x.cluster;
 COMMENT ON VIEW k8s_events.watch_status IS
     'One row per configured cluster (watcher = worker) and per external watcher (watcher = external, client = who): state (starting, listing, watching, backoff, failed, disabled, stopped), checkpoint, counters and last error; for a worker, how often the launcher restarted it after a failure and when the next start is due.';

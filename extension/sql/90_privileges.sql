@@ -32,9 +32,11 @@ REVOKE EXECUTE ON FUNCTION k8s_events.rebuild_summaries() FROM PUBLIC;
 GRANT USAGE ON SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA k8s_events TO k8s_events_reader, k8s_events_writer;
 -- Cluster connection settings (file paths) are for the owner; watch_status shows the state.
-REVOKE ALL ON k8s_events.clusters, k8s_events.watch_checkpoints FROM k8s_events_reader, k8s_events_writer;
+REVOKE ALL ON k8s_events.clusters FROM k8s_events_reader, k8s_events_writer;
 -- The lock keys are the extension's own; nobody else reads, writes or locks them.
-REVOKE ALL ON k8s_events.cluster_lock_keys FROM PUBLIC, k8s_events_reader, k8s_events_writer;
+-- The partitions and the workers' own tables (checkpoints, lock keys, external watchers'
+-- status) are read through k8s_events.events and the views, never directly.
+REVOKE ALL ON SCHEMA k8s_events_partitions, k8s_events_internal FROM PUBLIC;
 
 -- Writers: readers' rights plus storing events through ingest (which, like
 -- create_partitions, runs as the owner). No INSERT, UPDATE or DELETE on the

@@ -1,9 +1,10 @@
 -- k8s_events 1.0 → 1.1: the summaries (resource_summary, event_counts), built from the rows
--- already stored, and histogram() and the resources view reading them.
+-- already stored, and histogram() and the resources view reading them; the partitions and
+-- the workers' own tables out of schema k8s_events.
 --
--- The update script is this file, then extension/sql/45_summaries.sql and
--- extension/sql/60_histogram.sql as the install script has them, then
--- k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
+-- The update script is this file, then these parts of the install script as it has them:
+-- 01_internal_schemas.sql, 18_checkpoint_functions.sql, 45_summaries.sql, 60_histogram.sql,
+-- then k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
 \echo Use "ALTER EXTENSION k8s_events UPDATE TO '1.1'" to load this file. \quit
 
 -- The cluster-name rule is one C function now; a 1.0 installed before it had the rule

@@ -59,7 +59,7 @@ awk -v t=$((ticks1 - ticks0)) -v hz="$hz" -v c=$((switches1 - switches0)) -v ms=
 # bookmarks for IDLE_SECONDS.
 curl -s -XPOST "$url/simulator/faults?speed=0" >/dev/null
 rv=$(curl -s "$url/simulator/stats" | python3 -c "import json, sys; print(json.load(sys.stdin)['resource_version'])")
-until [ "$(psql -X -At -d postgres -c "SELECT resource_version::bigint >= $rv FROM k8s_events.watch_checkpoints WHERE cluster = 'soak'")" = t ]; do sleep 0.2; done
+until [ "$(psql -X -At -d postgres -c "SELECT resource_version::bigint >= $rv FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'soak'")" = t ]; do sleep 0.2; done
 sleep 1 # the last batch's commit and status update
 ticks0=$(ticks) switches0=$(switches) ms0=$(now_ms)
 sleep "$idle"
