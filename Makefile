@@ -73,3 +73,10 @@ install-loader: loader/k8s-events
 	$(INSTALL_PROGRAM) loader/k8s-events '$(DESTDIR)$(bindir)/k8s-events'
 
 .PHONY: install-loader
+
+# Every speed target against its baseline, measured in one run: BENCHMARKS.md.
+# SCALE=1M events by default (SCALE=10M for the large run), ROUNDS=3, OUT=BENCHMARKS.md.
+bench: all
+	SCALE=$(or $(SCALE),1M) ROUNDS=$(or $(ROUNDS),3) OUT=$(or $(OUT),BENCHMARKS.md) python3 tests/bench/bench.py
+
+.PHONY: bench

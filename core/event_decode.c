@@ -188,6 +188,13 @@ first_present_time(json_t *event, const TimeField *fields, size_t nfields, bool 
 	return true;
 }
 
+const char *const event_time_members[] = {
+    /* the wrappers (payload_unwrap): watch frames, eventrouter lines */
+    "type", "object", "verb", "event",
+    /* event_time_fields */
+    "series", "lastObservedTime", "lastTimestamp", "eventTime", "deprecatedLastTimestamp",
+    "firstTimestamp", "deprecatedFirstTimestamp", "metadata", "creationTimestamp", NULL};
+
 bool
 event_time_of(json_t *event, bool *present, int64_t *usecs, char *err, size_t errlen)
 {

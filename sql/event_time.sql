@@ -34,6 +34,13 @@ SELECT k8s_events.event_time('{"type":"MODIFIED","object":{"kind":"Event","lastT
 SELECT k8s_events.event_time('{"type":"DELETED","object":{"kind":"Event","lastTimestamp":"2026-03-01T11:00:01Z"}}') AS deleted_frame;
 SELECT k8s_events.event_time('{"verb":"UPDATED","event":{"lastTimestamp":"2026-03-01T12:00:00Z"},"old_event":{"lastTimestamp":"2026-03-01T11:59:00Z"}}') AS eventrouter;
 SELECT k8s_events.event_time('{"type":"BOOKMARK","object":{"kind":"Event","metadata":{"resourceVersion":"99"}}}') AS bookmark;
+-- event_time() converts only the members the rule reads (core's event_time_members): the
+-- wrappers are still seen, a one-member object's member whole, and other members only
+-- keep their place (a namespace-wrapped eventrouter line, and an Event that merely has an
+-- object member shaped like one).
+SELECT k8s_events.event_time('{"prod":{"verb":"ADDED","event":{"lastTimestamp":"2026-03-01T12:30:00Z"}}}') AS namespace_wrapped,
+       k8s_events.event_time('{"x":{"verb":"ADDED","event":{"lastTimestamp":"2026-03-01T12:30:00Z"}},"firstTimestamp":"2026-03-01T09:00:00Z"}') AS not_wrapped,
+       k8s_events.event_time('{"involvedObject":{"lastTimestamp":"2026-03-01T12:30:00Z"},"metadata":{"managedFields":[{"time":"2020-01-01T00:00:00Z"}],"creationTimestamp":"2026-03-01T08:00:00Z"},"count":99999999999999999999999}') AS nested_ignored;
 -- Not an object: no Event, no time.
 SELECT k8s_events.event_time('[{"lastTimestamp":"2026-03-01T11:00:00Z"}]') AS array_input,
        k8s_events.event_time('"2026-03-01T11:00:00Z"') AS string_input,

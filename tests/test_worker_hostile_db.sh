@@ -270,6 +270,6 @@ su=$(superuser_owner)
 test -z "$out" && test "$su" = f
 check "hostile defaults: nothing of the owner's ran, the owner is not a superuser (rolsuper=$su)" $? "$out"
 
-check_summaries k8s "a watcher under a hostile owner's settings and objects"
+PGOPTIONS=$test_options check_summaries k8s "a watcher under a hostile owner's settings and objects"
 
 [ "$failures" = 0 ]

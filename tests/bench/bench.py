@@ -1,0 +1,363 @@
+#!/usr/bin/env python3
+"""tests/bench/bench.py: `make bench` - every speed target of the project, each measured
+against its baseline in the same run, written to BENCHMARKS.md.
+
+    make bench                      # 1M events (SCALE=1M), writes BENCHMARKS.md
+    make bench SCALE=10M            # the large run
+    make bench SCALE=2k OUT=/tmp/b.md ROUNDS=1   # what CI runs, to keep it working
+
+It starts its own PostgreSQL (tests/pg_server.sh, port 54339 unless K8S_EVENTS_PGPORT is
+set), generates its data with `k8s-events generate` (120 simulated days), and runs each pair
+ROUNDS times (default 3) side by side: the median and the spread (min..max) of each, and
+their ratio, against the target. Targets are benchmarks, not tests: nothing here fails
+when one is missed; BENCHMARKS.md says so.
+"""
+import os
+import pathlib
+import platform
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+BIN = str(ROOT / "loader" / "k8s-events")
+DAYS = 120
+
+
+def scale_of(text):
+    m = re.fullmatch(r"(\d+)([kKmM]?)", text)
+    if not m:
+        sys.exit(f"bench: SCALE must be a number of events such as 2k, 1M or 10M, not {text!r}")
+    return int(m.group(1)) * {"": 1, "k": 1000, "K": 1000, "m": 10**6, "M": 10**6}[m.group(2)]
+
+
+SCALE_TEXT = os.environ.get("SCALE", "1M")
+SCALE = scale_of(SCALE_TEXT)
+ROUNDS = int(os.environ.get("ROUNDS", "3"))
+OUT = pathlib.Path(os.environ.get("OUT", ROOT / "BENCHMARKS.md"))
+PORT = os.environ.get("K8S_EVENTS_PGPORT", "54339")
+PGDIR = os.environ.get("K8S_EVENTS_PGDIR") or tempfile.mkdtemp(prefix="k8s_events_bench.")
+os.makedirs(PGDIR, exist_ok=True)
+os.chmod(PGDIR, 0o755)
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, text=True,
+                          capture_output=True, **kw).stdout
+
+
+def psql(db, sql, *extra):
+    return sh(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db, *extra, "-c", sql])
+
+
+def run_script(db, script):
+    p = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", db],
+                       input=script, text=True, capture_output=True)
+    if p.returncode != 0:
+        sys.exit(f"bench: psql failed on {db}:\n{script}\n{p.stderr}")
+    return p.stdout
+
+
+def timed_ms(db, sql, setup=None):
+    """Server-side time of one statement, from psql's \\timing (without connection set-up)."""
+    script = "\\timing on\n" + (setup + ";\n" if setup else "") + sql.rstrip().rstrip(";") + ";\n"
+    out = run_script(db, script)
+    times = [float(t) for t in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)]
+    return times[-1]
+
+
+def fresh_db(name, version=None):
+    sh(["psql", "-X", "-q", "-d", "postgres", "-c", "SET client_min_messages = warning",
+        "-c", f"DROP DATABASE IF EXISTS {name}", "-c", f"CREATE DATABASE {name}"])
+    psql(name, "CREATE EXTENSION k8s_events" + (f" VERSION '{version}'" if version else ""))
+
+
+def checkpoint():
+    psql("postgres", "CHECKPOINT")
+
+
+def fmt_ms(ms):
+    return f"{ms:,.1f} ms" if ms < 100 else f"{ms:,.0f} ms"
+
+
+def spread(values, f=fmt_ms):
+    return f"{f(min(values))} .. {f(max(values))}"
+
+
+def p95(values):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(0.95 * (len(s) - 1))))]
+
+
+results = []  # (section, name, measured text, baseline text, ratio text, target, met)
+
+
+def record(section, name, measured, baseline, ratio, target, met):
+    results.append((section, name, measured, baseline, ratio, target, met))
+    print(f"{section} | {name} | {measured} | {baseline} | {ratio} | {target} | {met}", flush=True)
+
+
+def machine_line():
+    cpu = "unknown CPU"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "?"
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                mem = f"{int(line.split()[1]) / 1048576:.1f} GiB"
+    except OSError:
+        pass
+    version = psql("postgres", "SHOW server_version").strip()
+    settings = psql("postgres", "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name)"
+                    " FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'max_wal_size',"
+                    " 'synchronous_commit', 'fsync', 'jit', 'max_parallel_workers_per_gather')")
+    return (f"{cpu}, {os.cpu_count()} cores, {mem} memory, {platform.system()} {platform.release()};"
+            f" PostgreSQL {version} ({settings.strip()})")
+
+
+# ---------------------------------------------------------------- data
+
+def generate(path):
+    # The simulated cluster writes about 45,000 events a day per 200 nodes: size it so that
+    # SCALE events span the 120 days (the default retention), then keep SCALE of them.
+    nodes = max(2, min(1000, round(SCALE / DAYS / 45000 * 200)))
+    namespaces = max(2, min(200, nodes // 5))
+    hours = DAYS * 24
+    cmd = (f"{shlex.quote(BIN)} generate --seed 11 --start now-{DAYS}d --hours {hours} --nodes {nodes}"
+           f" --namespaces {namespaces} --cluster-version mixed | head -n {SCALE} > {shlex.quote(path)}")
+    subprocess.run(["bash", "-c", "set +o pipefail; " + cmd], check=True)
+    n = int(sh(["wc", "-l", path]).split()[0])
+    return n, nodes, namespaces
+
+
+COLS = ("cluster, uid, resource_version, event_time, first_time, namespace, kind, name, type, reason,"
+        " message, count, occurrences, source_component, source_host, reporting_controller,"
+        " reporting_instance, action, event")
+
+
+def load_pair(data, rows_file):
+    """k8s-events load (with summaries) vs psql \\copy of the same rows into the same table."""
+    load_s, copy_s, plain_s = [], [], []
+    for r in range(ROUNDS):
+        fresh_db("bench_load")
+        checkpoint()
+        t0 = time.monotonic()
+        sh([BIN, "load", "-q", "-d", "bench_load", "--cluster", "bench", data])
+        load_s.append(time.monotonic() - t0)
+        if r == 0 and not rows_file.exists():
+            psql("bench_load", f"\\copy (SELECT {COLS} FROM k8s_events.events) TO '{rows_file}'")
+        bounds = psql("bench_load", "SELECT min(event_time), max(event_time) FROM k8s_events.events").split("|")
+        fresh_db("bench_copy")
+        psql("bench_copy", f"SELECT count(*) FROM k8s_events.create_partitions('{bounds[0]}', '{bounds[1]}')")
+        checkpoint()
+        t0 = time.monotonic()
+        psql("bench_copy", f"\\copy k8s_events.events ({COLS}) FROM '{rows_file}'")
+        copy_s.append(time.monotonic() - t0)
+        # The same load into a 1.0 schema, which has no summaries: what they cost.
+        fresh_db("bench_plain", "1.0")
+        checkpoint()
+        t0 = time.monotonic()
+        sh([BIN, "load", "-q", "-d", "bench_plain", "--cluster", "bench", data])
+        plain_s.append(time.monotonic() - t0)
+    rows = int(psql("bench_load", "SELECT count(*) FROM k8s_events.events"))
+    lo, co, pl = statistics.median(load_s), statistics.median(copy_s), statistics.median(plain_s)
+    sec = lambda s: f"{s:,.1f} s"
+    record("write path", f"`k8s-events load` with summaries vs psql `\\copy` of the same {rows:,} rows",
+           f"{rows / lo:,.0f} rows/s ({spread(load_s, sec)})", f"{rows / co:,.0f} rows/s ({spread(copy_s, sec)})",
+           f"{co / lo:.2f}", ">= 0.8", co / lo >= 0.8)
+    record("write path", "`k8s-events load` with summaries vs the same load without (a 1.0 schema)",
+           f"{rows / lo:,.0f} rows/s", f"{rows / pl:,.0f} rows/s ({spread(plain_s, sec)})",
+           f"{pl / lo:.2f}", "(what the summaries cost)", None)
+    return rows
+
+
+# ---------------------------------------------------------------- queries
+
+def query_pairs(db):
+    """Each query of the targets, with the summaries and (the baseline) from the raw rows."""
+    psql(db, "VACUUM ANALYZE")
+    top_ns = psql(db, "SELECT namespace FROM k8s_events.resource_summary WHERE namespace IS NOT NULL"
+                      " GROUP BY 1 ORDER BY sum(warning) DESC, 1 LIMIT 1")
+    obj = psql(db, "SELECT namespace || '|' || kind || '|' || name FROM k8s_events.resource_summary"
+                   " WHERE namespace IS NOT NULL ORDER BY observations DESC LIMIT 1").split("|")
+    ns, kind, name = obj
+    newest = psql(db, "SELECT date_trunc('hour', max(event_time)) + interval '1 hour' FROM k8s_events.events")
+    q = lambda s: s.replace("$NS", ns).replace("$KIND", kind).replace("$NAME", name) \
+        .replace("$TOP_NS", top_ns).replace("$NEWEST", newest)
+    raw_resources = ("(SELECT e.cluster, e.namespace, e.kind, e.name,"
+                     " coalesce(sum(e.occurrences) FILTER (WHERE e.type = 'Normal'), 0) AS normal,"
+                     " coalesce(sum(e.occurrences) FILTER (WHERE e.type = 'Warning'), 0) AS warning,"
+                     " max(e.event_time) AS last_event_time FROM k8s_events.events AS e"
+                     " GROUP BY 1, 2, 3, 4) AS r")
+    raw_hist = ("SELECT k8s_events.time_bucket('{b}', e.event_time), e.type, e.reason, sum(e.occurrences)"
+                " FROM k8s_events.events AS e WHERE e.event_time >= timestamptz '$NEWEST' - interval '{d}'"
+                " AND e.event_time < '$NEWEST' {f} GROUP BY 1, 2, 3")
+    pairs = [
+        ("overview: top 100 resources of the cluster by last event", "< 50 ms",
+         "SELECT * FROM k8s_events.resources WHERE cluster = 'bench' ORDER BY last_event_time DESC LIMIT 100",
+         f"SELECT * FROM {raw_resources} WHERE cluster = 'bench' ORDER BY last_event_time DESC LIMIT 100", 50),
+        ("overview: top 100 resources of one namespace by warnings", "< 50 ms",
+         "SELECT * FROM k8s_events.resources WHERE cluster = 'bench' AND namespace = '$TOP_NS' ORDER BY warning DESC LIMIT 100",
+         f"SELECT * FROM {raw_resources} WHERE cluster = 'bench' AND namespace = '$TOP_NS' ORDER BY warning DESC LIMIT 100", 50),
+        ("drill-down: 30-day hourly histogram of one object", "< 20 ms",
+         "SELECT * FROM k8s_events.histogram(timestamptz '$NEWEST' - interval '30 days', '$NEWEST', '1 hour',"
+         " 'bench', '$NS', '$KIND', '$NAME')", None, 20),
+        ("drill-down: the latest 100 events of one object", "< 20 ms",
+         "SELECT event_time, type, reason, occurrences, message FROM k8s_events.events WHERE cluster = 'bench'"
+         " AND namespace = '$NS' AND kind = '$KIND' AND name = '$NAME' ORDER BY event_time DESC LIMIT 100", None, 20),
+        ("cluster-wide histogram, 30 days hourly", "< 50 ms",
+         "SELECT * FROM k8s_events.histogram(timestamptz '$NEWEST' - interval '30 days', '$NEWEST', '1 hour', 'bench')",
+         raw_hist.format(b="1 hour", d="30 days", f="AND e.cluster = 'bench'"), 50),
+        ("cluster-wide histogram, 120 days daily", "< 50 ms",
+         "SELECT * FROM k8s_events.histogram(timestamptz '$NEWEST' - interval '120 days', '$NEWEST', '1 day', 'bench')",
+         raw_hist.format(b="1 day", d="120 days", f="AND e.cluster = 'bench'"), 50),
+        ("namespace-wide histogram, 30 days hourly", "< 50 ms",
+         "SELECT * FROM k8s_events.histogram(timestamptz '$NEWEST' - interval '30 days', '$NEWEST', '1 hour', 'bench', '$TOP_NS')",
+         raw_hist.format(b="1 hour", d="30 days", f="AND e.cluster = 'bench' AND e.namespace = '$TOP_NS'"), 50),
+        ("namespace-wide histogram, 120 days daily", "< 50 ms",
+         "SELECT * FROM k8s_events.histogram(timestamptz '$NEWEST' - interval '120 days', '$NEWEST', '1 day', 'bench', '$TOP_NS')",
+         raw_hist.format(b="1 day", d="120 days", f="AND e.cluster = 'bench' AND e.namespace = '$TOP_NS'"), 50),
+    ]
+    for example in sorted((ROOT / "examples").glob("*.sql")):
+        sql = example.read_text()
+        pairs.append((f"the seed's question `examples/{example.name}`", "< 1 s", sql, None, 1000))
+    runs = max(ROUNDS, 5)
+    for title, target, fast, slow, limit in pairs:
+        fast_ms = [timed_ms(db, q(fast)) for _ in range(runs + 1)][1:]  # the first warms the cache
+        f50 = statistics.median(fast_ms)
+        if slow is not None:
+            slow_ms = [timed_ms(db, q(slow)) for _ in range(max(2, ROUNDS))]
+            s50 = statistics.median(slow_ms)
+            record("queries", title, f"p50 {fmt_ms(f50)}, p95 {fmt_ms(p95(fast_ms))}",
+                   f"from the rows: p50 {fmt_ms(s50)}", f"{s50 / f50:,.0f}x faster", target, f50 < limit)
+        else:
+            record("queries", title, f"p50 {fmt_ms(f50)}, p95 {fmt_ms(p95(fast_ms))}", "", "", target, f50 < limit)
+
+
+# ---------------------------------------------------------------- C functions vs SQL
+
+def function_pairs(db):
+    pairs = [
+        ("`event_time(event)` vs the SQL COALESCE(...)::timestamptz", ">= 3x", 3.0,
+         "SELECT max(k8s_events.event_time(event)) FROM k8s_events.events",
+         "SELECT max(coalesce(event->'series'->>'lastObservedTime', event->>'lastTimestamp', event->>'eventTime',"
+         " event->>'deprecatedLastTimestamp', event->>'firstTimestamp', event->>'deprecatedFirstTimestamp',"
+         " event->'metadata'->>'creationTimestamp')::timestamptz) FROM k8s_events.events"),
+        ("`time_bucket('15 minutes', t)` vs `date_bin`", ">= 1x", 1.0,
+         "SELECT count(DISTINCT k8s_events.time_bucket('15 minutes', event_time)) FROM k8s_events.events",
+         "SELECT count(DISTINCT date_bin('15 minutes', event_time, '2000-01-03')) FROM k8s_events.events"),
+        ("`regexp_extract(message, ...)` vs `substring(... from ...)`", ">= 1x", 1.0,
+         "SELECT count(k8s_events.regexp_extract(message, 'pod/([a-z0-9-]+)', 1)) FROM k8s_events.events",
+         "SELECT count(substring(message from 'pod/([a-z0-9-]+)')) FROM k8s_events.events"),
+        ("`image_from_message(message)` vs the seed's pattern in SQL", ">= 1x", 1.0,
+         "SELECT count(k8s_events.image_from_message(message)) FROM k8s_events.events",
+         "SELECT count(substring(message from 'image \"([^\"]+)\"')) FROM k8s_events.events"),
+    ]
+    for title, target, want, c_sql, sql_sql in pairs:
+        c_ms, s_ms = [], []
+        for _ in range(ROUNDS):
+            c_ms.append(timed_ms(db, c_sql, "SET max_parallel_workers_per_gather = 0"))
+            s_ms.append(timed_ms(db, sql_sql, "SET max_parallel_workers_per_gather = 0"))
+        c50, s50 = statistics.median(c_ms), statistics.median(s_ms)
+        record("functions", title, f"{fmt_ms(c50)} ({spread(c_ms)})", f"{fmt_ms(s50)} ({spread(s_ms)})",
+               f"{s50 / c50:.2f}x", target, s50 / c50 >= want)
+
+
+# ---------------------------------------------------------------- retention
+
+def retention_pair(db):
+    oldest = psql(db, "SELECT partition || '|' || range_from || '|' || range_to FROM k8s_events.partition_bounds()"
+                      " ORDER BY range_from LIMIT 1").split("|")
+    part, frm, to = oldest
+    rows = int(psql(db, f"SELECT count(*) FROM {part}"))
+    drop_ms, delete_ms = [], []
+    for _ in range(ROUNDS):
+        delete_ms.append(_timed_tx(db, f"DELETE FROM k8s_events.events WHERE event_time >= '{frm}' AND event_time < '{to}'"))
+        drop_ms.append(_timed_tx(db, f"SELECT k8s_events.drop_partitions(now() - timestamptz '{to}')"))
+    d50, x50 = statistics.median(drop_ms), statistics.median(delete_ms)
+    record("retention", f"`drop_partitions` of the oldest day ({rows:,} events), summaries kept exact, vs DELETE of its rows",
+           f"{fmt_ms(d50)} ({spread(drop_ms)})", f"{fmt_ms(x50)} ({spread(delete_ms)})", f"{x50 / d50:,.1f}x faster",
+           "faster than DELETE", d50 < x50)
+
+
+def _timed_tx(db, sql):
+    """One statement inside a transaction that is rolled back, so the next round finds the same data."""
+    script = f"\\timing on\nBEGIN;\n{sql};\nROLLBACK;\n"
+    out = run_script(db, script)
+    return [float(t) for t in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)][1]
+
+
+# ---------------------------------------------------------------- main
+
+def write_report(events, nodes, namespaces, partitions, started, elapsed):
+    cmd = f"make bench SCALE={SCALE_TEXT} ROUNDS={ROUNDS}"
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (tests/bench/bench.py); every number below was measured in one run,",
+        "each against its baseline side by side. Targets are benchmarks, not tests.",
+        "",
+        f"- command: `{cmd}` ({elapsed / 60:.0f} min, started {started})",
+        f"- scale: {events:,} events of a simulated cluster ({nodes} nodes, {namespaces} namespaces) over {partitions} daily partitions",
+        f"- machine: {machine_line()}",
+        f"- rounds: {ROUNDS} per pair (queries: {max(ROUNDS, 5)} after one warm-up); medians, with the spread (min .. max)",
+        "",
+    ]
+    section = None
+    for sec, name, measured, baseline, ratio, target, met in results:
+        if sec != section:
+            section = sec
+            lines += ["", f"## {sec.capitalize()}", "",
+                      "| what | measured | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
+        mark = "" if met is None else ("yes" if met else "**no**")
+        lines.append(f"| {name} | {measured} | {baseline} | {ratio} | {target} | {mark} |")
+    missed = [r for r in results if r[6] is False]
+    lines += ["", "## Missed targets", ""]
+    lines += [f"- {r[1]}: {r[2]} (target {r[5]})" for r in missed] or ["None."]
+    OUT.write_text("\n".join(lines) + "\n")
+    print(f"bench: wrote {OUT}")
+
+
+def main():
+    os.environ["K8S_EVENTS_PGDIR"] = PGDIR
+    os.environ["K8S_EVENTS_PGPORT"] = PORT
+    env = sh(["tests/pg_server.sh", "start", PGDIR], cwd=ROOT)
+    for line in env.splitlines():
+        if line.startswith("export "):
+            for k, v in re.findall(r"(\w+)=(\S+)", line):
+                os.environ[k] = v
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    t0 = time.monotonic()
+    try:
+        # One load's autovacuum would run through the next timed one; retention is applied by hand.
+        psql("postgres", "ALTER SYSTEM SET autovacuum = off")
+        psql("postgres", "ALTER SYSTEM SET k8s_events.retention = '0'")
+        psql("postgres", "SELECT pg_reload_conf()")
+        with tempfile.TemporaryDirectory(prefix="k8s_events_bench_data.") as tmp:
+            os.chmod(tmp, 0o755)
+            data = os.path.join(tmp, "events.ndjson")
+            events, nodes, namespaces = generate(data)
+            print(f"bench: {events:,} events, {nodes} nodes, {namespaces} namespaces", flush=True)
+            load_pair(data, pathlib.Path(tmp) / "rows.copy")
+            query_pairs("bench_load")
+            function_pairs("bench_load")
+            partitions = int(psql("bench_load", "SELECT count(*) FROM k8s_events.partitions"))
+            retention_pair("bench_load")
+        write_report(events, nodes, namespaces, partitions, started, time.monotonic() - t0)
+    finally:
+        subprocess.run(["tests/pg_server.sh", "stop", PGDIR], cwd=ROOT, capture_output=True)
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()
