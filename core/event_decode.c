@@ -50,20 +50,110 @@ json_type_name(const json_t *value)
 	return "unknown";
 }
 
+const char *
+json_kind_name(JsonKind kind)
+{
+	switch (kind)
+	{
+		case JSON_KIND_OBJECT:
+			return "an object";
+		case JSON_KIND_ARRAY:
+			return "an array";
+		case JSON_KIND_STRING:
+			return "a string";
+		case JSON_KIND_NUMBER:
+			return "a number";
+		case JSON_KIND_BOOLEAN:
+			return "a boolean";
+		case JSON_KIND_NULL:
+			return "null";
+	}
+	return "unknown";
+}
+
+/* ------------------------------------------------ jansson through a JsonReader */
+
+static const void *
+jansson_member(const JsonReader *r, const void *object, const char *key)
+{
+	(void) r;
+	return json_is_object((const json_t *) object) ? json_object_get(object, key) : NULL;
+}
+
+static JsonKind
+jansson_kind(const JsonReader *r, const void *value)
+{
+	(void) r;
+	switch (json_typeof((const json_t *) value))
+	{
+		case JSON_OBJECT:
+			return JSON_KIND_OBJECT;
+		case JSON_ARRAY:
+			return JSON_KIND_ARRAY;
+		case JSON_STRING:
+			return JSON_KIND_STRING;
+		case JSON_INTEGER:
+		case JSON_REAL:
+			return JSON_KIND_NUMBER;
+		case JSON_TRUE:
+		case JSON_FALSE:
+			return JSON_KIND_BOOLEAN;
+		case JSON_NULL:
+			break;
+	}
+	return JSON_KIND_NULL;
+}
+
+static const char *
+jansson_string(const JsonReader *r, const void *value, size_t *len)
+{
+	(void) r;
+	*len = json_string_length(value);
+	return json_string_value(value);
+}
+
+static size_t
+jansson_size(const JsonReader *r, const void *object)
+{
+	(void) r;
+	return json_object_size(object);
+}
+
+static const void *
+jansson_first_member(const JsonReader *r, const void *object)
+{
+	void *it = json_object_iter((json_t *) object);
+
+	(void) r;
+	return it != NULL ? json_object_iter_value(it) : NULL;
+}
+
+static const JsonReader jansson_reader = {
+    jansson_member, jansson_kind, jansson_string, jansson_size, jansson_first_member, NULL,
+};
+
 /* An object member that may be absent or null; anything else must be an object. */
+static bool
+read_object(const JsonReader *r, const void *parent, const char *key, const char *path,
+            const void **result, char *err, size_t errlen)
+{
+	const void *value = parent != NULL ? r->member(r, parent, key) : NULL;
+	JsonKind    kind;
+
+	*result = NULL;
+	if (value == NULL || (kind = r->kind(r, value)) == JSON_KIND_NULL)
+		return true;
+	if (kind != JSON_KIND_OBJECT)
+		return set_err(err, errlen, "%s is %s, not an object", path, json_kind_name(kind));
+	*result = value;
+	return true;
+}
+
 static bool
 get_object(json_t *parent, const char *key, const char *path, json_t **result, char *err,
            size_t errlen)
 {
-	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
-
-	*result = NULL;
-	if (value == NULL || json_is_null(value))
-		return true;
-	if (!json_is_object(value))
-		return set_err(err, errlen, "%s is %s, not an object", path, json_type_name(value));
-	*result = value;
-	return true;
+	return read_object(&jansson_reader, parent, key, path, (const void **) result, err, errlen);
 }
 
 /*
@@ -88,30 +178,39 @@ get_string(json_t *parent, const char *key, const char *path, const char **resul
 
 /* A timestamp member; Go's zero time counts as unset, as it does in Kubernetes. */
 static bool
-get_time(json_t *parent, const char *key, const char *path, bool *present, int64_t *usecs,
-         char *err, size_t errlen)
+read_time(const JsonReader *r, const void *parent, const char *key, const char *path,
+          bool *present, int64_t *usecs, char *err, size_t errlen)
 {
-	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
-	char    why[128];
+	const void *value = parent != NULL ? r->member(r, parent, key) : NULL;
+	JsonKind    kind;
+	const char *text;
+	size_t      len;
+	char        why[128];
 
 	*present = false;
-	if (value == NULL || json_is_null(value))
+	if (value == NULL || (kind = r->kind(r, value)) == JSON_KIND_NULL)
 		return true;
-	if (!json_is_string(value))
-		return set_err(err, errlen, "%s is %s, not a timestamp string", path,
-		               json_type_name(value));
-	if (json_string_length(value) == 0)
+	if (kind != JSON_KIND_STRING)
+		return set_err(err, errlen, "%s is %s, not a timestamp string", path, json_kind_name(kind));
+	text = r->string(r, value, &len);
+	if (len == 0)
 		return true;
-	if (!rfc3339_parse(json_string_value(value), json_string_length(value), usecs, why,
-	                   sizeof(why)))
+	if (!rfc3339_parse(text, len, usecs, why, sizeof(why)))
 	{
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "invalid timestamp in %s: \"%.64s\": %s", path,
-			         json_string_value(value), why);
+			snprintf(err, errlen, "invalid timestamp in %s: \"%.*s\": %s", path,
+			         (int) (len < 64 ? len : 64), text, why);
 		return false;
 	}
 	*present = *usecs != RFC3339_GO_ZERO_TIME_USECS;
 	return true;
+}
+
+static bool
+get_time(json_t *parent, const char *key, const char *path, bool *present, int64_t *usecs,
+         char *err, size_t errlen)
+{
+	return read_time(&jansson_reader, parent, key, path, present, usecs, err, errlen);
 }
 
 /* A count member: a positive integer is a count, 0/absent/null is "not set". */
@@ -164,23 +263,23 @@ static const TimeField first_time_fields[] = {
 };
 
 static bool
-first_present_time(json_t *event, const TimeField *fields, size_t nfields, bool *present,
-                   int64_t *usecs, char *err, size_t errlen)
+first_present_time(const JsonReader *r, const void *event, const TimeField *fields,
+                   size_t nfields, bool *present, int64_t *usecs, char *err, size_t errlen)
 {
 	*present = false;
 	for (size_t i = 0; i < nfields; i++)
 	{
-		json_t *container = event;
+		const void *container = event;
 
 		if (fields[i].container != NULL)
 		{
-			if (!get_object(event, fields[i].container, fields[i].container, &container, err,
-			                errlen))
+			if (!read_object(r, event, fields[i].container, fields[i].container, &container, err,
+			                 errlen))
 				return false;
 			if (container == NULL)
 				continue;
 		}
-		if (!get_time(container, fields[i].key, fields[i].path, present, usecs, err, errlen))
+		if (!read_time(r, container, fields[i].key, fields[i].path, present, usecs, err, errlen))
 			return false;
 		if (*present)
 			return true;
@@ -188,19 +287,19 @@ first_present_time(json_t *event, const TimeField *fields, size_t nfields, bool 
 	return true;
 }
 
-const char *const event_time_members[] = {
-    /* the wrappers (payload_unwrap): watch frames, eventrouter lines */
-    "type", "object", "verb", "event",
-    /* event_time_fields */
-    "series", "lastObservedTime", "lastTimestamp", "eventTime", "deprecatedLastTimestamp",
-    "firstTimestamp", "deprecatedFirstTimestamp", "metadata", "creationTimestamp", NULL};
+bool
+reader_event_time(const JsonReader *r, const void *event, bool *present, int64_t *usecs, char *err,
+                  size_t errlen)
+{
+	return first_present_time(r, event, event_time_fields,
+	                          sizeof(event_time_fields) / sizeof(event_time_fields[0]), present,
+	                          usecs, err, errlen);
+}
 
 bool
 event_time_of(json_t *event, bool *present, int64_t *usecs, char *err, size_t errlen)
 {
-	return first_present_time(event, event_time_fields,
-	                          sizeof(event_time_fields) / sizeof(event_time_fields[0]), present,
-	                          usecs, err, errlen);
+	return reader_event_time(&jansson_reader, event, present, usecs, err, errlen);
 }
 
 static bool
@@ -267,7 +366,7 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 			               NULL);
 		return set_err(err, errlen, "event_time is outside 1970-01-01 .. 8999-12-31", NULL, NULL);
 	}
-	if (!first_present_time(event, first_time_fields,
+	if (!first_present_time(&jansson_reader, event, first_time_fields,
 	                        sizeof(first_time_fields) / sizeof(first_time_fields[0]), &present,
 	                        &row->first_time, err, errlen))
 		return false;
@@ -339,36 +438,75 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 	return true;
 }
 
+/* A member that is there and is a string. */
 static bool
-is_watch_frame(json_t *item)
+has_string(const JsonReader *r, const void *object, const char *key)
 {
-	return json_is_string(json_object_get(item, "type")) && json_object_get(item, "object") != NULL;
+	const void *value = r->member(r, object, key);
+
+	return value != NULL && r->kind(r, value) == JSON_KIND_STRING;
 }
 
 static bool
-is_eventrouter_line(json_t *item)
+reader_is_watch_frame(const JsonReader *r, const void *item)
 {
-	return json_is_string(json_object_get(item, "verb")) && json_object_get(item, "event") != NULL;
+	return has_string(r, item, "type") && r->member(r, item, "object") != NULL;
+}
+
+static bool
+reader_is_eventrouter_line(const JsonReader *r, const void *item)
+{
+	return has_string(r, item, "verb") && r->member(r, item, "event") != NULL;
 }
 
 /*
  * eventrouter's stdout sink, given a namespace key, prints each line inside an
  * object of that one key: {"<key>": {"verb": ..., "event": ...}}.
  */
+static const void *
+reader_namespace_wrapped_line(const JsonReader *r, const void *item)
+{
+	const void *inner;
+
+	if (r->size(r, item) != 1 || (inner = r->first_member(r, item)) == NULL)
+		return NULL;
+	if (r->kind(r, inner) == JSON_KIND_OBJECT && reader_is_eventrouter_line(r, inner))
+		return inner;
+	return NULL;
+}
+
+const void *
+reader_payload_unwrap(const JsonReader *r, const void *item)
+{
+	const void *inner;
+
+	if (item == NULL || r->kind(r, item) != JSON_KIND_OBJECT)
+		return item;
+	if (reader_is_watch_frame(r, item))
+		return r->member(r, item, "object");
+	if (reader_is_eventrouter_line(r, item))
+		return r->member(r, item, "event");
+	if ((inner = reader_namespace_wrapped_line(r, item)) != NULL)
+		return r->member(r, inner, "event");
+	return item;
+}
+
+static bool
+is_watch_frame(json_t *item)
+{
+	return reader_is_watch_frame(&jansson_reader, item);
+}
+
+static bool
+is_eventrouter_line(json_t *item)
+{
+	return reader_is_eventrouter_line(&jansson_reader, item);
+}
+
 static json_t *
 namespace_wrapped_line(json_t *item)
 {
-	const char *key;
-	json_t     *inner;
-
-	if (json_object_size(item) != 1)
-		return NULL;
-	json_object_foreach(item, key, inner)
-	{
-		if (json_is_object(inner) && is_eventrouter_line(inner))
-			return inner;
-	}
-	return NULL;
+	return (json_t *) reader_namespace_wrapped_line(&jansson_reader, item);
 }
 
 static bool
@@ -406,13 +544,7 @@ classify_event(json_t *candidate, json_t **event, char *reason, size_t reasonlen
 json_t *
 payload_unwrap(json_t *item)
 {
-	if (json_is_object(item) && is_watch_frame(item))
-		return json_object_get(item, "object");
-	if (json_is_object(item) && is_eventrouter_line(item))
-		return json_object_get(item, "event");
-	if (json_is_object(item) && namespace_wrapped_line(item) != NULL)
-		return json_object_get(namespace_wrapped_line(item), "event");
-	return item;
+	return (json_t *) reader_payload_unwrap(&jansson_reader, item);
 }
 
 PayloadItemKind

@@ -242,63 +242,6 @@ json_from_jsonb(Jsonb *jb, char **error)
 	return result;
 }
 
-static bool
-member_wanted(const char *key, int len, const char *const *members)
-{
-	for (; *members != NULL; members++)
-		if ((int) strlen(*members) == len && memcmp(*members, key, len) == 0)
-			return true;
-	return false;
-}
-
-/* A container of jb with only the wanted members converted (json_from_jsonb_members). */
-static json_t *
-convert_container(JsonbContainer *container, const char *const *members, char **error)
-{
-	JsonbIterator     *it = JsonbIteratorInit(container);
-	JsonbValue         v;
-	JsonbIteratorToken token = JsonbIteratorNext(&it, &v, true);
-	json_t            *result;
-	bool               whole;
-	char              *key = NULL;
-
-	if (token != WJB_BEGIN_OBJECT)
-		return json_array(); /* what the rules read of an array is its type */
-	whole = JsonContainerSize(container) == 1;
-	result = new_json_object();
-	while ((token = JsonbIteratorNext(&it, &v, true)) != WJB_END_OBJECT)
-	{
-		json_t *value;
-
-		if (token == WJB_KEY)
-		{
-			key = pnstrdup(v.val.string.val, v.val.string.len);
-			continue;
-		}
-		Assert(token == WJB_VALUE);
-		if (!whole && !member_wanted(key, strlen(key), members))
-			value = json_null();
-		else if (v.type == jbvBinary)
-			value = convert_container(v.val.binary.data, members, error);
-		else
-			value = json_from_scalar(&v, error);
-		if (value == NULL)
-			return NULL;
-		json_object_set_new_nocheck(result, key, value);
-		pfree(key);
-	}
-	return result;
-}
-
-json_t *
-json_from_jsonb_members(Jsonb *jb, const char *const *members, char **error)
-{
-	*error = NULL;
-	if (!JB_ROOT_IS_OBJECT(jb))
-		return json_from_jsonb(jb, error);
-	return convert_container(&jb->root, members, error);
-}
-
 char *
 json_to_cstring(json_t *value)
 {

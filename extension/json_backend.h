@@ -18,14 +18,6 @@ extern void json_backend_init(void);
  */
 extern json_t *json_from_jsonb(Jsonb *jb, char **error);
 
-/*
- * The same, but of an object's members only those named in members (NULL-
- * terminated) are converted, at any depth, and the others are JSON nulls; the
- * one member of a one-member object is converted too.  Object sizes are kept.
- * For rules that read only some members (core/event_decode.h's
- * event_time_members), at a fraction of the cost of a whole Event.
- */
-extern json_t *json_from_jsonb_members(Jsonb *jb, const char *const *members, char **error);
 
 /* Serialise a jansson value into a new jsonb Datum. */
 extern Datum jsonb_from_json(json_t *value);

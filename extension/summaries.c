@@ -103,46 +103,49 @@ static const char counts_upsert_sql[] =
     "  observations = c.observations OPERATOR(pg_catalog.+) excluded.observations";
 
 /*
- * Take a dropped partition's rows out of resource_summary ($1, $2: its range).
- * The decoder never stores '' in namespace, kind or name, so coalesce(x, '')
- * tells NULL apart and keeps the joins hashable.  Returns the objects whose
- * first or last observation may have been among the dropped rows.
+ * Take a dropped partition's rows out of resource_summary ($1, $2: its range):
+ * the same upsert as adding, with the partition's totals negated, so that each
+ * object is one probe of the summary's key.  An object whose first time may
+ * have been among the dropped rows is marked with first_event_time
+ * -infinity, and summaries_after_drop() looks it up again in the rows left;
+ * so is one whose last observation was.  (An object missing from the summary,
+ * which would make the INSERT branch run, gets a row with negative counts,
+ * which delete_empty_sql removes.)
  */
 static const char subtract_sql_fmt[] =
-    "WITH gone AS ("
-    "  SELECT p.cluster, p.namespace, p.kind, p.name,"
+    "WITH per_reason AS ("
+    "  SELECT p.cluster, p.namespace, p.kind, p.name, p.reason,"
     "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
     "      'Normal'), 0) AS normal,"
     "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
     "      'Warning'), 0) AS warning,"
-    "    pg_catalog.count(*) AS observations, pg_catalog.min(p.first_time) AS first_time"
-    "  FROM %s AS p GROUP BY 1, 2, 3, 4"
-    "), gone_reasons AS ("
-    "  SELECT g.cluster, g.namespace, g.kind, g.name,"
-    "    pg_catalog.jsonb_object_agg(g.reason, OPERATOR(pg_catalog.-) g.n) AS reasons"
-    "  FROM (SELECT p.cluster, p.namespace, p.kind, p.name, p.reason,"
-    "      pg_catalog.sum(p.occurrences) AS n"
-    "    FROM %s AS p WHERE p.reason IS NOT NULL GROUP BY 1, 2, 3, 4, 5"
-    "    HAVING pg_catalog.sum(p.occurrences) OPERATOR(pg_catalog.>) 0) AS g"
-    "  GROUP BY 1, 2, 3, 4"
+    "    pg_catalog.count(*) AS observations, pg_catalog.min(p.first_time) AS first_time,"
+    "    pg_catalog.sum(p.occurrences) AS occurrences, (pg_catalog.array_agg(p.uid))[1] AS uid"
+    "  FROM %s AS p GROUP BY 1, 2, 3, 4, 5"
     ")"
-    " UPDATE k8s_events.resource_summary AS s SET"
-    "  normal = s.normal OPERATOR(pg_catalog.-) g.normal,"
-    "  warning = s.warning OPERATOR(pg_catalog.-) g.warning,"
-    "  observations = s.observations OPERATOR(pg_catalog.-) g.observations,"
-    "  reasons = k8s_events.add_counts(s.reasons, coalesce(r.reasons, '{}'::pg_catalog.jsonb))"
-    " FROM gone AS g LEFT JOIN gone_reasons AS r"
-    "  ON r.cluster OPERATOR(pg_catalog.=) g.cluster"
-    "  AND coalesce(r.namespace, '') OPERATOR(pg_catalog.=) coalesce(g.namespace, '')"
-    "  AND coalesce(r.kind, '') OPERATOR(pg_catalog.=) coalesce(g.kind, '')"
-    "  AND coalesce(r.name, '') OPERATOR(pg_catalog.=) coalesce(g.name, '')"
-    " WHERE s.cluster OPERATOR(pg_catalog.=) g.cluster"
-    "  AND coalesce(s.namespace, '') OPERATOR(pg_catalog.=) coalesce(g.namespace, '')"
-    "  AND coalesce(s.kind, '') OPERATOR(pg_catalog.=) coalesce(g.kind, '')"
-    "  AND coalesce(s.name, '') OPERATOR(pg_catalog.=) coalesce(g.name, '')"
+    " INSERT INTO k8s_events.resource_summary AS s (cluster, namespace, kind, name, normal,"
+    "  warning, observations, first_event_time, last_event_time, last_count, last_uid,"
+    "  last_resource_version, last_type, last_reason, last_message, reasons)"
+    " SELECT g.cluster, g.namespace, g.kind, g.name,"
+    "  OPERATOR(pg_catalog.-) pg_catalog.sum(g.normal),"
+    "  OPERATOR(pg_catalog.-) pg_catalog.sum(g.warning),"
+    "  OPERATOR(pg_catalog.-) pg_catalog.sum(g.observations),"
+    "  pg_catalog.min(g.first_time), pg_catalog.min(g.first_time), 0,"
+    "  (pg_catalog.array_agg(g.uid))[1], '', NULL, NULL, NULL,"
+    "  coalesce(pg_catalog.jsonb_object_agg(g.reason, OPERATOR(pg_catalog.-) g.occurrences)"
+    "    FILTER (WHERE g.reason IS NOT NULL AND g.occurrences OPERATOR(pg_catalog.>) 0),"
+    "    '{}'::pg_catalog.jsonb)"
+    " FROM per_reason AS g GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    " ON CONFLICT ON CONSTRAINT resource_summary_key DO UPDATE SET"
+    "  normal = s.normal OPERATOR(pg_catalog.+) excluded.normal,"
+    "  warning = s.warning OPERATOR(pg_catalog.+) excluded.warning,"
+    "  observations = s.observations OPERATOR(pg_catalog.+) excluded.observations,"
+    "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons),"
+    "  first_event_time = CASE WHEN excluded.first_event_time OPERATOR(pg_catalog.<=)"
+    "    s.first_event_time THEN '-infinity'::pg_catalog.timestamptz ELSE s.first_event_time END"
     " RETURNING s.cluster, s.namespace, s.kind, s.name,"
     "  s.observations OPERATOR(pg_catalog.>) 0"
-    "  AND (g.first_time OPERATOR(pg_catalog.<=) s.first_event_time"
+    "  AND (s.first_event_time OPERATOR(pg_catalog.=) '-infinity'::pg_catalog.timestamptz"
     "   OR (s.last_event_time OPERATOR(pg_catalog.>=) $1"
     "    AND s.last_event_time OPERATOR(pg_catalog.<) $2))";
 
@@ -150,10 +153,12 @@ static const char delete_empty_sql[] = "DELETE FROM k8s_events.resource_summary 
                                        " WHERE s.observations OPERATOR(pg_catalog.<=) 0";
 
 /*
- * The first and last observation of the given objects, again, from the rows
- * left.  %s is how a stored row matches the object: plain equality, which the
- * (namespace, kind, name, event_time) index serves, or, for the rare objects
- * with a NULL among them, equality spelt out to take NULLs as equal.
+ * The first and last observation of objects, again, from the rows left.  The
+ * first %s is how a stored row matches the summary row, the second which
+ * summary rows: both plain equality, which the (namespace, kind, name,
+ * event_time) index and the summary's key serve, with "IS NULL" in place of
+ * "=" for the columns an object has no value in (objects with a NULL among
+ * them are rare, and done one by one).
  */
 static const char recompute_sql_fmt[] =
     "UPDATE k8s_events.resource_summary AS s SET"
@@ -164,23 +169,20 @@ static const char recompute_sql_fmt[] =
     "    e.reason, e.message FROM k8s_events.events AS e WHERE %s"
     "    ORDER BY e.event_time DESC, e.count DESC, e.uid DESC,"
     "      e.resource_version COLLATE pg_catalog.\"C\" DESC LIMIT 1)"
-    " FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
+    " %s";
+
+/* Many objects at once, none with a NULL. */
+static const char recompute_from_arrays[] =
+    "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
     "    pg_catalog.unnest($2::pg_catalog.text[]), pg_catalog.unnest($3::pg_catalog.text[]),"
     "    pg_catalog.unnest($4::pg_catalog.text[])) AS k(cluster, namespace, kind, name)"
     " WHERE s.cluster OPERATOR(pg_catalog.=) k.cluster"
-    "  AND coalesce(s.namespace, '') OPERATOR(pg_catalog.=) coalesce(k.namespace, '')"
-    "  AND coalesce(s.kind, '') OPERATOR(pg_catalog.=) coalesce(k.kind, '')"
-    "  AND coalesce(s.name, '') OPERATOR(pg_catalog.=) coalesce(k.name, '')";
+    "  AND s.namespace OPERATOR(pg_catalog.=) k.namespace"
+    "  AND s.kind OPERATOR(pg_catalog.=) k.kind AND s.name OPERATOR(pg_catalog.=) k.name";
 
-static const char match_plain[] =
+static const char match_rows[] =
     "e.cluster OPERATOR(pg_catalog.=) s.cluster AND e.namespace OPERATOR(pg_catalog.=) s.namespace"
     " AND e.kind OPERATOR(pg_catalog.=) s.kind AND e.name OPERATOR(pg_catalog.=) s.name";
-static const char match_nulls[] =
-    "e.cluster OPERATOR(pg_catalog.=) s.cluster"
-    " AND (e.namespace OPERATOR(pg_catalog.=) s.namespace"
-    "  OR (e.namespace IS NULL AND s.namespace IS NULL))"
-    " AND (e.kind OPERATOR(pg_catalog.=) s.kind OR (e.kind IS NULL AND s.kind IS NULL))"
-    " AND (e.name OPERATOR(pg_catalog.=) s.name OR (e.name IS NULL AND s.name IS NULL))";
 
 static const char expire_counts_sql[] =
     "DELETE FROM k8s_events.event_counts AS c WHERE c.hour OPERATOR(pg_catalog.<) $1";
@@ -197,7 +199,6 @@ struct SummaryDrop
 	Datum *kind;
 	Datum *name;
 	bool  *nulls; /* 4 per key: cluster (never), namespace, kind, name */
-	bool   any_null_key;
 };
 
 static bool
@@ -591,8 +592,8 @@ summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
 		return drop;
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
 	                                  get_rel_name(partition));
-	sql = psprintf(subtract_sql_fmt, name, name);
-	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+	sql = psprintf(subtract_sql_fmt, name);
+	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not take partition %s out of k8s_events.resource_summary", name);
 
 	drop->cluster = palloc(sizeof(Datum) * SPI_processed);
@@ -620,7 +621,6 @@ summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
 			drop->kind[drop->n] = datumCopy(drop->kind[drop->n], false, -1);
 		if (!nulls[3])
 			drop->name[drop->n] = datumCopy(drop->name[drop->n], false, -1);
-		drop->any_null_key |= nulls[1] || nulls[2] || nulls[3];
 		drop->n++;
 	}
 	SPI_freetuptable(SPI_tuptable);
@@ -642,26 +642,74 @@ key_array(const SummaryDrop *drop, const Datum *values, int column)
 	                                          false, TYPALIGN_INT));
 }
 
+/* The condition on stored rows (e) or summary rows (s) of one object with NULLs among its names. */
+static char *
+match_with_nulls(const char *alias, const bool *nulls, bool summary)
+{
+	static const char *const columns[4] = {"cluster", "namespace", "kind", "name"};
+	StringInfoData           cond;
+
+	initStringInfo(&cond);
+	for (int c = 0; c < 4; c++)
+	{
+		if (c > 0)
+			appendStringInfoString(&cond, " AND ");
+		if (nulls[c])
+			appendStringInfo(&cond, "%s.%s IS NULL", alias, columns[c]);
+		else if (summary)
+			appendStringInfo(&cond, "%s.%s OPERATOR(pg_catalog.=) $%d", alias, columns[c], c + 1);
+		else
+			appendStringInfo(&cond, "%s.%s OPERATOR(pg_catalog.=) s.%s", alias, columns[c], columns[c]);
+	}
+	return cond.data;
+}
+
 void
 summaries_after_drop(SummaryDrop *drop)
 {
 	Oid   argtypes[4] = {TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID};
+	Oid   texttypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum args[4];
-	char *sql;
+	int   plain = 0;
 
-	if (drop->n == 0)
+	/* Objects with NULLs among their names one by one, the others in one statement. */
+	for (int i = 0; i < drop->n; i++)
+	{
+		bool *nulls = &drop->nulls[4 * i];
+		Datum values[4] = {drop->cluster[i], drop->namespace[i], drop->kind[i], drop->name[i]};
+		char  argnulls[4];
+		char *rows;
+		char *sql;
+
+		if (!nulls[1] && !nulls[2] && !nulls[3])
+		{
+			/* Keep it, compacted to the front, for the statement below. */
+			drop->cluster[plain] = drop->cluster[i];
+			drop->namespace[plain] = drop->namespace[i];
+			drop->kind[plain] = drop->kind[i];
+			drop->name[plain] = drop->name[i];
+			memset(&drop->nulls[4 * plain], 0, 4 * sizeof(bool));
+			plain++;
+			continue;
+		}
+		for (int c = 0; c < 4; c++)
+			argnulls[c] = nulls[c] ? 'n' : ' ';
+		rows = match_with_nulls("e", nulls, false);
+		sql = psprintf(recompute_sql_fmt, rows, rows,
+		               psprintf("WHERE %s", match_with_nulls("s", nulls, true)));
+		if (SPI_execute_with_args(sql, 4, texttypes, values, argnulls, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
+	}
+	if (plain == 0)
 		return;
+	drop->n = plain;
 	args[0] = key_array(drop, drop->cluster, 0);
 	args[1] = key_array(drop, drop->namespace, 1);
 	args[2] = key_array(drop, drop->kind, 2);
 	args[3] = key_array(drop, drop->name, 3);
-	/*
-	 * Objects without NULLs match through the index; the query spelt out for
-	 * NULLs also matches those, so it runs only when one is among them.
-	 */
-	sql = drop->any_null_key ? psprintf(recompute_sql_fmt, match_nulls, match_nulls)
-	                         : psprintf(recompute_sql_fmt, match_plain, match_plain);
-	if (SPI_execute_with_args(sql, 4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+	if (SPI_execute_with_args(psprintf(recompute_sql_fmt, match_rows, match_rows,
+	                                   recompute_from_arrays),
+	                          4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
 }
 
