@@ -509,8 +509,18 @@ drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, &value, &isnull);
 		}
 		else
-			ereport(NOTICE, (errmsg("partition %s is busy; left for the next run", name),
-			                 errdetail("%s", why)));
+		{
+			/*
+			 * Newer ones wait too: partitions go oldest first, so that the
+			 * rows still stored are always one unbroken range (which the
+			 * summaries' checks rely on: k8s_events.raw_rows_since()).
+			 */
+			ereport(
+			    NOTICE,
+			    (errmsg("partition %s is busy; it and newer ones are left for the next run", name),
+			     errdetail("%s", why)));
+			break;
+		}
 	}
 	SPI_finish();
 }

@@ -171,6 +171,15 @@ static const char recompute_sql_fmt[] =
     "      e.resource_version COLLATE pg_catalog.\"C\" DESC LIMIT 1)"
     " %s";
 
+/*
+ * An object whose rows are all gone though its summary said otherwise (rows
+ * deleted or a partition dropped by hand) has nothing to look up: its
+ * summary row goes.  %s: the summary rows, as in recompute_sql_fmt.
+ */
+static const char delete_orphans_sql_fmt[] =
+    "DELETE FROM k8s_events.resource_summary AS s %s"
+    " AND NOT EXISTS (SELECT FROM k8s_events.events AS e WHERE %s)";
+
 /* Many objects at once, none with a NULL. */
 static const char recompute_from_arrays[] =
     "FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]),"
@@ -184,8 +193,10 @@ static const char match_rows[] =
     "e.cluster OPERATOR(pg_catalog.=) s.cluster AND e.namespace OPERATOR(pg_catalog.=) s.namespace"
     " AND e.kind OPERATOR(pg_catalog.=) s.kind AND e.name OPERATOR(pg_catalog.=) s.name";
 
+/* Never an hour that still has raw rows: those stay what a recomputation gives. */
 static const char expire_counts_sql[] =
-    "DELETE FROM k8s_events.event_counts AS c WHERE c.hour OPERATOR(pg_catalog.<) $1";
+    "DELETE FROM k8s_events.event_counts AS c WHERE c.hour OPERATOR(pg_catalog.<) $1"
+    " AND c.hour OPERATOR(pg_catalog.<) k8s_events.raw_rows_since()";
 
 /* Plans live for the backend's life; the plan cache revalidates them after DDL. */
 static SPIPlanPtr resource_plan = NULL;
@@ -659,7 +670,8 @@ match_with_nulls(const char *alias, const bool *nulls, bool summary)
 		else if (summary)
 			appendStringInfo(&cond, "%s.%s OPERATOR(pg_catalog.=) $%d", alias, columns[c], c + 1);
 		else
-			appendStringInfo(&cond, "%s.%s OPERATOR(pg_catalog.=) s.%s", alias, columns[c], columns[c]);
+			appendStringInfo(&cond, "%s.%s OPERATOR(pg_catalog.=) s.%s", alias, columns[c],
+			                 columns[c]);
 	}
 	return cond.data;
 }
@@ -676,9 +688,10 @@ summaries_after_drop(SummaryDrop *drop)
 	for (int i = 0; i < drop->n; i++)
 	{
 		bool *nulls = &drop->nulls[4 * i];
-		Datum values[4] = {drop->cluster[i], drop->namespace[i], drop->kind[i], drop->name[i]};
+		Datum values[4] = {drop->cluster[i], drop->namespace[i], drop -> kind[i], drop -> name[i]};
 		char  argnulls[4];
 		char *rows;
+		char *which;
 		char *sql;
 
 		if (!nulls[1] && !nulls[2] && !nulls[3])
@@ -695,8 +708,11 @@ summaries_after_drop(SummaryDrop *drop)
 		for (int c = 0; c < 4; c++)
 			argnulls[c] = nulls[c] ? 'n' : ' ';
 		rows = match_with_nulls("e", nulls, false);
-		sql = psprintf(recompute_sql_fmt, rows, rows,
-		               psprintf("WHERE %s", match_with_nulls("s", nulls, true)));
+		which = psprintf("WHERE %s", match_with_nulls("s", nulls, true));
+		if (SPI_execute_with_args(psprintf(delete_orphans_sql_fmt, which, rows), 4, texttypes,
+		                          values, argnulls, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
+		sql = psprintf(recompute_sql_fmt, rows, rows, which);
 		if (SPI_execute_with_args(sql, 4, texttypes, values, argnulls, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
 	}
@@ -707,9 +723,15 @@ summaries_after_drop(SummaryDrop *drop)
 	args[1] = key_array(drop, drop->namespace, 1);
 	args[2] = key_array(drop, drop->kind, 2);
 	args[3] = key_array(drop, drop->name, 3);
-	if (SPI_execute_with_args(psprintf(recompute_sql_fmt, match_rows, match_rows,
-	                                   recompute_from_arrays),
-	                          4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+	/* recompute_from_arrays reads "FROM ... WHERE": a DELETE says "USING ... WHERE". */
+	if (SPI_execute_with_args(psprintf(delete_orphans_sql_fmt,
+	                                   psprintf("USING%s", recompute_from_arrays + strlen("FROM")),
+	                                   match_rows),
+	                          4, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
+	if (SPI_execute_with_args(
+	        psprintf(recompute_sql_fmt, match_rows, match_rows, recompute_from_arrays), 4, argtypes,
+	        args, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
 }
 

@@ -35,6 +35,23 @@ out=$(q $old "SELECT extversion FROM pg_extension WHERE extname = 'k8s_events';
 test "$out" = "$(printf '1.0\nt\nt\n1')"
 check "a 1.0 database (its own script, no summaries) is filled by the new library's load and ingest" $? "$out"
 
+# Until it is updated, a 1.0 database keeps the watchers' tables in k8s_events. A schema of the
+# 1.1 name that the extension did not make (a database owner could make one) is never used:
+# its tables could run the owner's code as the superuser that writes them.
+q $old "CREATE SCHEMA k8s_events_internal;
+        CREATE TABLE k8s_events_internal.cluster_lock_keys (cluster text PRIMARY KEY, key bigint UNIQUE);
+        CREATE FUNCTION k8s_events_internal.trap() RETURNS trigger LANGUAGE plpgsql
+            AS \$\$ BEGIN RAISE EXCEPTION 'the decoy schema was used'; END \$\$;
+        CREATE TRIGGER trap BEFORE INSERT ON k8s_events_internal.cluster_lock_keys
+            FOR EACH ROW EXECUTE FUNCTION k8s_events_internal.trap()" >/dev/null
+out=$(q $old "SELECT k8s_events.ingest(jsonb_build_object('kind', 'Event', 'metadata',
+                  jsonb_build_object('uid', '0c0c0c0c-0000-4000-8000-000000000001', 'resourceVersion', '1'),
+                  'lastTimestamp', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')), 'decoy');
+              SELECT count(*) FROM k8s_events.cluster_lock_keys WHERE cluster = 'decoy'" 2>&1)
+test "$out" = "$(printf '1\n1')"
+check "a 1.0 database ignores a k8s_events_internal schema the extension did not make" $? "$out"
+q $old "DROP SCHEMA k8s_events_internal CASCADE" >/dev/null 2>&1
+
 # A 1.0 installed before the cluster-name rule became one C function: the rule spelt out.
 q $before_rule "ALTER TABLE k8s_events.clusters DROP CONSTRAINT clusters_name_valid;
                 ALTER TABLE k8s_events.clusters ADD CONSTRAINT clusters_name_valid

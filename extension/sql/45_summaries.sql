@@ -144,7 +144,7 @@ RETURNS SETOF k8s_events.event_counts
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT e.cluster, date_bin('1 hour', e.event_time, '2000-01-01 00:00:00+00') AS hour,
+    SELECT e.cluster, date_bin('1 hour', e.event_time, '1970-01-01 00:00:00+00') AS hour,
            e.namespace, e.kind, e.type, e.reason,
            sum(e.occurrences)::bigint, count(*)
     FROM k8s_events.events AS e
@@ -154,13 +154,18 @@ $$;
 COMMENT ON FUNCTION k8s_events.event_counts_recomputed(timestamptz) IS
     'event_counts as recomputed from k8s_events.events, for the hours from since on.';
 
--- The start of the oldest partition's range: hours before it have no raw rows any more,
--- and their counts are kept (summary_retention), not compared.
+-- The first whole hour of the oldest partition's range: hours before it have no raw rows
+-- any more (or not all of them), and their counts are kept (summary_retention), not compared
+-- or rebuilt.
 CREATE FUNCTION k8s_events.raw_rows_since() RETURNS timestamptz
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT coalesce(min(b.range_from), 'infinity') FROM k8s_events.partition_bounds() AS b
+    SELECT CASE WHEN x.since IS NULL THEN 'infinity'
+                WHEN NOT isfinite(x.since) THEN x.since
+                ELSE date_bin('1 hour', x.since + interval '1 hour' - interval '1 microsecond',
+                              '1970-01-01 00:00:00+00') END
+    FROM (SELECT min(b.range_from) AS since FROM k8s_events.partition_bounds() AS b) AS x
 $$;
 
 -- Every difference between the summaries and a recomputation from the raw rows; empty when

@@ -17,8 +17,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE WHEN $4 IS NULL AND pg_catalog.isfinite($1) AND pg_catalog.isfinite($2)
                 THEN EXTRACT(epoch FROM $3) OPERATOR(pg_catalog.%) 3600 OPERATOR(pg_catalog.=) 0
-                 AND $1 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour', $1, '2000-01-01 00:00:00+00')
-                 AND $2 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour', $2, '2000-01-01 00:00:00+00')
+                 AND $1 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour', $1, '1970-01-01 00:00:00+00')
+                 AND $2 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour', $2, '1970-01-01 00:00:00+00')
                 ELSE false END
 $$;
 COMMENT ON FUNCTION k8s_events.histogram_from_counts(timestamptz, timestamptz, interval, text) IS

@@ -7,6 +7,13 @@
 -- then k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
 \echo Use "ALTER EXTENSION k8s_events UPDATE TO '1.1'" to load this file. \quit
 
+-- Everything the update changes, locked first, in the order writers and watchers take these
+-- tables (lock keys, then events, then the cluster's row and checkpoint): a running watcher
+-- waits for the update, or the update for it, and neither can deadlock the other half-way.
+LOCK TABLE k8s_events.cluster_lock_keys, k8s_events.events, k8s_events.rejected,
+    k8s_events.clusters, k8s_events.watch_checkpoints, k8s_events.external_watchers
+    IN ACCESS EXCLUSIVE MODE;
+
 -- The cluster-name rule is one C function now; a 1.0 installed before it had the rule
 -- spelt out in the CHECK.
 CREATE OR REPLACE FUNCTION k8s_events.check_cluster_name(name text) RETURNS boolean
