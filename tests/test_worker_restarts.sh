@@ -13,7 +13,11 @@ own_server restarts 54393
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION k8s_events"
 
 # watchers NAME: how many watcher processes of cluster NAME run now (their title names it).
-watchers() { pgrep -c -f "^postgres: k8s_events watcher $1 ?\$" || true; }
+# Children of this script's own postmaster only: another suite on the machine may be watching
+# a cluster of the same name.
+watchers() {
+	pgrep -c -P "$(head -n 1 "$dir/pg/data/postmaster.pid")" -f "^postgres: k8s_events watcher $1 ?\$" || true
+}
 # starts NAME: how many times the launcher started a watcher of NAME after a failure.
 restarts() { sql "SELECT restarts FROM k8s_events.watch_status WHERE cluster = '$1'"; }
 
