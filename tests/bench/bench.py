@@ -23,6 +23,8 @@ import sys
 import tempfile
 import time
 
+import worker_bench
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 BIN = str(ROOT / "loader" / "k8s-events")
 DAYS = 120
@@ -376,6 +378,7 @@ def main():
             function_pairs("bench_load")
             partitions = int(psql("bench_load", "SELECT count(*) FROM k8s_events.partitions"))
             retention_pair("bench_load")
+            worker_bench.worker_pairs(sys.modules[__name__], tmp)
         write_report(events, nodes, namespaces, partitions, started, time.monotonic() - t0)
     finally:
         subprocess.run(["tests/pg_server.sh", "stop", PGDIR], cwd=ROOT, capture_output=True)
