@@ -32,6 +32,7 @@
 #include "utils/builtins.h"
 
 #include "core/image_ref.h"
+#include "messages.h"
 #include "sql_function.h"
 
 SQL_FUNCTION(pod_from_message);
@@ -62,12 +63,12 @@ skip_literal(Cursor *c, const char *lit)
 }
 
 static Cursor
-message_cursor(text *message)
+message_cursor(const char *message, size_t len)
 {
 	Cursor c;
 
-	c.p = VARDATA_ANY(message);
-	c.end = c.p + VARSIZE_ANY_EXHDR(message);
+	c.p = message;
+	c.end = message + len;
 	skip_literal(&c, COMBINED_PREFIX);
 	return c;
 }
@@ -186,6 +187,18 @@ find_image(Cursor c, const char **start, size_t *len)
 	return true;
 }
 
+bool
+message_pod(const char *message, size_t len, const char **pod, size_t *pod_len)
+{
+	return find_pod(message_cursor(message, len), pod, pod_len);
+}
+
+bool
+message_image(const char *message, size_t len, const char **image, size_t *image_len)
+{
+	return find_image(message_cursor(message, len), image, image_len);
+}
+
 Datum
 pod_from_message(PG_FUNCTION_ARGS)
 {
@@ -193,7 +206,7 @@ pod_from_message(PG_FUNCTION_ARGS)
 	const char *start;
 	size_t      len;
 
-	if (!find_pod(message_cursor(message), &start, &len))
+	if (!message_pod(VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message), &start, &len))
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(start, (int) len));
 }
@@ -205,7 +218,7 @@ image_from_message(PG_FUNCTION_ARGS)
 	const char *start;
 	size_t      len;
 
-	if (!find_image(message_cursor(message), &start, &len))
+	if (!message_image(VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message), &start, &len))
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(start, (int) len));
 }

@@ -14,7 +14,13 @@
 SPIPlanPtr
 spi_prepare_kept(const char *sql, int nargs, Oid *argtypes)
 {
-	SPIPlanPtr plan = SPI_prepare(sql, nargs, argtypes);
+	return spi_prepare_kept_options(sql, nargs, argtypes, 0);
+}
+
+SPIPlanPtr
+spi_prepare_kept_options(const char *sql, int nargs, Oid *argtypes, int cursor_options)
+{
+	SPIPlanPtr plan = SPI_prepare_cursor(sql, nargs, argtypes, cursor_options);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));

@@ -33,6 +33,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "rollouts.h"
 #include "spi_plan.h"
 #include "summaries.h"
 #include "sql_function.h"
@@ -89,15 +90,43 @@ static const char resource_upsert_sql[] =
     "  last_reason = CASE WHEN " NEWER " THEN excluded.last_reason ELSE s.last_reason END,"
     "  last_message = CASE WHEN " NEWER " THEN excluded.last_message ELSE s.last_message END";
 
+/*
+ * event_counts, and the rollups histogram() reads (counts_by_hour, counts_by_day: the same
+ * numbers summed over namespaces) from the same arrays in one statement.  The rollups'
+ * keys are grouped and locked in key order, like event_counts' (the arrays are sorted).
+ * They exist from 1.1 on, as does event_counts, in the schema 1.1 created.
+ */
 static const char counts_upsert_sql[] =
-    "INSERT INTO k8s_events.event_counts AS c (cluster, hour, namespace, kind, type, reason,"
-    "  occurrences, observations)"
-    " SELECT $1, b.hour, b.namespace, b.kind, b.type, b.reason, b.occurrences, b.observations"
-    " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.timestamptz[]),"
+    "WITH b AS ("
+    "  SELECT * FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.timestamptz[]),"
     "    pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
     "    pg_catalog.unnest($5::pg_catalog.text[]), pg_catalog.unnest($6::pg_catalog.text[]),"
     "    pg_catalog.unnest($7::pg_catalog.int8[]), pg_catalog.unnest($8::pg_catalog.int8[]))"
     "  AS b(hour, namespace, kind, type, reason, occurrences, observations)"
+    "), by_hour AS ("
+    " INSERT INTO k8s_events_internal.counts_by_hour AS r (cluster, hour, kind, type, reason,"
+    "   occurrences, observations)"
+    "  SELECT $1, b.hour, b.kind, b.type, b.reason, pg_catalog.sum(b.occurrences),"
+    "   pg_catalog.sum(b.observations)"
+    "  FROM b GROUP BY 2, 3, 4, 5 ORDER BY 2, 3, 4, 5"
+    "  ON CONFLICT ON CONSTRAINT counts_by_hour_key DO UPDATE SET"
+    "   occurrences = r.occurrences OPERATOR(pg_catalog.+) excluded.occurrences,"
+    "   observations = r.observations OPERATOR(pg_catalog.+) excluded.observations"
+    "), by_day AS ("
+    " INSERT INTO k8s_events_internal.counts_by_day AS r (cluster, day, kind, type, reason,"
+    "   occurrences, observations)"
+    "  SELECT $1, pg_catalog.date_bin('1 day', b.hour,"
+    "   '1970-01-01 00:00:00+00'::pg_catalog.timestamptz), b.kind, b.type, b.reason,"
+    "   pg_catalog.sum(b.occurrences), pg_catalog.sum(b.observations)"
+    "  FROM b GROUP BY 2, 3, 4, 5 ORDER BY 2, 3, 4, 5"
+    "  ON CONFLICT ON CONSTRAINT counts_by_day_key DO UPDATE SET"
+    "   occurrences = r.occurrences OPERATOR(pg_catalog.+) excluded.occurrences,"
+    "   observations = r.observations OPERATOR(pg_catalog.+) excluded.observations"
+    ")"
+    " INSERT INTO k8s_events.event_counts AS c (cluster, hour, namespace, kind, type, reason,"
+    "  occurrences, observations)"
+    " SELECT $1, b.hour, b.namespace, b.kind, b.type, b.reason, b.occurrences, b.observations"
+    " FROM b"
     " ON CONFLICT ON CONSTRAINT event_counts_key DO UPDATE SET"
     "  occurrences = c.occurrences OPERATOR(pg_catalog.+) excluded.occurrences,"
     "  observations = c.observations OPERATOR(pg_catalog.+) excluded.observations";
@@ -193,10 +222,27 @@ static const char match_rows[] =
     "e.cluster OPERATOR(pg_catalog.=) s.cluster AND e.namespace OPERATOR(pg_catalog.=) s.namespace"
     " AND e.kind OPERATOR(pg_catalog.=) s.kind AND e.name OPERATOR(pg_catalog.=) s.name";
 
-/* Never an hour that still has raw rows: those stay what a recomputation gives. */
+/*
+ * Never an hour that still has raw rows: those stay what a recomputation gives.  Whole UTC
+ * days only, from all three tables at once, so that the daily rollup stays the sum of the
+ * hours event_counts keeps.
+ */
+/*
+ * Retention of what outlives the raw rows: whole UTC days before the cutoff, and never an
+ * hour that still has raw rows (those stay what a recomputation gives).  Whole days, so
+ * that the daily rollup stays the sum of the hours event_counts keeps.
+ */
+static const char expiry_bound_sql[] =
+    "SELECT pg_catalog.date_bin('1 day', LEAST($1, k8s_events.raw_rows_since()),"
+    " '1970-01-01 00:00:00+00'::pg_catalog.timestamptz)";
+
 static const char expire_counts_sql[] =
-    "DELETE FROM k8s_events.event_counts AS c WHERE c.hour OPERATOR(pg_catalog.<) $1"
-    " AND c.hour OPERATOR(pg_catalog.<) k8s_events.raw_rows_since()";
+    "WITH by_hour AS (DELETE FROM k8s_events_internal.counts_by_hour AS h"
+    "  WHERE h.hour OPERATOR(pg_catalog.<) $1"
+    "), by_day AS (DELETE FROM k8s_events_internal.counts_by_day AS d"
+    "  WHERE d.day OPERATOR(pg_catalog.<) $1"
+    ")"
+    " DELETE FROM k8s_events.event_counts AS c WHERE c.hour OPERATOR(pg_catalog.<) $1";
 
 /* Plans live for the backend's life; the plan cache revalidates them after DDL. */
 static SPIPlanPtr resource_plan = NULL;
@@ -583,6 +629,7 @@ summary_batch_write(SummaryBatch *batch, const char *cluster)
 			order[i] = &batch->rows[i];
 		add_resources(cluster, order, batch->n);
 		add_counts(cluster, order, batch->n);
+		rollouts_add(cluster, order, batch->n);
 		MemoryContextSwitchTo(old);
 	}
 	MemoryContextDelete(batch->cxt);
@@ -738,14 +785,27 @@ summaries_after_drop(SummaryDrop *drop)
 void
 summaries_expire_counts(TimestampTz cutoff)
 {
-	Oid   argtypes[1] = {TIMESTAMPTZOID};
-	Datum args[1] = {TimestampTzGetDatum(cutoff)};
+	Oid         argtypes[1] = {TIMESTAMPTZOID};
+	Datum       args[1] = {TimestampTzGetDatum(cutoff)};
+	bool        isnull;
+	TimestampTz bound;
 
 	if (!summaries_installed())
 		return;
+	if (SPI_execute_with_args(expiry_bound_sql, 1, argtypes, args, NULL, true, 1) !=
+	        SPI_OK_SELECT ||
+	    SPI_processed != 1)
+		elog(ERROR, "could not compute the expiry of k8s_events' summaries");
+	bound = DatumGetTimestampTz(
+	    SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* No partition at all: raw_rows_since() is infinity, and the cutoff decides. */
+	if (isnull || TIMESTAMP_NOT_FINITE(bound))
+		return;
+	args[0] = TimestampTzGetDatum(bound);
 	if (SPI_execute_with_args(expire_counts_sql, 1, argtypes, args, NULL, false, 0) !=
 	    SPI_OK_DELETE)
 		elog(ERROR, "could not expire k8s_events.event_counts");
+	rollouts_expire(bound);
 }
 
 /* ---------------------------------------------------------------- add_counts() */

@@ -102,6 +102,8 @@ SELECT count(*) AS differences FROM k8s_events.verify_summaries();
 UPDATE k8s_events.resource_summary SET warning = warning + 1, reasons = '{}'
 WHERE cluster = 'in_order' AND name = 'obj-0';
 DELETE FROM k8s_events.event_counts WHERE cluster = 'reversed' AND reason = 'Pulled';
+UPDATE k8s_events_internal.counts_by_day SET occurrences = occurrences + 1
+WHERE cluster = 'shuffled' AND reason = 'BackOff';
 SELECT summary, count(*) AS differences, count(*) FILTER (WHERE stored IS NULL) AS missing
 FROM k8s_events.verify_summaries() GROUP BY 1 ORDER BY 1;
 SELECT key ->> 'name' AS name, stored -> 'warning' AS stored_warning,
@@ -123,12 +125,17 @@ LANGUAGE sql AS $$
       AND (kd IS NULL OR e.kind = kd) AND (ty IS NULL OR e.type = ty)
     GROUP BY 1, 2, 3
 $$;
-SELECT k8s_events.histogram_from_counts('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', NULL) AS hourly,
-       k8s_events.histogram_from_counts('2026-05-01 00:00', '2026-06-01 00:00', '1 month', NULL) AS monthly,
-       k8s_events.histogram_from_counts('2026-05-04 00:00', '2026-05-08 00:00', '30 minutes', NULL) AS half_hours,
-       k8s_events.histogram_from_counts('2026-05-04 00:30', '2026-05-08 00:00', '1 hour', NULL) AS off_the_hour,
-       k8s_events.histogram_from_counts('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'obj-1') AS one_object,
-       k8s_events.histogram_from_counts('-infinity', '2026-05-08 00:00', '1 hour', NULL) AS unbounded;
+SELECT k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 hour') AS hourly,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'ns1') AS hourly_ns,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 day') AS daily,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 day', 'ns1') AS daily_ns,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 01:00', '1 day') AS daily_off_midnight,
+       k8s_events.histogram_source('2026-05-01 00:00', '2026-06-01 00:00', '1 month') AS monthly,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '36 hours') AS hours_36,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '30 minutes') AS half_hours,
+       k8s_events.histogram_source('2026-05-04 00:30', '2026-05-08 00:00', '1 hour') AS off_the_hour,
+       k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', NULL, 'obj-1') AS one_object,
+       k8s_events.histogram_source('-infinity', '2026-05-08 00:00', '1 hour') AS unbounded;
 SELECT args.bucket, args.cl, args.ns, args.kd, args.ty,
        (SELECT count(*) FROM ((SELECT * FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, NULL, args.ty)
                                WHERE occurrences > 0
@@ -141,7 +148,12 @@ FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', in
              ('2026-05-04 00:00', '2026-05-08 00:00', '3 hours', 'reversed', NULL, 'Node', 'Warning'),
              ('2026-05-04 10:00', '2026-05-05 13:00', '1 day', 'in_order', 'ns2', 'Pod', NULL),
              ('2026-05-01 00:00', '2026-06-01 00:00', '1 month', NULL, NULL, NULL, 'Normal'),
-             ('2026-05-04 09:30', '2026-05-05 13:15', '15 minutes', 'in_order', NULL, NULL, NULL))
+             ('2026-05-04 09:30', '2026-05-05 13:15', '15 minutes', 'in_order', NULL, NULL, NULL),
+             ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', NULL, NULL, NULL, NULL),
+             ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', 'shuffled', NULL, 'Pod', 'Warning'),
+             ('2026-04-27 00:00', '2026-05-11 00:00', '7 days', 'reversed', NULL, NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-07 00:00', '36 hours', NULL, NULL, 'Node', NULL),
+             ('2026-05-04 06:00', '2026-05-05 18:00', '2 hours', 'in_order', NULL, 'Pod', NULL))
      AS args(f, t, bucket, cl, ns, kd, ty)
 ORDER BY 1, 2;
 

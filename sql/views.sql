@@ -51,11 +51,37 @@ SET timezone = 'UTC';
 -- An empty or reversed range has no buckets.
 SELECT count(*) FROM k8s_events.histogram('2026-05-04 10:00', '2026-05-04 10:00', '1 hour');
 SELECT count(*) FROM k8s_events.histogram('2026-05-04 11:00', '2026-05-04 10:00', '1 hour');
--- The histogram is inlined: a namespace-wide hourly one reads event_counts only (the
--- branch over the rows is planned away), and one object's reads the partitions of the
--- range only, through the object index.
+-- Each histogram reads the smallest summary that answers it (histogram_source()), and
+-- nothing else: what one call scanned, from the statistics of its own transaction. A
+-- namespace-wide hourly one reads event_counts only; a cluster-wide one the hourly or
+-- daily rollup; one object's the partitions of its range only, through the object index.
 SELECT count(*) > 0 FROM k8s_events.create_partitions('2026-05-01', '2026-05-08');
-EXPLAIN (COSTS OFF)
-SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', namespace => 'shop');
-EXPLAIN (COSTS OFF)
-SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', namespace => 'shop', kind => 'Pod', name => 'web-1');
+SELECT k8s_events.histogram_source('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', 'shop') AS namespace_hourly,
+       k8s_events.histogram_source('2026-05-04 08:00', '2026-05-04 12:00', '1 hour') AS cluster_hourly,
+       k8s_events.histogram_source('2026-05-01 00:00', '2026-05-08 00:00', '1 day') AS cluster_daily,
+       k8s_events.histogram_source('2026-05-01 00:00', '2026-05-08 00:00', '1 day', 'shop') AS namespace_daily,
+       k8s_events.histogram_source('2026-05-01 00:00', '2026-05-08 00:00', '1 day', 'shop', 'web-1') AS one_object;
+-- The tables a statement scanned: this transaction's scan counts before and after it.
+CREATE FUNCTION pg_temp.scanned_by(query text) RETURNS SETOF name LANGUAGE plpgsql AS $$
+DECLARE
+    before jsonb;
+BEGIN
+    SELECT coalesce(jsonb_object_agg(s.relname, s.seq_scan + coalesce(s.idx_scan, 0)), '{}')
+    INTO before FROM pg_stat_xact_user_tables AS s WHERE s.schemaname LIKE 'k8s\_events%';
+    EXECUTE query;
+    RETURN QUERY
+    SELECT s.relname FROM pg_stat_xact_user_tables AS s
+    WHERE s.schemaname LIKE 'k8s\_events%'
+      AND s.seq_scan + coalesce(s.idx_scan, 0) > coalesce((before ->> s.relname::text)::bigint, 0)
+    ORDER BY 1;
+END
+$$;
+SELECT pg_temp.scanned_by($$SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', namespace => 'shop')$$) AS namespace_hourly;
+SELECT pg_temp.scanned_by($$SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', cluster => 'prod')$$) AS cluster_hourly;
+SELECT pg_temp.scanned_by($$SELECT * FROM k8s_events.histogram('2026-05-01 00:00', '2026-05-08 00:00', '1 day', kind => 'Pod')$$) AS kind_daily;
+SELECT pg_temp.scanned_by($$SELECT * FROM k8s_events.histogram('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', namespace => 'shop', kind => 'Pod', name => 'web-1')$$) AS one_object;
+SELECT pg_temp.scanned_by($$SELECT * FROM k8s_events.histogram('2026-05-04 08:30', '2026-05-04 12:00', '1 hour', cluster => 'prod')$$) AS off_the_hour;
+-- The same with a driver's parameters, which plan-time constant folding never sees.
+PREPARE h(timestamptz, timestamptz, interval, text) AS
+    SELECT * FROM k8s_events.histogram($1, $2, $3, namespace => $4);
+SELECT pg_temp.scanned_by($$EXECUTE h('2026-05-04 08:00', '2026-05-04 12:00', '1 hour', 'shop')$$) AS prepared;

@@ -32,17 +32,16 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Functions that may go without a search_path of their own, and why.
 UNPINNED_FUNCTIONS = {
-    # An inlinable SQL function: a SET clause would stop the planner inlining it and pruning
-    # partitions with the caller's arguments. It runs with the caller's search_path and
-    # rights, as the caller's own query does; no worker calls it.
+    # An inlinable SQL function, so that a BI tool's query over it plans as one: a SET
+    # clause would stop the planner inlining it. It only calls k8s_events_internal.histogram
+    # (pinned), with the caller's rights; no worker calls it.
     "k8s_events.histogram",
-    # Its condition, inlined into it the same way (and constant-folded with constant
-    # arguments, so that the branch histogram does not need is planned away).
-    "k8s_events.histogram_from_counts",
 }
 
 SCHEMAS_OK = {"pg_catalog", "k8s_events"}
-TABLE_SCHEMAS_OK = {"pg_catalog", "k8s_events", "pg_temp"}
+# k8s_events_internal: the summaries' rollups, written by the same statements as
+# k8s_events.event_counts, exist from 1.1 on, in the schema 1.1's install script made.
+TABLE_SCHEMAS_OK = {"pg_catalog", "k8s_events", "k8s_events_internal", "pg_temp"}
 PLACEHOLDER = "__fmt__"  # a printf conversion: a name the C code quoted and qualified
 
 COMMAND_RE = re.compile(

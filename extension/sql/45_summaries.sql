@@ -67,6 +67,41 @@ SELECT pg_catalog.pg_extension_config_dump('k8s_events.event_counts', '');
 COMMENT ON TABLE k8s_events.event_counts IS
     'Occurrences and observations per (cluster, hour, namespace, kind, type, reason), kept by the write path; kept for k8s_events.summary_retention after the raw rows are dropped.';
 
+-- The same counts rolled up over namespaces, per hour and per UTC day: what histogram()
+-- reads for a cluster- or kind-wide chart, which would otherwise add up every namespace's
+-- rows (at 10M events, some 2,000 event_counts rows an hour). Internal, as TimescaleDB keeps
+-- a continuous aggregate's materialisation: users query event_counts or histogram(). Both
+-- always equal a rollup of event_counts (verify_summaries() compares), and expire with it,
+-- a whole UTC day at a time.
+CREATE TABLE k8s_events_internal.counts_by_hour (
+    cluster      text        NOT NULL,
+    hour         timestamptz NOT NULL,
+    kind         text,
+    type         text,
+    reason       text,
+    occurrences  bigint      NOT NULL,
+    observations bigint      NOT NULL,
+    CONSTRAINT counts_by_hour_key UNIQUE NULLS NOT DISTINCT (cluster, hour, kind, type, reason)
+);
+CREATE TABLE k8s_events_internal.counts_by_day (
+    cluster      text        NOT NULL,
+    day          timestamptz NOT NULL,
+    kind         text,
+    type         text,
+    reason       text,
+    occurrences  bigint      NOT NULL,
+    observations bigint      NOT NULL,
+    CONSTRAINT counts_by_day_key UNIQUE NULLS NOT DISTINCT (cluster, day, kind, type, reason)
+);
+SELECT pg_catalog.pg_extension_config_dump('k8s_events_internal.counts_by_hour', '');
+SELECT pg_catalog.pg_extension_config_dump('k8s_events_internal.counts_by_day', '');
+COMMENT ON TABLE k8s_events_internal.counts_by_hour IS
+    'k8s_events.event_counts summed over namespaces, per (cluster, hour, kind, type, reason): what histogram() reads when no namespace is asked for.';
+COMMENT ON TABLE k8s_events_internal.counts_by_day IS
+    'k8s_events.event_counts summed over namespaces and the hours of each UTC day, per (cluster, day, kind, type, reason): histogram() with day, week or month buckets.';
+-- Namespace-wide histograms read event_counts by namespace and time.
+CREATE INDEX event_counts_namespace_idx ON k8s_events.event_counts (cluster, namespace, hour);
+
 -- One row per involved object: what happened to it, and how often (read from the summary
 -- the write path keeps, not from every row).
 CREATE VIEW k8s_events.resources AS
@@ -168,76 +203,3 @@ AS $$
     FROM (SELECT min(b.range_from) AS since FROM k8s_events.partition_bounds() AS b) AS x
 $$;
 
--- Every difference between the summaries and a recomputation from the raw rows; empty when
--- they agree, as they always should.
-CREATE FUNCTION k8s_events.verify_summaries()
-RETURNS TABLE (summary text, key jsonb, stored jsonb, recomputed jsonb)
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH s AS (
-        SELECT jsonb_build_object('cluster', x.cluster, 'namespace', x.namespace, 'kind', x.kind,
-                                  'name', x.name) AS key,
-               to_jsonb(x) - '{cluster,namespace,kind,name}'::text[] AS v
-        FROM k8s_events.resource_summary AS x
-    ), r AS (
-        SELECT jsonb_build_object('cluster', x.cluster, 'namespace', x.namespace, 'kind', x.kind,
-                                  'name', x.name) AS key,
-               to_jsonb(x) - '{cluster,namespace,kind,name}'::text[] AS v
-        FROM k8s_events.resource_summary_recomputed() AS x
-    ), since AS (
-        SELECT k8s_events.raw_rows_since() AS t
-    ), cs AS (
-        SELECT jsonb_build_object('cluster', x.cluster, 'hour', x.hour, 'namespace', x.namespace,
-                                  'kind', x.kind, 'type', x.type, 'reason', x.reason) AS key,
-               jsonb_build_object('occurrences', x.occurrences, 'observations', x.observations) AS v
-        FROM k8s_events.event_counts AS x, since
-        WHERE x.hour >= since.t
-    ), cr AS (
-        SELECT jsonb_build_object('cluster', x.cluster, 'hour', x.hour, 'namespace', x.namespace,
-                                  'kind', x.kind, 'type', x.type, 'reason', x.reason) AS key,
-               jsonb_build_object('occurrences', x.occurrences, 'observations', x.observations) AS v
-        FROM since, k8s_events.event_counts_recomputed(since.t) AS x
-    )
-    SELECT 'resource_summary', coalesce(s.key, r.key), s.v, r.v
-    FROM s FULL JOIN r ON r.key = s.key
-    WHERE s.v IS DISTINCT FROM r.v
-    UNION ALL
-    SELECT 'event_counts', coalesce(cs.key, cr.key), cs.v, cr.v
-    FROM cs FULL JOIN cr ON cr.key = cs.key
-    WHERE cs.v IS DISTINCT FROM cr.v
-    ORDER BY 1, 2
-$$;
-COMMENT ON FUNCTION k8s_events.verify_summaries() IS
-    'Every difference between resource_summary or event_counts (for the hours that still have raw rows) and a recomputation from k8s_events.events; empty when they agree.';
-
--- Rebuild both from the raw rows (after an upgrade, or rows deleted by hand). Writers wait
--- meanwhile; counts of hours whose raw rows are gone are kept.
-CREATE FUNCTION k8s_events.rebuild_summaries()
-RETURNS TABLE (summary text, rows bigint)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    since timestamptz;
-    n     bigint;
-BEGIN
-    LOCK TABLE k8s_events.events IN SHARE MODE;
-    LOCK TABLE k8s_events.resource_summary, k8s_events.event_counts IN EXCLUSIVE MODE;
-    since := k8s_events.raw_rows_since();
-    DELETE FROM k8s_events.resource_summary;
-    INSERT INTO k8s_events.resource_summary SELECT * FROM k8s_events.resource_summary_recomputed();
-    GET DIAGNOSTICS n = ROW_COUNT;
-    summary := 'resource_summary';
-    rows := n;
-    RETURN NEXT;
-    DELETE FROM k8s_events.event_counts AS c WHERE c.hour >= since;
-    INSERT INTO k8s_events.event_counts SELECT * FROM k8s_events.event_counts_recomputed(since);
-    GET DIAGNOSTICS n = ROW_COUNT;
-    summary := 'event_counts';
-    rows := n;
-    RETURN NEXT;
-END
-$$;
-COMMENT ON FUNCTION k8s_events.rebuild_summaries() IS
-    'Recompute resource_summary and event_counts from k8s_events.events (hourly counts older than the oldest partition are kept); writers wait meanwhile.';

@@ -1,29 +1,121 @@
 -- k8s_events: gap-filled histograms for charts. (CREATE OR REPLACE: the 1.0 to 1.1 update
 -- script includes this file as it is.)
 
--- Every bucket of [from_time, to_time) appears, empty ones with type and
--- reason NULL and occurrences 0, so a chart or BI tool needs no client logic.
--- Buckets are k8s_events.time_bucket() buckets (UTC).  A plain SQL function
--- so the planner inlines it and prunes partitions with the caller's values.
--- When no single object is asked for, the bucket is whole hours and the range
--- starts and ends on the hour, the hourly k8s_events.event_counts answer
--- (the same numbers, without reading the rows); otherwise the rows do.
--- Whether event_counts can answer exactly: no single object, whole-hour buckets (hours,
--- days, weeks and months all are, in UTC), a range from and to the hour.
-CREATE OR REPLACE FUNCTION k8s_events.histogram_from_counts(from_time timestamptz, to_time timestamptz,
-                                                 bucket interval, name text)
-RETURNS boolean
+-- Where histogram() reads its numbers from: the smallest summary that answers exactly.
+--   counts_by_day   no namespace or name asked, buckets of whole UTC days (days, weeks,
+--                   months), a range from and to midnight UTC;
+--   counts_by_hour  no namespace or name, whole-hour buckets, a range on the hour;
+--   event_counts    a namespace but no name, whole-hour buckets, a range on the hour;
+--   events          otherwise (one object, buckets shorter than an hour, a range off the
+--                   hour, an unbounded range): the raw rows.
+-- time_bucket() starts every bucket of a whole number of hours on the hour, and every
+-- bucket of a whole number of days (or months) at midnight UTC, so each bucket is a union
+-- of the summary's hours or days.
+CREATE OR REPLACE FUNCTION k8s_events.histogram_source(from_time timestamptz, to_time timestamptz,
+                                                      bucket interval, namespace text DEFAULT NULL,
+                                                      name text DEFAULT NULL)
+RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN $4 IS NULL AND pg_catalog.isfinite($1) AND pg_catalog.isfinite($2)
-                THEN EXTRACT(epoch FROM $3) OPERATOR(pg_catalog.%) 3600 OPERATOR(pg_catalog.=) 0
-                 AND $1 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour', $1, '1970-01-01 00:00:00+00')
-                 AND $2 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 hour', $2, '1970-01-01 00:00:00+00')
-                ELSE false END
+    SELECT CASE
+        WHEN $5 IS NOT NULL OR NOT pg_catalog.isfinite($1) OR NOT pg_catalog.isfinite($2)
+             OR EXTRACT(epoch FROM $3) OPERATOR(pg_catalog.%) 3600 OPERATOR(pg_catalog.<>) 0
+             OR $1 OPERATOR(pg_catalog.<>) pg_catalog.date_bin('1 hour', $1, '1970-01-01 00:00:00+00')
+             OR $2 OPERATOR(pg_catalog.<>) pg_catalog.date_bin('1 hour', $2, '1970-01-01 00:00:00+00')
+            THEN 'events'
+        WHEN $4 IS NOT NULL THEN 'event_counts'
+        WHEN EXTRACT(epoch FROM $3) OPERATOR(pg_catalog.%) 86400 OPERATOR(pg_catalog.=) 0
+             AND $1 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 day', $1, '1970-01-01 00:00:00+00')
+             AND $2 OPERATOR(pg_catalog.=) pg_catalog.date_bin('1 day', $2, '1970-01-01 00:00:00+00')
+            THEN 'counts_by_day'
+        ELSE 'counts_by_hour'
+    END
 $$;
-COMMENT ON FUNCTION k8s_events.histogram_from_counts(timestamptz, timestamptz, interval, text) IS
-    'True when histogram() answers from the hourly event_counts: no name, a whole-hour bucket, a range on the hour.';
+COMMENT ON FUNCTION k8s_events.histogram_source(timestamptz, timestamptz, interval, text, text) IS
+    'Which table histogram() reads for these arguments: counts_by_day, counts_by_hour, event_counts or events (the raw rows); the numbers are the same either way.';
 
+-- The histogram's query, planned with the caller's values whether they are constants or a
+-- driver's parameters: PL/pgSQL plans it when it runs, so the arms of the other sources are
+-- planned away and the raw rows' arm prunes partitions to the range. Without JIT:
+-- compiling the plan (some 100 ms for the expressions of a few dozen partitions) costs
+-- more than any of these queries takes to run. (Its own parameter names: PL/pgSQL does not
+-- let a parameter share a result column's name, as histogram()'s type does.)
+CREATE OR REPLACE FUNCTION k8s_events_internal.histogram(
+    from_time timestamptz, to_time timestamptz, width interval,
+    f_cluster text, f_namespace text, f_kind text, f_name text, f_type text)
+RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+AS $$
+#variable_conflict use_column
+DECLARE
+    source text := k8s_events.histogram_source(from_time, to_time, width, f_namespace, f_name);
+BEGIN
+    IF from_time >= to_time THEN
+        RETURN;
+    END IF;
+    RETURN QUERY
+    WITH buckets AS (
+        -- generate_series over UTC wall-clock time, so month buckets stay on the 1st.
+        SELECT timezone('UTC', b) AS bucket_start
+        FROM generate_series(timezone('UTC', k8s_events.time_bucket(width, from_time)),
+                             timezone('UTC', k8s_events.time_bucket(width, to_time - interval '1 microsecond')),
+                             width) AS b
+    ), counts AS (
+        SELECT k8s_events.time_bucket(width, d.day) AS bucket_start, d.type, d.reason,
+               sum(d.occurrences)::bigint AS occurrences
+        FROM k8s_events_internal.counts_by_day AS d
+        WHERE source = 'counts_by_day'
+          AND d.day >= from_time AND d.day < to_time
+          AND (f_cluster IS NULL OR d.cluster = f_cluster)
+          AND (f_kind IS NULL OR d.kind = f_kind)
+          AND (f_type IS NULL OR d.type = f_type)
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT k8s_events.time_bucket(width, h.hour), h.type, h.reason, sum(h.occurrences)::bigint
+        FROM k8s_events_internal.counts_by_hour AS h
+        WHERE source = 'counts_by_hour'
+          AND h.hour >= from_time AND h.hour < to_time
+          AND (f_cluster IS NULL OR h.cluster = f_cluster)
+          AND (f_kind IS NULL OR h.kind = f_kind)
+          AND (f_type IS NULL OR h.type = f_type)
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT k8s_events.time_bucket(width, c.hour), c.type, c.reason, sum(c.occurrences)::bigint
+        FROM k8s_events.event_counts AS c
+        WHERE source = 'event_counts'
+          AND c.hour >= from_time AND c.hour < to_time
+          AND (f_cluster IS NULL OR c.cluster = f_cluster)
+          AND c.namespace = f_namespace
+          AND (f_kind IS NULL OR c.kind = f_kind)
+          AND (f_type IS NULL OR c.type = f_type)
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT k8s_events.time_bucket(width, e.event_time), e.type, e.reason, sum(e.occurrences)::bigint
+        FROM k8s_events.events AS e
+        WHERE source = 'events'
+          AND e.event_time >= from_time AND e.event_time < to_time
+          AND (f_cluster IS NULL OR e.cluster = f_cluster)
+          AND (f_namespace IS NULL OR e.namespace = f_namespace)
+          AND (f_kind IS NULL OR e.kind = f_kind)
+          AND (f_name IS NULL OR e.name = f_name)
+          AND (f_type IS NULL OR e.type = f_type)
+        GROUP BY 1, 2, 3
+    )
+    SELECT b.bucket_start, c.type, c.reason, coalesce(c.occurrences, 0)
+    FROM buckets AS b
+    LEFT JOIN counts AS c ON c.bucket_start = b.bucket_start
+    ORDER BY b.bucket_start, c.type, c.reason;
+END
+$$;
+COMMENT ON FUNCTION k8s_events_internal.histogram(timestamptz, timestamptz, interval, text, text, text, text, text) IS
+    'What k8s_events.histogram() returns; call that.';
+
+-- Every bucket of [from_time, to_time) appears, empty ones with type and reason NULL and
+-- occurrences 0, so a chart or BI tool needs no client logic. Buckets are
+-- k8s_events.time_bucket() buckets (UTC).
 CREATE OR REPLACE FUNCTION k8s_events.histogram(
     from_time timestamptz,
     to_time   timestamptz,
@@ -36,46 +128,7 @@ CREATE OR REPLACE FUNCTION k8s_events.histogram(
 RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    WITH buckets AS (
-        -- generate_series over UTC wall-clock time, so month buckets stay on the 1st.
-        SELECT pg_catalog.timezone('UTC', b) AS bucket_start
-        FROM pg_catalog.generate_series(
-                 pg_catalog.timezone('UTC', k8s_events.time_bucket($3, $1)),
-                 pg_catalog.timezone('UTC', k8s_events.time_bucket($3, $2 - interval '1 microsecond')),
-                 $3) AS b
-        WHERE $1 < $2
-    ), counts AS (
-        SELECT k8s_events.time_bucket($3, c.hour) AS bucket_start,
-               c.type,
-               c.reason,
-               sum(c.occurrences)::bigint AS occurrences
-        FROM k8s_events.event_counts AS c
-        WHERE k8s_events.histogram_from_counts($1, $2, $3, $7)
-          AND c.hour >= $1 AND c.hour < $2
-          AND ($4 IS NULL OR c.cluster = $4)
-          AND ($5 IS NULL OR c.namespace = $5)
-          AND ($6 IS NULL OR c.kind = $6)
-          AND ($8 IS NULL OR c.type = $8)
-        GROUP BY 1, 2, 3
-        UNION ALL
-        SELECT k8s_events.time_bucket($3, e.event_time) AS bucket_start,
-               e.type,
-               e.reason,
-               sum(e.occurrences)::bigint AS occurrences
-        FROM k8s_events.events AS e
-        WHERE NOT k8s_events.histogram_from_counts($1, $2, $3, $7)
-          AND e.event_time >= $1 AND e.event_time < $2
-          AND ($4 IS NULL OR e.cluster = $4)
-          AND ($5 IS NULL OR e.namespace = $5)
-          AND ($6 IS NULL OR e.kind = $6)
-          AND ($7 IS NULL OR e.name = $7)
-          AND ($8 IS NULL OR e.type = $8)
-        GROUP BY 1, 2, 3
-    )
-    SELECT b.bucket_start, c.type, c.reason, coalesce(c.occurrences, 0)
-    FROM buckets AS b
-    LEFT JOIN counts AS c ON c.bucket_start = b.bucket_start
-    ORDER BY b.bucket_start, c.type, c.reason
+    SELECT * FROM k8s_events_internal.histogram($1, $2, $3, $4, $5, $6, $7, $8)
 $$;
 COMMENT ON FUNCTION k8s_events.histogram(timestamptz, timestamptz, interval, text, text, text, text, text) IS
-    'Occurrences per time bucket, type and reason over [from_time, to_time), every bucket present (gap-filled); NULL filters mean any.';
+    'Occurrences per time bucket, type and reason over [from_time, to_time), every bucket present (gap-filled); NULL filters mean any. Reads the smallest summary that answers exactly (histogram_source()).';

@@ -37,6 +37,10 @@ REVOKE ALL ON k8s_events.clusters FROM k8s_events_reader, k8s_events_writer;
 -- The partitions and the workers' own tables (checkpoints, lock keys, external watchers'
 -- status) are read through k8s_events.events and the views, never directly.
 REVOKE ALL ON SCHEMA k8s_events_partitions, k8s_events_internal FROM PUBLIC;
+-- Except the rollups histogram() reads (as its caller): the same numbers as event_counts.
+GRANT USAGE ON SCHEMA k8s_events_internal TO k8s_events_reader, k8s_events_writer;
+GRANT SELECT ON k8s_events_internal.counts_by_hour, k8s_events_internal.counts_by_day
+    TO k8s_events_reader, k8s_events_writer;
 
 -- Writers: readers' rights plus storing events through ingest (which, like
 -- create_partitions, runs as the owner). No INSERT, UPDATE or DELETE on the

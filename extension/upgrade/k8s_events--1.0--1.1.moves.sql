@@ -24,3 +24,23 @@ BEGIN
     END LOOP;
 END
 $move$;
+
+-- 1.1 indexes the warnings of each partition by the node that reported them (partitions.c
+-- makes it on every new partition): add it to the partitions there are.
+DO $warnings$
+DECLARE
+    p record;
+BEGIN
+    FOR p IN
+        SELECT c.oid::regclass AS partition, c.relname
+        FROM pg_catalog.pg_inherits AS i
+        JOIN pg_catalog.pg_class AS c ON c.oid = i.inhrelid
+        WHERE i.inhparent = 'k8s_events.events'::regclass
+        ORDER BY 1
+    LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE INDEX IF NOT EXISTS %I ON %s (cluster, source_host, event_time) WHERE type OPERATOR(pg_catalog.=) %L',
+            p.relname || '_warning_idx', p.partition, 'Warning');
+    END LOOP;
+END
+$warnings$;
