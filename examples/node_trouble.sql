@@ -1,7 +1,10 @@
 -- (c) Trouble around a node going NotReady: within 10 minutes of a NodeNotReady, the
 -- warnings that node reported: the crash-loop back-offs, OOM kills and failed probes of
--- the pods that ran on it (the kubelet reports each pod's events with its node as
--- source_host) and the kernel's OOM kills on the node itself.
+-- the pods that ran on it and the kernel's OOM kills on the node itself.
+-- Where a pod ran is the node whose kubelet reported the event (source_host): right also
+-- for a StatefulSet's pod, whose name comes back on another node, which the scheduler's
+-- last "Successfully assigned" would put on its newest node. Back-offs are the Warning
+-- ones (a crash loop); the kubelet's image-pull back-off is a Normal event.
 -- Driven by the NodeNotReady events (the reason index finds them); for each, the
 -- partitions' warning index (cluster, source_host, event_time) reads just the node's
 -- warnings of those 20 minutes.

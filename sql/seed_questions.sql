@@ -55,7 +55,14 @@ SELECT k8s_events.ingest(jsonb_build_array(
   pg_temp.ev(41, 'Pod', 'shop', 'web-7c4d2-ccccc', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', '2026-06-02T15:15:00Z', host => 'node-2', typ => 'Warning'),
   pg_temp.ev(42, 'Pod', 'batch', 'report-28001-xyz12', 'BackOff', 'Back-off restarting failed container report in pod report-28001-xyz12_batch(3)', '2026-06-02T15:25:00Z', host => 'node-2', typ => 'Warning'),
   -- Far from any NodeNotReady: not reported.
-  pg_temp.ev(43, 'Pod', 'shop', 'web-7c4d2-ccccc', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', '2026-06-02T18:00:00Z', host => 'node-2', typ => 'Warning')
+  pg_temp.ev(43, 'Pod', 'shop', 'web-7c4d2-ccccc', 'Unhealthy', 'Readiness probe failed: HTTP probe failed with statuscode: 503', '2026-06-02T18:00:00Z', host => 'node-2', typ => 'Warning'),
+  -- A StatefulSet's pod crash-loops on node-1 during its first NotReady, and its name is
+  -- scheduled again on node-2 the next day: its trouble stays node-1's.
+  pg_temp.ev(50, 'Pod', 'payments', 'db-0', 'Scheduled', 'Successfully assigned payments/db-0 to node-1', '2026-06-02T09:00:00Z'),
+  pg_temp.ev(51, 'Pod', 'payments', 'db-0', 'BackOff', 'Back-off restarting failed container db in pod db-0_payments(5)', '2026-06-02T10:31:00Z', host => 'node-1', typ => 'Warning'),
+  pg_temp.ev(52, 'Pod', 'payments', 'db-0', 'Scheduled', 'Successfully assigned payments/db-0 to node-2', '2026-06-03T09:00:00Z'),
+  -- An image-pull back-off (a Normal event, not a crash loop) near node-1's NotReady.
+  pg_temp.ev(53, 'Pod', 'payments', 'api-5f5f5-ddddd', 'BackOff', 'Back-off pulling image "ghcr.io/acme/api:2"', '2026-06-02T10:34:00Z', host => 'node-1')
 ), 'prod');
 
 -- (a) When was each image last deployed, per namespace?

@@ -196,6 +196,11 @@ def load_pair(data, rows_file):
 
 # ---------------------------------------------------------------- queries
 
+# The queries run as the dashboard's connections and the BI login of docs/bi-tools.md do:
+# without JIT, which costs more than these queries take (one row below measures it).
+NO_JIT = "SET jit = off"
+
+
 def query_pairs(db):
     """Each query of the targets, with the summaries and (the baseline) from the raw rows."""
     psql(db, "VACUUM ANALYZE")
@@ -241,20 +246,32 @@ def query_pairs(db):
          "SELECT * FROM k8s_events.histogram(timestamptz '$NEWEST' - interval '120 days', '$NEWEST', '1 day', 'bench', '$TOP_NS')",
          raw_hist.format(b="1 day", d="120 days", f="AND e.cluster = 'bench' AND e.namespace = '$TOP_NS'"), 50),
     ]
+    # The seed's questions as examples/ answers them, against the same questions as first
+    # written over the raw rows (tests/bench/seed_questions_from_rows/).
     for example in sorted((ROOT / "examples").glob("*.sql")):
         sql = example.read_text()
-        pairs.append((f"the seed's question `examples/{example.name}`", "< 1 s", sql, None, 1000))
+        raw = ROOT / "tests" / "bench" / "seed_questions_from_rows" / example.name
+        pairs.append((f"the seed's question `examples/{example.name}`", "< 1 s", sql,
+                      raw.read_text() if raw.exists() else None, 1000))
     runs = max(ROUNDS, 5)
     for title, target, fast, slow, limit in pairs:
-        fast_ms = timed_series(db, q(fast), runs)
+        fast_ms = timed_series(db, q(fast), runs, NO_JIT)
         f50 = statistics.median(fast_ms)
         if slow is not None:
-            slow_ms = timed_series(db, q(slow), max(2, ROUNDS))
+            slow_ms = timed_series(db, q(slow), max(2, ROUNDS), NO_JIT)
             s50 = statistics.median(slow_ms)
             record("queries", title, f"p50 {fmt_ms(f50)}, p95 {fmt_ms(p95(fast_ms))}",
                    f"from the rows: p50 {fmt_ms(s50)}", f"{s50 / f50:,.0f}x faster", target, f50 < limit)
         else:
             record("queries", title, f"p50 {fmt_ms(f50)}, p95 {fmt_ms(p95(fast_ms))}", "", "", target, f50 < limit)
+    # What JIT (PostgreSQL's default, jit = on) adds: it compiles the expressions of every
+    # partition a plan touches before running it (docs/operations.md).
+    trouble = (ROOT / "examples" / "node_trouble.sql").read_text()
+    jit_ms = timed_series(db, trouble, max(2, ROUNDS), "SET jit = on")
+    off_ms = timed_series(db, trouble, max(2, ROUNDS), NO_JIT)
+    record("queries", "`examples/node_trouble.sql` with `jit = on` (PostgreSQL's default) vs off",
+           f"p50 {fmt_ms(statistics.median(jit_ms))}", f"jit = off: p50 {fmt_ms(statistics.median(off_ms))}",
+           f"{statistics.median(jit_ms) / statistics.median(off_ms):,.1f}x slower", "(why the queries run without JIT)", None)
 
 
 # ---------------------------------------------------------------- C functions vs SQL
@@ -297,28 +314,53 @@ def function_pairs(db):
 
 # ---------------------------------------------------------------- retention
 
-def retention_pair(db):
-    # The second oldest: the oldest holds only the end of the first simulated day.
-    oldest = psql(db, "SELECT partition || '|' || range_from || '|' || range_to FROM k8s_events.partition_bounds()"
-                      " ORDER BY range_from LIMIT 1 OFFSET least(1, (SELECT count(*) - 1 FROM k8s_events.partition_bounds()))").split("|")
-    part, frm, to = oldest
+RETENTION_DAY = "2025-01-15"
+
+
+def retention_pair(data_dir):
+    """drop_partitions of one day holding up to ~1M events (four simulated 1000-node clusters
+    of one day, each up to SCALE/4 events) vs DELETE of the same rows, and vs dropping the
+    partition as pg_partman's retention does (DETACH and DROP, no summaries kept): each in a
+    transaction that is rolled back, so every round finds the same data."""
+    db = "bench_retention"
+    fresh_db(db)
+    per_cluster = max(1, SCALE // 4)
+    for k in range(4):
+        path = os.path.join(data_dir, f"day{k}.ndjson")
+        cmd = (f"{shlex.quote(BIN)} generate --seed {21 + k} --start {RETENTION_DAY}T00:00:00Z --hours 24"
+               f" --nodes 1000 --namespaces 200 --cluster-version mixed | head -n {per_cluster} > {shlex.quote(path)}")
+        subprocess.run(["bash", "-c", "set +o pipefail; " + cmd], check=True)
+        sh([BIN, "load", "-q", "-d", db, "--cluster", f"day{k}", path])
+        os.unlink(path)
+    # A generated day can spill past midnight; the day's partition is the one timed.
+    part = psql(db, f"SELECT partition FROM k8s_events.partition_bounds() WHERE range_from = '{RETENTION_DAY}'").strip()
     rows = int(psql(db, f"SELECT count(*) FROM {part}"))
-    drop_ms, delete_ms = [], []
+    psql(db, "VACUUM ANALYZE")
+    checkpoint()
+    frm, to = RETENTION_DAY, psql(db, f"SELECT date '{RETENTION_DAY}' + 1").strip()
+    drop_ms, delete_ms, plain_ms = [], [], []
     for _ in range(ROUNDS):
         delete_ms.append(_timed_tx(db, f"DELETE FROM k8s_events.events WHERE event_time >= '{frm}' AND event_time < '{to}'"))
         drop_ms.append(_timed_tx(db, f"SELECT k8s_events.drop_partitions(now() - timestamptz '{to}')",
                                  f"SELECT count(*) FROM k8s_events.drop_partitions(now() - timestamptz '{frm}')"))
-    d50, x50 = statistics.median(drop_ms), statistics.median(delete_ms)
+        plain_ms.append(_timed_tx(db, f"ALTER TABLE k8s_events.events DETACH PARTITION {part}; DROP TABLE {part}"))
+    d50, x50, p50 = statistics.median(drop_ms), statistics.median(delete_ms), statistics.median(plain_ms)
     record("retention", f"`drop_partitions` of a day ({rows:,} events), summaries kept exact, vs DELETE of its rows",
            f"{fmt_ms(d50)} ({spread(drop_ms)})", f"{fmt_ms(x50)} ({spread(delete_ms)})", f"{x50 / d50:,.1f}x faster",
            "faster than DELETE", d50 < x50)
+    record("retention", "`drop_partitions` of the same day vs DETACH and DROP of its partition, as pg_partman's"
+           " retention does (no summaries kept)",
+           f"{fmt_ms(d50)}", f"{fmt_ms(p50)} ({spread(plain_ms)})", f"{d50 / max(p50, 0.001):,.0f}x slower",
+           "(what keeping the summaries exact costs)", None)
+    psql("postgres", f"DROP DATABASE {db}")
 
 
 def _timed_tx(db, sql, before=None):
-    """One statement inside a transaction that is rolled back, so the next round finds the same data."""
+    """Statements inside a transaction that is rolled back, so the next round finds the same
+    data: the sum of their times."""
     script = "BEGIN;\n" + (before + ";\n" if before else "") + f"\\timing on\n{sql};\n\\timing off\nROLLBACK;\n"
     out = run_script(db, script)
-    return [float(t) for t in re.findall(r"^Time: ([0-9.]+) ms", out, re.M)][0]
+    return sum(float(t) for t in re.findall(r"^Time: ([0-9.]+) ms", out, re.M))
 
 
 # ---------------------------------------------------------------- main
@@ -377,7 +419,7 @@ def main():
             query_pairs("bench_load")
             function_pairs("bench_load")
             partitions = int(psql("bench_load", "SELECT count(*) FROM k8s_events.partitions"))
-            retention_pair("bench_load")
+            retention_pair(tmp)
             worker_bench.worker_pairs(sys.modules[__name__], tmp)
         write_report(events, nodes, namespaces, partitions, started, time.monotonic() - t0)
     finally:
