@@ -49,7 +49,8 @@ typedef struct Engine
 	bool  checkpoint_known; /* false until the host said, and after a failed store */
 
 	/* The batch of the current watch, not stored yet. */
-	Buf              payload; /* "[frame,frame,..." */
+	Buf              payload; /* "[frame,frame,...", for a host without keep_values */
+	json_t          *values;  /* the frames parsed, for a host with keep_values; NULL: none */
 	int              items;
 	ListWatchReject *rejects; /* data and reason owned */
 	int              nrejects;
@@ -281,6 +282,8 @@ reset_batch(Engine *e)
 	}
 	e->nrejects = 0;
 	e->items = 0;
+	json_decref(e->values);
+	e->values = NULL;
 	e->payload.len = 0;
 	e->payload.failed = false;
 	if (e->payload.cap > KEEP_BUFFER_BYTES)
@@ -359,7 +362,20 @@ store_batch(Engine *e)
 	if (e->items == 0 && e->nrejects == 0 && e->batch_rv == NULL)
 		return true;
 	memset(&b, 0, sizeof(b));
-	if (e->items > 0)
+	if (e->items > 0 && e->host->keep_values)
+	{
+		if (e->values == NULL)
+		{
+			/* A frame found no room in it (add_frame): the watch ends on nomem. */
+			e->nomem = true;
+			reset_batch(e);
+			return true;
+		}
+		/* The host's from here on, whatever store does (list_watch.h). */
+		b.values = e->values;
+		e->values = NULL;
+	}
+	else if (e->items > 0)
 	{
 		buf_append(e->alloc, &e->payload, "]", 1);
 		if (e->payload.failed)
@@ -394,6 +410,41 @@ store_batch(Engine *e)
 }
 
 /* ---------------------------------------------------------------- watch frames */
+
+/*
+ * A frame into the batch: the value it was parsed into, which the host
+ * decodes rows from, or its text, which the host sends on (keep_values).
+ * Takes *value when it keeps it.  Once one frame found no room, the batch
+ * gets no more: a partial batch must not be stored.
+ */
+static void
+add_frame(Engine *e, const Frame *frame, json_t **value)
+{
+	if (e->host->keep_values)
+	{
+		if (e->items == 0)
+			e->values = json_array();
+		/* json_array_append_new releases the value when it fails. */
+		if (e->values == NULL || json_array_append_new(e->values, *value) != 0)
+		{
+			if (e->values == NULL)
+				json_decref(*value);
+			json_decref(e->values);
+			e->values = NULL;
+			e->nomem = true;
+		}
+		*value = NULL;
+	}
+	else
+	{
+		buf_append(e->alloc, &e->payload, e->items == 0 ? "[" : ",", 1);
+		buf_append(e->alloc, &e->payload, frame->data, frame->len);
+		if (e->payload.failed)
+			e->nomem = true;
+	}
+	e->items++;
+	note_arrival(e);
+}
 
 /* One watch frame: into the batch, or a signal to stop (ERROR frames). */
 static bool
@@ -462,14 +513,7 @@ watch_frame(void *arg, const Frame *frame)
 	}
 	/* A bookmark only moves the checkpoint. */
 	if (type == NULL || strcmp(type, "BOOKMARK") != 0)
-	{
-		buf_append(e->alloc, &e->payload, e->items == 0 ? "[" : ",", 1);
-		buf_append(e->alloc, &e->payload, frame->data, frame->len);
-		if (e->payload.failed)
-			e->nomem = true;
-		e->items++;
-		note_arrival(e);
-	}
+		add_frame(e, frame, &value);
 	json_decref(value);
 	return e->nomem;
 }
@@ -643,7 +687,10 @@ events_path(Engine *e, Buf *path)
 
 /* ---------------------------------------------------------------- LIST */
 
-/* One list page as received: store it, and learn the next page's token. */
+/*
+ * One list page: store it, and learn the next page's token.  A host with
+ * keep_values gets the page as parsed here, others its text.
+ */
 static Outcome
 store_page(Engine *e, HttpStream *s, char **next, char *err, size_t errlen)
 {
@@ -671,7 +718,11 @@ store_page(Engine *e, HttpStream *s, char **next, char *err, size_t errlen)
 	/* Only the last page's resourceVersion is a point to watch from. */
 	else if (rv != NULL)
 		nomem = (page_rv = core_strdup(e->alloc, rv)) == NULL;
-	json_decref(page);
+	if (nomem || !e->host->keep_values)
+	{
+		json_decref(page);
+		page = NULL;
+	}
 	if (nomem)
 	{
 		snprintf(err, errlen, "out of memory");
@@ -680,8 +731,9 @@ store_page(Engine *e, HttpStream *s, char **next, char *err, size_t errlen)
 	}
 
 	memset(&b, 0, sizeof(b));
-	b.payload = s->body;
-	b.payload_len = s->body_len;
+	b.values = page; /* the host's from here on (list_watch.h) */
+	b.payload = page == NULL ? s->body : NULL;
+	b.payload_len = page == NULL ? s->body_len : 0;
 	b.list_page = true;
 	b.items = 1;
 	b.resource_version = page_rv;

@@ -29,6 +29,12 @@
 #include "core_allocator.h"
 #include "http_stream.h"
 
+/*
+ * jansson's value, declared rather than included: jansson.h clashes with
+ * PostgreSQL's builtins.h (pg_builtins.h), which backend files include first.
+ */
+struct json_t;
+
 /* Events per list page, as client-go's informers ask. */
 #define LIST_WATCH_PAGE_SIZE 500
 
@@ -81,14 +87,22 @@ typedef struct ListWatchReject
 
 /*
  * What to store in one transaction.  Pointers are valid during the store
- * callback only.
+ * callback only, but values, which the host owns from the call on.
  */
 typedef struct ListWatchBatch
 {
 	/*
-	 * A JSON array of watch frames (each one parsed once already, so the
-	 * array is valid JSON), or one list page (an EventList) as received.
-	 * NULL when there is none.
+	 * For a host with keep_values: the watch frames as the engine parsed them
+	 * (a JSON array), or one list page (an EventList object).  The host owns
+	 * it whatever store returns: it json_decref()s it, or a backend resets the
+	 * memory context jansson allocated it in (the one current while the
+	 * engine runs).  NULL when there is none, and for other hosts.
+	 */
+	struct json_t *values;
+	/*
+	 * For a host without keep_values: the same as text, a JSON array of the
+	 * frames as received (each one parsed already, so the array is valid
+	 * JSON), or the list page as received.  NULL when there is none.
 	 */
 	const char            *payload;
 	size_t                 payload_len;
@@ -107,15 +121,27 @@ typedef enum ListWatchCounter
 } ListWatchCounter;
 
 /*
- * The engine allocates only through allocator.  What jansson allocates while
- * it reads a frame or a page (in a backend: in the current memory context) is
- * freed before the engine calls the host again, so a backend host may reset
- * its current context in store.
+ * The engine allocates only through allocator, and jansson through its own
+ * (in a backend: in the current memory context).  What jansson allocates
+ * while the engine reads a frame or a page is freed before the engine calls
+ * the host again, but the batch's values of a host with keep_values: those
+ * are held across callbacks until store hands them over.  So a backend host
+ * may reset its current context in store (its values go with it), and must
+ * not anywhere else while the engine runs.
  */
 typedef struct ListWatchHost
 {
 	void                *arg;       /* passed to every callback */
 	const CoreAllocator *allocator; /* the engine's memory; NULL: malloc */
+
+	/*
+	 * Each frame is parsed once, by the engine (its type and resourceVersion
+	 * say where it goes).  A host that decodes rows itself sets keep_values
+	 * and gets those parsed values in the batch, so it parses nothing again;
+	 * one that sends the batch elsewhere to be parsed (a program, to its
+	 * server) gets the frames' text instead.
+	 */
+	bool keep_values;
 
 	/*
 	 * Store the batch's rows and resource_version in one transaction.  A host

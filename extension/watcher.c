@@ -54,7 +54,11 @@ static char *initial_checkpoint;
 static bool  initial_checkpoint_given;
 /* What the engine allocates (its buffers, curl requests' bodies), freed by it. */
 static MemoryContext engine_cxt;
-/* Current while the engine runs: jansson's values while it reads a frame, the waits' sets. */
+/*
+ * Current while the engine runs: what jansson allocates (the frames and pages
+ * it parses, held by the engine until it hands them to host_store), the
+ * waits' sets.  Reset by host_store only (see list_watch.h).
+ */
 static MemoryContext scratch_cxt;
 
 /*
@@ -349,30 +353,26 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	MemoryContext caller = CurrentMemoryContext;
 	bool          checkpointed = false;
 
+	/* Where the engine parsed b->values: we reset it below. */
+	Assert(caller == scratch_cxt);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	worker_arm_statement_timeout();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "storing events");
-	if (b->payload != NULL || b->nrejects > 0)
+	if (b->values != NULL || b->nrejects > 0)
 	{
 		Ingest *ingest = ingest_begin(config.name, "watch");
 
 		/*
-		 * The batch's parsed JSON and raw rejects are allocated in SPI's
-		 * context (jansson allocates in the current one): they live until
-		 * SPI_finish, like the ingest's own batch context.
+		 * Rows come from the values the engine parsed the frames or the page
+		 * into: each event is parsed once.  They are ours, in scratch_cxt,
+		 * which is reset below; an error ends the process, and them with it.
+		 * The raw rejects are copied into SPI's context, gone at SPI_finish.
 		 */
-		if (b->payload != NULL)
-		{
-			json_error_t jerror;
-			json_t      *payload = json_loadb(b->payload, b->payload_len, 0, &jerror);
-
-			if (payload == NULL)
-				elog(ERROR, "a batch of cluster \"%s\" is not JSON: %s", config.name, jerror.text);
-			ingest_payload(ingest, payload);
-		}
+		if (b->values != NULL)
+			ingest_payload(ingest, b->values);
 		for (int i = 0; i < b->nrejects; i++)
 			ingest_reject_raw(ingest, pnstrdup(b->rejects[i].data, b->rejects[i].len),
 			                  b->rejects[i].reason);
@@ -395,7 +395,10 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	worker_disarm_statement_timeout();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(caller); /* commit leaves us in TopMemoryContext */
-	/* The engine keeps nothing there between callbacks (list_watch.h): drop any leftovers. */
+	/*
+	 * The engine holds nothing there now (list_watch.h): this frees the
+	 * batch's values, and any leftovers of the waits.
+	 */
 	MemoryContextReset(scratch_cxt);
 	pgstat_report_stat(false);
 
@@ -678,6 +681,7 @@ k8s_events_watcher_main(Datum main_arg)
 		MemoryContextSwitchTo(scratch_cxt);
 
 		host.allocator = &engine_allocator;
+		host.keep_values = true;
 		host.store = host_store;
 		host.checkpoint = host_checkpoint;
 		host.set_state = host_set_state;

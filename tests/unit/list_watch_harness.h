@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/list_watch.h"
 
 /* ---------------------------------------------------------------- the log */
@@ -212,6 +214,9 @@ typedef struct RecordingHost
 	ListWatchSettings settings;   /* what settings() returns (batch_size 0: the defaults) */
 	int               connected;  /* answers with 200 */
 	int               waits;      /* waits once connected */
+	/* The test's: the host's keep_values (rec_host copies it).  Stores that came otherwise: */
+	bool keep_values;
+	int  wrong_form; /* a value with text, text with keep_values, or frames without either */
 	/* The test's: stop the engine now (besides when the server is exhausted)? */
 	bool (*stopping)(void *host);
 	/* The test's part of a store, once it is logged; false (with err set) fails it. */
@@ -224,26 +229,42 @@ rec_stopping(RecordingHost *h)
 	return h->srv->exhausted || (h->stopping != NULL && h->stopping(h));
 }
 
+/*
+ * Logs the batch; its payload is the text received, or the values given
+ * written out compactly (the same text when the frames were compact JSON).
+ * The values are the host's: freed here, whatever the store returns.
+ */
 static inline bool
 rec_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 {
 	RecordingHost *h = arg;
+	char          *dumped = b->values != NULL ? json_dumps(b->values, JSON_COMPACT) : NULL;
+	const char    *payload = b->values != NULL ? dumped : b->payload;
+	bool           ok = true;
 
+	if (h->keep_values ? b->payload != NULL || (b->items > 0) != (b->values != NULL)
+	                   : b->values != NULL || (b->items > 0) != (b->payload != NULL))
+		h->wrong_form++;
 	log_add(&h->log, "store %s items=%d rejects=%d rv=%s payload=%.*s",
 	        b->list_page ? "page" : "batch", b->items, b->nrejects,
 	        b->resource_version ? b->resource_version : "-",
-	        b->payload != NULL ? (int) b->payload_len : 1, b->payload != NULL ? b->payload : "-");
+	        payload == NULL     ? 1
+	        : b->values != NULL ? (int) strlen(payload)
+	                            : (int) b->payload_len,
+	        payload != NULL ? payload : "-");
+	free(dumped);
 	for (int i = 0; i < b->nrejects; i++)
 		log_add(&h->log, "reject %.*s (%s)", (int) b->rejects[i].len, b->rejects[i].data,
 		        b->rejects[i].reason);
 	if (h->stored != NULL && !h->stored(h, b, err, errlen))
-		return false;
-	if (b->resource_version != NULL)
+		ok = false;
+	else if (b->resource_version != NULL)
 	{
 		free(h->checkpoint);
 		h->checkpoint = strdup(b->resource_version);
 	}
-	return true;
+	json_decref(b->values);
+	return ok;
 }
 
 static inline bool
@@ -342,6 +363,7 @@ rec_host(ListWatchHost *host, RecordingHost *h)
 {
 	memset(host, 0, sizeof(*host));
 	host->arg = h;
+	host->keep_values = h->keep_values;
 	host->store = rec_store;
 	host->checkpoint = rec_checkpoint;
 	host->set_state = rec_set_state;

@@ -96,10 +96,17 @@ server_stop(Server *srv)
 
 /* ---------------------------------------------------------------- the recording host */
 
+/* The hosts' keep_values in this pass of the scenarios. */
+static bool keep_values;
+/* Stores, over every pass, in another form than their host asked for. */
+static int wrong_forms;
+
 typedef struct Host
 {
-	RecordingHost rec;         /* first: the engine's callbacks get the Host */
-	int           fail_stores; /* the next this many stores fail */
+	RecordingHost rec;           /* first: the engine's callbacks get the Host */
+	int           fail_stores;   /* the next this many stores fail */
+	const char   *expect_values; /* the JSON the batches' values must equal, when set */
+	int           values_equal;  /* batches whose values did */
 	int           stores;
 	int           stop_after_stores; /* stop the engine once this many stores (0: never) */
 	int           stop_after_waits;  /* stop after this many waits once connected (0: never) */
@@ -111,8 +118,15 @@ h_stored(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 {
 	Host *h = arg;
 
-	(void) b;
 	h->stores++;
+	if (h->expect_values != NULL && b->values != NULL)
+	{
+		json_t *want = json_loads(h->expect_values, 0, NULL);
+
+		if (want != NULL && json_equal(b->values, want))
+			h->values_equal++;
+		json_decref(want);
+	}
 	if (h->fail_stores > 0)
 	{
 		h->fail_stores--;
@@ -144,6 +158,7 @@ run(Host *h, Server *srv, const Response *script, int n, const char *checkpoint,
 	cluster.namespace = namespace;
 	h->rec.stopping = h_stopping;
 	h->rec.stored = h_stored;
+	h->rec.keep_values = keep_values;
 	rec_host(&host, &h->rec);
 	rec_run(&h->rec, &srv->base, &cluster, &host, checkpoint);
 	server_stop(srv);
@@ -153,6 +168,7 @@ run(Host *h, Server *srv, const Response *script, int n, const char *checkpoint,
 static void
 done(Host *h)
 {
+	wrong_forms += h->rec.wrong_form;
 	rec_done(&h->rec);
 	free(h->requests.text);
 }
@@ -421,6 +437,48 @@ test_quick_end(void)
 	done(&h);
 }
 
+/*
+ * A host with keep_values gets each frame as the engine parsed it (its only
+ * parse), bookmarks left out; what could not be parsed is still rejected
+ * with the bytes received, invalid UTF-8 included.
+ */
+static void
+test_values_as_parsed(void)
+{
+	static const Response script[] = {
+	    {200, NULL,
+	     FRAME("ADDED", "u1", "6") "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Event\","
+	                               "\"metadata\":{\"uid\":\"u1\",\"resourceVersion\":\"7\"},"
+	                               "\"message\":\"caf\\u00e9 \\\"q\\\"\"}}\n"
+	                               "{\"message\":\"\xff\"}\n" BOOKMARK("8")
+	                                   FRAME("ADDED", "p1", "9") BOOKMARK("10"),
+	     false},
+	};
+	static const char values[] = "[{\"type\":\"ADDED\",\"object\":" EV(
+	    "u1",
+	    "6") "},"
+	         "{\"type\":\"MODIFIED\",\"object\":{\"kind\":\"Event\",\"metadata\":{\"uid\":\"u1\","
+	         "\"resourceVersion\":\"7\"},\"message\":\"caf\xc3\xa9 \\\"q\\\"\"}},"
+	         "{\"type\":\"ADDED\",\"object\":" EV("p1", "9") "}]";
+	static const char *const events[] = {
+	    "store batch items=3 rejects=1 rv=10 payload=[",
+	    "reject {\"message\":\"\xff\"} (malformed watch frame: ",
+	};
+	Server srv;
+	Host   h;
+
+	memset(&h, 0, sizeof(h));
+	h.expect_values = values;
+	h.stop_after_stores = 1;
+	keep_values = true;
+	run(&h, &srv, script, 1, "5", NULL);
+	check(in_order(log_text(&h.rec.log), events, 2) && h.values_equal == 1 &&
+	          h.rec.wrong_form == 0 && strcmp(h.rec.checkpoint ? h.rec.checkpoint : "", "10") == 0,
+	      "keep_values: the batch holds the frames' parsed values (escapes decoded, bookmarks "
+	      "left out); a frame that is not JSON is rejected with its bytes as received");
+	done(&h);
+}
+
 /* ---------------------------------------------------------------- http_stream alone */
 
 static void
@@ -499,6 +557,18 @@ main(void)
 	test_quick_end();
 	test_body_cap();
 	test_bad_url();
+	/* The host of the background worker: the same, from the values the engine parsed. */
+	printf("# again, the host with keep_values\n");
+	keep_values = true;
+	test_list_then_watch();
+	test_gone_after_frames();
+	test_store_failure();
+	test_flush_interval();
+	test_stop_flushes();
+	test_values_as_parsed();
+	check(wrong_forms == 0,
+	      "every store comes as the host asked: text, or with keep_values parsed values (%d)",
+	      wrong_forms);
 	curl_global_cleanup();
 	return tap_exit_status();
 }
