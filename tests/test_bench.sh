@@ -13,8 +13,12 @@ out=$(K8S_EVENTS_PGPORT=54339 K8S_EVENTS_PGDIR="$tmp/pg" make -s bench SCALE=2k 
 	PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config 2>&1)
 rc=$?
 check "make bench SCALE=2k ROUNDS=1 runs" $rc "$(echo "$out" | tail -20)"
-sections=$(grep -c '^## ' "$tmp/BENCHMARKS.md" 2>/dev/null || echo 0)
+sections=$(grep -c '^### ' "$tmp/BENCHMARKS.md" 2>/dev/null || echo 0)
 rows=$(grep -c '^| [^w-]' "$tmp/BENCHMARKS.md" 2>/dev/null || echo 0)
-test "$sections" -ge 5 && test "$rows" -ge 15 && grep -q '^- machine: ' "$tmp/BENCHMARKS.md"
+test "$sections" -ge 6 && test "$rows" -ge 20 && grep -q '^- machine: ' "$tmp/BENCHMARKS.md" &&
+	grep -q '^## 2k events' "$tmp/BENCHMARKS.md"
 check "it writes the report: the machine, $sections sections, $rows measured pairs" $? "$(cat "$tmp/BENCHMARKS.md" 2>&1 | head -40)"
+# Each scale's results are kept beside the report, for the growth table of the next scale.
+test -s "$tmp/BENCHMARKS.2k.json" && python3 -c "import json,sys; r=json.load(open(sys.argv[1])); assert r['scale'] == '2k' and r['p50_ms'] and r['results']" "$tmp/BENCHMARKS.2k.json"
+check "it keeps the run's results for the growth table ($tmp/BENCHMARKS.2k.json)" $? "$(ls -la "$tmp")"
 [ "$failures" = 0 ]

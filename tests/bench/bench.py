@@ -12,6 +12,7 @@ ROUNDS times (default 3) side by side: the median and the spread (min..max) of e
 their ratio, against the target. Targets are benchmarks, not tests: nothing here fails
 when one is missed; BENCHMARKS.md says so.
 """
+import json
 import os
 import pathlib
 import platform
@@ -107,6 +108,7 @@ def p95(values):
 
 
 results = []  # (section, name, measured text, baseline text, ratio text, target, met)
+p50s = {}  # query title -> p50 in ms, for the growth from one scale to the next
 
 
 def record(section, name, measured, baseline, ratio, target, met):
@@ -176,12 +178,15 @@ def load_pair(data, rows_file):
         t0 = time.monotonic()
         psql("bench_copy", f"\\copy k8s_events.events ({COLS}) FROM '{rows_file}'")
         copy_s.append(time.monotonic() - t0)
+        # At 10M events each database takes some 20 GB: keep only the one queried below.
+        psql("postgres", "DROP DATABASE bench_copy")
         # The same load into a 1.0 schema, which has no summaries: what they cost.
         fresh_db("bench_plain", "1.0")
         checkpoint()
         t0 = time.monotonic()
         sh([BIN, "load", "-q", "-d", "bench_plain", "--cluster", "bench", data])
         plain_s.append(time.monotonic() - t0)
+        psql("postgres", "DROP DATABASE bench_plain")
     rows = int(psql("bench_load", "SELECT count(*) FROM k8s_events.events"))
     lo, co, pl = statistics.median(load_s), statistics.median(copy_s), statistics.median(plain_s)
     sec = lambda s: f"{s:,.1f} s"
@@ -257,6 +262,7 @@ def query_pairs(db):
     for title, target, fast, slow, limit in pairs:
         fast_ms = timed_series(db, q(fast), runs, NO_JIT)
         f50 = statistics.median(fast_ms)
+        p50s[title] = f50
         if slow is not None:
             slow_ms = timed_series(db, q(slow), max(2, ROUNDS), NO_JIT)
             s50 = statistics.median(slow_ms)
@@ -365,33 +371,95 @@ def _timed_tx(db, sql, before=None):
 
 # ---------------------------------------------------------------- main
 
-def write_report(events, nodes, namespaces, partitions, started, elapsed):
-    cmd = f"make bench SCALE={SCALE_TEXT} ROUNDS={ROUNDS}"
+# Each run's results are kept per scale (tests/bench/results/1M.json, 10M.json for the
+# default OUT; beside OUT otherwise), and BENCHMARKS.md shows every scale measured, with
+# the growth of each query from one scale to the next.
+DEFAULT_OUT = ROOT / "BENCHMARKS.md"
+
+
+def results_dir():
+    return ROOT / "tests" / "bench" / "results" if OUT.resolve() == DEFAULT_OUT else OUT.parent
+
+
+def save_run(events, nodes, namespaces, partitions, started, elapsed):
+    run = {
+        "scale": SCALE_TEXT, "events": events, "nodes": nodes, "namespaces": namespaces,
+        "partitions": partitions, "started": started, "minutes": round(elapsed / 60),
+        "command": f"make bench SCALE={SCALE_TEXT} ROUNDS={ROUNDS}", "rounds": ROUNDS,
+        "machine": machine_line(), "results": results, "p50_ms": p50s,
+    }
+    d = results_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    name = f"{SCALE_TEXT}.json" if OUT.resolve() == DEFAULT_OUT else f"{OUT.stem}.{SCALE_TEXT}.json"
+    (d / name).write_text(json.dumps(run, indent=1) + "\n")
+    return run
+
+
+def load_runs(current):
+    """The saved runs of every scale (the current one as just measured), smallest first."""
+    runs = {current["scale"]: current}
+    if OUT.resolve() == DEFAULT_OUT:
+        for f in results_dir().glob("*.json"):
+            run = json.loads(f.read_text())
+            runs.setdefault(run["scale"], run)
+    return sorted(runs.values(), key=lambda r: scale_of(r["scale"]))
+
+
+def report_run(run):
     lines = [
-        "# Benchmarks",
+        f"## {run['scale']} events",
         "",
-        "Written by `make bench` (tests/bench/bench.py); every number below was measured in one run,",
-        "each against its baseline side by side. Targets are benchmarks, not tests.",
-        "",
-        f"- command: `{cmd}` ({elapsed / 60:.0f} min, started {started})",
-        f"- scale: {events:,} events of a simulated cluster ({nodes} nodes, {namespaces} namespaces) over {partitions} daily partitions",
-        f"- machine: {machine_line()}",
-        f"- rounds: {ROUNDS} per pair; queries {max(ROUNDS, 5)} times in one session after one untimed run (a pooled"
-        " connection's warm caches), p50 and p95; medians, with the spread (min .. max)",
-        "",
+        f"- command: `{run['command']}` ({run['minutes']} min, started {run['started']})",
+        f"- scale: {run['events']:,} events of a simulated cluster ({run['nodes']} nodes,"
+        f" {run['namespaces']} namespaces) over {run['partitions']} daily partitions",
+        f"- machine: {run['machine']}",
+        f"- rounds: {run['rounds']} per pair; queries {max(run['rounds'], 5)} times in one session after one"
+        " untimed run (a pooled connection's warm caches), without JIT (docs/operations.md#jit), p50 and p95;"
+        " medians, with the spread (min .. max)",
     ]
     section = None
-    for sec, name, measured, baseline, ratio, target, met in results:
+    for sec, name, measured, baseline, ratio, target, met in run["results"]:
         if sec != section:
             section = sec
-            lines += ["", f"## {sec.capitalize()}", "",
+            lines += ["", f"### {sec.capitalize()}", "",
                       "| what | measured | baseline | ratio | target | met |", "|---|---|---|---|---|---|"]
         mark = "" if met is None else ("yes" if met else "**no**")
         lines.append(f"| {name} | {measured} | {baseline} | {ratio} | {target} | {mark} |")
-    missed = [r for r in results if r[6] is False]
-    lines += ["", "## Missed targets", ""]
+    missed = [r for r in run["results"] if r[6] is False]
+    lines += ["", f"### Missed targets at {run['scale']}", ""]
     lines += [f"- {r[1]}: {r[2]} (target {r[5]})" for r in missed] or ["None."]
-    OUT.write_text("\n".join(lines) + "\n")
+    return lines
+
+
+def growth(runs):
+    """p50 of each query at each scale, and its growth from the smallest to the largest."""
+    if len(runs) < 2:
+        return []
+    lo, hi = runs[0], runs[-1]
+    lines = ["## Growth", "",
+             f"p50 of each query at {lo['scale']} and {hi['scale']} events ({hi['events'] / lo['events']:,.1f}x the"
+             " rows): a summary read should stay flat, an index read grow with the log of the rows.", "",
+             f"| query | {lo['scale']} | {hi['scale']} | growth |", "|---|---|---|---|"]
+    for title, a in lo["p50_ms"].items():
+        b = hi["p50_ms"].get(title)
+        if b is not None:
+            lines.append(f"| {title} | {fmt_ms(a)} | {fmt_ms(b)} | {b / a:,.1f}x |")
+    return lines + [""]
+
+
+def write_report(events, nodes, namespaces, partitions, started, elapsed):
+    runs = load_runs(save_run(events, nodes, namespaces, partitions, started, elapsed))
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (tests/bench/bench.py); every number below was measured in the run",
+        "of its scale, each against its baseline side by side. Targets are benchmarks, not tests.",
+        "",
+    ]
+    lines += growth(runs)
+    for run in reversed(runs):
+        lines += report_run(run) + [""]
+    OUT.write_text("\n".join(lines))
     print(f"bench: wrote {OUT}")
 
 
