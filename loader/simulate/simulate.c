@@ -364,6 +364,8 @@ warm_up(sim_state *st, const options *o, long want, int64_t start_us, char *err,
 
 /* Actions one tick may run, so that a rate far beyond the model's reach cannot hold the lock. */
 #define RATE_MAX_ACTIONS_PER_TICK 200000
+/* Actions run per hold of the lock while catching up with a jump of the clock. */
+#define JUMP_SLICE_ACTIONS 2000
 
 /*
  * One tick of --rate (the caller holds mu): first where /simulator/advance moved
@@ -895,6 +897,7 @@ cmd_simulate(int argc, char **argv)
 		int64_t  mono;
 		int64_t  target;
 		int64_t  due;
+		bool     behind = false;
 
 		pthread_mutex_lock(&st.mu);
 		before = st.store->rv;
@@ -906,11 +909,27 @@ cmd_simulate(int argc, char **argv)
 			target = sim_now_us(&st);
 			if (target >= MAX_END_US)
 				target = MAX_END_US - 1;
-			if (target > model_now)
+			/*
+			 * A jump (/simulator/advance) is run a slice of actions at a time, the
+			 * lock released between slices, so that watches serve what the model
+			 * wrote while it writes the rest instead of waiting for all of it.
+			 */
+			for (int i = 0; target > model_now && i < JUMP_SLICE_ACTIONS; i++)
 			{
-				st.model_writes += (uint64_t) cm_step(m, target);
-				model_now = target;
+				int64_t t = cm_next_time(m);
+				int64_t wrote;
+
+				if (t > target)
+					t = target;
+				wrote = cm_step(m, t);
+				/* a stopped model (cm_step -1) writes no more: the jump is over */
+				model_now = wrote < 0 ? target : t;
+				if (wrote > 0)
+					st.model_writes += (uint64_t) wrote;
 			}
+			behind = target > model_now;
+			if (behind)
+				target = model_now;
 		}
 		ss_expire(st.store, target, mono);
 		ss_trim(st.store, mono);
@@ -918,6 +937,8 @@ cmd_simulate(int argc, char **argv)
 			pthread_cond_broadcast(&st.changed);
 		due = next_due(&st, m);
 		pthread_mutex_unlock(&st.mu);
+		if (behind)
+			continue; /* the rest of a jump, at once */
 		/* however soon it is due, runs are a tick apart: the model catches up in one */
 		if (due < mono + TICK_US)
 			due = mono + TICK_US;
