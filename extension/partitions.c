@@ -449,6 +449,12 @@ with_bounded_lock_wait(void (*fn)(void *), void *arg, char **why)
 }
 
 static void
+expire_summaries(void *arg)
+{
+	summaries_expire_counts(*(TimestampTz *) arg);
+}
+
+static void
 lock_parent(void *arg)
 {
 	LockRelationOid(*(Oid *) arg, AccessExclusiveLock);
@@ -562,12 +568,25 @@ k8s_drop_expired_partitions(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	if (cutoff != DT_NOBEGIN)
 		drop_partitions_before((ReturnSetInfo *) fcinfo->resultinfo, cutoff);
-	/* Hourly counts outlive the rows: a year of trends after 120 days of events. */
+	/*
+	 * What outlives the rows (hourly counts, rollouts) expires too: a year of
+	 * trends after 120 days of events.  It locks out the writers of every
+	 * cluster meanwhile, a bounded wait like the partitions'; when they are
+	 * busy, the next run expires it.
+	 */
 	if (counts_cutoff != DT_NOBEGIN)
 	{
+		char *why = NULL;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		summaries_expire_counts(counts_cutoff);
+		if (!with_bounded_lock_wait(expire_summaries, &counts_cutoff, &why))
+			ereport(NOTICE,
+			        (errmsg("k8s_events' summaries are being written; their expiry is left for the "
+			                "next run"),
+			         errdetail("%s", why),
+			         errhint("The next run will try again; k8s_events.drop_lock_timeout bounds "
+			                 "the wait.")));
 		SPI_finish();
 	}
 	return (Datum) 0;

@@ -48,6 +48,9 @@ static const char *const owner_kinds[] = {"ReplicaSet", "StatefulSet", "DaemonSe
  * join over all of a cluster's rows); the batch's own rows are joined by hash.
  * A statement does not see its own inserts, so a batch's new rows come from
  * RETURNING and the stored ones from the tables, less those the batch changed.
+ * A row RETURNING reports with xmax 0 was inserted; ON CONFLICT's update
+ * leaves the locking transaction in xmax (also for a row this transaction
+ * inserted earlier).
  * Planned for each batch (CURSOR_OPT_CUSTOM_PLAN): the joins' plans depend on
  * how many elements the arrays hold.
  */

@@ -223,11 +223,6 @@ static const char match_rows[] =
     " AND e.kind OPERATOR(pg_catalog.=) s.kind AND e.name OPERATOR(pg_catalog.=) s.name";
 
 /*
- * Never an hour that still has raw rows: those stay what a recomputation gives.  Whole UTC
- * days only, from all three tables at once, so that the daily rollup stays the sum of the
- * hours event_counts keeps.
- */
-/*
  * Retention of what outlives the raw rows: whole UTC days before the cutoff, and never an
  * hour that still has raw rows (those stay what a recomputation gives).  Whole days, so
  * that the daily rollup stays the sum of the hours event_counts keeps.
@@ -235,6 +230,17 @@ static const char match_rows[] =
 static const char expiry_bound_sql[] =
     "SELECT pg_catalog.date_bin('1 day', LEAST($1, k8s_events.raw_rows_since()),"
     " '1970-01-01 00:00:00+00'::pg_catalog.timestamptz)";
+
+/*
+ * Expiry deletes and recomputes across clusters (rollouts_expire reads the
+ * groups to recompute, then rewrites them): no writer may add to these tables
+ * meanwhile, or its batch could pair a pod with an owner being deleted.  Every
+ * table at once, before anything is read; the caller bounds the wait.
+ */
+static const char lock_for_expiry_sql[] =
+    "LOCK TABLE k8s_events.event_counts, k8s_events_internal.counts_by_hour,"
+    " k8s_events_internal.counts_by_day, k8s_events.pod_owners, k8s_events.pod_images,"
+    " k8s_events.rollouts IN SHARE ROW EXCLUSIVE MODE";
 
 static const char expire_counts_sql[] =
     "WITH by_hour AS (DELETE FROM k8s_events_internal.counts_by_hour AS h"
@@ -792,6 +798,8 @@ summaries_expire_counts(TimestampTz cutoff)
 
 	if (!summaries_installed())
 		return;
+	if (SPI_execute(lock_for_expiry_sql, false, 0) != SPI_OK_UTILITY)
+		elog(ERROR, "could not lock k8s_events' summaries for their expiry");
 	if (SPI_execute_with_args(expiry_bound_sql, 1, argtypes, args, NULL, true, 1) !=
 	        SPI_OK_SELECT ||
 	    SPI_processed != 1)

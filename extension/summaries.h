@@ -66,7 +66,13 @@ extern SummaryDrop *summaries_before_drop(Oid partition, TimestampTz from, Times
 /* Recompute the first and last observation of the objects it had rows of, from the rest. */
 extern void summaries_after_drop(SummaryDrop *drop);
 
-/* Delete hourly counts before cutoff. Inside SPI. */
+/*
+ * Delete what outlives the rows (hourly counts and their rollups, pods' owners
+ * and images, and the rollouts they make) from before cutoff, whole UTC days,
+ * never an hour that still has raw rows.  Locks out every writer first (SHARE
+ * ROW EXCLUSIVE on those tables), waiting as long as lock_timeout lets it.
+ * Inside SPI.
+ */
 extern void summaries_expire_counts(TimestampTz cutoff);
 
 #endif

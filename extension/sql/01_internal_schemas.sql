@@ -8,4 +8,4 @@ COMMENT ON SCHEMA k8s_events_partitions IS
     'The partitions of k8s_events.events (query k8s_events.events; k8s_events.partitions lists them).';
 CREATE SCHEMA k8s_events_internal;
 COMMENT ON SCHEMA k8s_events_internal IS
-    'Internal tables of k8s_events'' watchers: checkpoints, lock keys, external watchers'' status.';
+    'Internal tables of k8s_events: the watchers'' checkpoints, lock keys and external watchers'' status, and the rollups histogram() reads.';

@@ -1,10 +1,12 @@
--- k8s_events 1.0 → 1.1: the summaries (resource_summary, event_counts), built from the rows
--- already stored, and histogram() and the resources view reading them; the partitions and
--- the workers' own tables out of schema k8s_events.
+-- k8s_events 1.0 → 1.1: the summaries (resource_summary, event_counts and its rollups,
+-- pod_owners, pod_images, rollouts), built from the rows already stored, and histogram()
+-- and the resources view reading them; the partitions and the workers' own tables out of
+-- schema k8s_events; the warning index on every partition.
 --
 -- The update script is this file, then these parts of the install script as it has them:
--- 01_internal_schemas.sql, 18_checkpoint_functions.sql, 45_summaries.sql, 60_histogram.sql,
--- then k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
+-- 01_internal_schemas.sql, the moves, 18_checkpoint_functions.sql, 45_summaries.sql,
+-- 46_rollouts.sql, 47_verify_summaries.sql, 60_histogram.sql, then
+-- k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
 \echo Use "ALTER EXTENSION k8s_events UPDATE TO '1.1'" to load this file. \quit
 
 -- Everything the update changes, locked first, in the order writers and watchers take these

@@ -18,6 +18,7 @@ import pathlib
 import platform
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,8 @@ SCALE = scale_of(SCALE_TEXT)
 ROUNDS = int(os.environ.get("ROUNDS", "3"))
 OUT = pathlib.Path(os.environ.get("OUT", ROOT / "BENCHMARKS.md"))
 PORT = os.environ.get("K8S_EVENTS_PGPORT", "54339")
+# A server directory of our own is removed at the end (a 10M run leaves some 20 GB).
+OWN_PGDIR = not os.environ.get("K8S_EVENTS_PGDIR")
 PGDIR = os.environ.get("K8S_EVENTS_PGDIR") or tempfile.mkdtemp(prefix="k8s_events_bench.")
 os.makedirs(PGDIR, exist_ok=True)
 os.chmod(PGDIR, 0o755)
@@ -500,6 +503,8 @@ def main():
         write_report(events, nodes, namespaces, partitions, started, time.monotonic() - t0)
     finally:
         subprocess.run(["tests/pg_server.sh", "stop", PGDIR], cwd=ROOT, capture_output=True)
+        if OWN_PGDIR:
+            shutil.rmtree(PGDIR, ignore_errors=True)
 
 
 if __name__ == "__main__":
