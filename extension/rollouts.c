@@ -147,7 +147,11 @@ static const char rollouts_sql[] =
     "pg_catalog.\"C\")"
     "   OPERATOR(pg_catalog.>) ROW(r.last_deployed, r.last_owner COLLATE pg_catalog.\"C\")"
     "   THEN excluded.last_owner ELSE r.last_owner END,"
-    "  last_deployed = GREATEST(r.last_deployed, excluded.last_deployed)";
+    "  last_deployed = GREATEST(r.last_deployed, excluded.last_deployed)"
+    /* A stored owner seen again changes nothing: no new row version for it. */
+    " WHERE excluded.pods OPERATOR(pg_catalog.>) 0"
+    "  OR ROW(excluded.last_deployed, excluded.last_owner COLLATE pg_catalog.\"C\")"
+    "   OPERATOR(pg_catalog.>) ROW(r.last_deployed, r.last_owner COLLATE pg_catalog.\"C\")";
 
 /*
  * Retention, in three statements (a statement does not see its own deletes):

@@ -36,8 +36,9 @@ COMMENT ON FUNCTION k8s_events.histogram_source(timestamptz, timestamptz, interv
     'Which table histogram() reads for these arguments: counts_by_day, counts_by_hour, event_counts or events (the raw rows); the numbers are the same either way.';
 
 -- The histogram's query, planned with the caller's values whether they are constants or a
--- driver's parameters: PL/pgSQL plans it when it runs, so the arms of the other sources are
--- planned away and the raw rows' arm prunes partitions to the range. Without JIT:
+-- driver's parameters: PL/pgSQL plans it when it runs (a custom plan every call, never the
+-- generic plan of unknown values), so the arms of the other sources are planned away and
+-- the raw rows' arm prunes partitions to the range. Without JIT:
 -- compiling the plan (some 100 ms for the expressions of a few dozen partitions) costs
 -- more than any of these queries takes to run. (Its own parameter names: PL/pgSQL does not
 -- let a parameter share a result column's name, as histogram()'s type does.)
@@ -48,6 +49,7 @@ RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences big
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 SET jit = off
+SET plan_cache_mode = force_custom_plan
 AS $$
 #variable_conflict use_column
 DECLARE
