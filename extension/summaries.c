@@ -25,8 +25,10 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/datum.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -132,14 +134,17 @@ static const char counts_upsert_sql[] =
     "  observations = c.observations OPERATOR(pg_catalog.+) excluded.observations";
 
 /*
- * Take a dropped partition's rows out of resource_summary ($1, $2: its range):
- * the same upsert as adding, with the partition's totals negated, so that each
- * object is one probe of the summary's key.  An object whose first time may
- * have been among the dropped rows is marked with first_event_time
- * -infinity, and summaries_after_drop() looks it up again in the rows left;
- * so is one whose last observation was.  (An object missing from the summary,
- * which would make the INSERT branch run, gets a row with negative counts,
- * which delete_empty_sql removes.)
+ * Take a dropped partition's rows out of resource_summary ($1, $2: its range),
+ * each object one probe of the summary's key.  An object all of whose rows are
+ * in the partition (the usual case: most objects live for minutes) is deleted
+ * outright; the others get the same upsert as adding, with the partition's
+ * totals negated.  One whose first time may have been among the dropped rows
+ * is marked with first_event_time -infinity, and summaries_after_drop() looks
+ * it up again in the rows left; so is one whose last observation was.  An
+ * object the equality join cannot see (a NULL among its names) or missing from
+ * the summary (the INSERT branch: a row with negative counts) comes back with
+ * its observations left, and when none are left summaries_before_drop()
+ * deletes its row.  The per-reason totals only feed the upsert's reasons.
  */
 static const char subtract_sql_fmt[] =
     "WITH per_reason AS ("
@@ -149,22 +154,37 @@ static const char subtract_sql_fmt[] =
     "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
     "      'Warning'), 0) AS warning,"
     "    pg_catalog.count(*) AS observations, pg_catalog.min(p.first_time) AS first_time,"
-    "    pg_catalog.sum(p.occurrences) AS occurrences, (pg_catalog.array_agg(p.uid))[1] AS uid"
+    "    pg_catalog.sum(p.occurrences) AS occurrences"
     "  FROM %s AS p GROUP BY 1, 2, 3, 4, 5"
+    "), per_object AS ("
+    "  SELECT g.cluster, g.namespace, g.kind, g.name,"
+    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.normal) AS normal,"
+    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.warning) AS warning,"
+    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.observations) AS observations,"
+    "    pg_catalog.min(g.first_time) AS first_time,"
+    "    coalesce(pg_catalog.jsonb_object_agg(g.reason, OPERATOR(pg_catalog.-) g.occurrences)"
+    "      FILTER (WHERE g.reason IS NOT NULL AND g.occurrences OPERATOR(pg_catalog.>) 0),"
+    "      '{}'::pg_catalog.jsonb) AS reasons"
+    "  FROM per_reason AS g GROUP BY 1, 2, 3, 4"
+    "), gone AS ("
+    "  DELETE FROM k8s_events.resource_summary AS s USING per_object AS g"
+    "  WHERE s.cluster OPERATOR(pg_catalog.=) g.cluster"
+    "   AND s.namespace OPERATOR(pg_catalog.=) g.namespace"
+    "   AND s.kind OPERATOR(pg_catalog.=) g.kind AND s.name OPERATOR(pg_catalog.=) g.name"
+    "   AND s.observations OPERATOR(pg_catalog.+) g.observations OPERATOR(pg_catalog.<=) 0"
+    "  RETURNING s.cluster, s.namespace, s.kind, s.name"
     ")"
     " INSERT INTO k8s_events.resource_summary AS s (cluster, namespace, kind, name, normal,"
     "  warning, observations, first_event_time, last_event_time, last_count, last_uid,"
     "  last_resource_version, last_type, last_reason, last_message, reasons)"
-    " SELECT g.cluster, g.namespace, g.kind, g.name,"
-    "  OPERATOR(pg_catalog.-) pg_catalog.sum(g.normal),"
-    "  OPERATOR(pg_catalog.-) pg_catalog.sum(g.warning),"
-    "  OPERATOR(pg_catalog.-) pg_catalog.sum(g.observations),"
-    "  pg_catalog.min(g.first_time), pg_catalog.min(g.first_time), 0,"
-    "  (pg_catalog.array_agg(g.uid))[1], '', NULL, NULL, NULL,"
-    "  coalesce(pg_catalog.jsonb_object_agg(g.reason, OPERATOR(pg_catalog.-) g.occurrences)"
-    "    FILTER (WHERE g.reason IS NOT NULL AND g.occurrences OPERATOR(pg_catalog.>) 0),"
-    "    '{}'::pg_catalog.jsonb)"
-    " FROM per_reason AS g GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+    " SELECT g.cluster, g.namespace, g.kind, g.name, g.normal, g.warning, g.observations,"
+    "  g.first_time, g.first_time, 0, '00000000-0000-0000-0000-000000000000', '', NULL, NULL,"
+    "  NULL, g.reasons"
+    " FROM per_object AS g"
+    " WHERE NOT EXISTS (SELECT FROM gone AS d WHERE d.cluster OPERATOR(pg_catalog.=) g.cluster"
+    "   AND d.namespace OPERATOR(pg_catalog.=) g.namespace"
+    "   AND d.kind OPERATOR(pg_catalog.=) g.kind AND d.name OPERATOR(pg_catalog.=) g.name)"
+    " ORDER BY 1, 2, 3, 4"
     " ON CONFLICT ON CONSTRAINT resource_summary_key DO UPDATE SET"
     "  normal = s.normal OPERATOR(pg_catalog.+) excluded.normal,"
     "  warning = s.warning OPERATOR(pg_catalog.+) excluded.warning,"
@@ -176,10 +196,8 @@ static const char subtract_sql_fmt[] =
     "  s.observations OPERATOR(pg_catalog.>) 0"
     "  AND (s.first_event_time OPERATOR(pg_catalog.=) '-infinity'::pg_catalog.timestamptz"
     "   OR (s.last_event_time OPERATOR(pg_catalog.>=) $1"
-    "    AND s.last_event_time OPERATOR(pg_catalog.<) $2))";
-
-static const char delete_empty_sql[] = "DELETE FROM k8s_events.resource_summary AS s"
-                                       " WHERE s.observations OPERATOR(pg_catalog.<=) 0";
+    "    AND s.last_event_time OPERATOR(pg_catalog.<) $2)),"
+    "  s.observations OPERATOR(pg_catalog.<=) 0";
 
 /*
  * The first and last observation of objects, again, from the rows left.  The
@@ -643,38 +661,87 @@ summary_batch_write(SummaryBatch *batch, const char *cluster)
 
 /* ---------------------------------------------------------------- retention */
 
+static char *match_with_nulls(const char *alias, const bool *nulls, bool summary);
+
+/*
+ * The row of an object the subtraction emptied but could not delete with the
+ * others (a NULL among its names, or missing from the summary): rare, so one
+ * statement each.
+ */
+static void
+delete_emptied(HeapTuple tuple, TupleDesc desc)
+{
+	Oid   texttypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum values[4];
+	bool  nulls[4];
+	char  argnulls[4];
+	char *sql;
+
+	for (int c = 0; c < 4; c++)
+	{
+		values[c] = SPI_getbinval(tuple, desc, c + 1, &nulls[c]);
+		argnulls[c] = nulls[c] ? 'n' : ' ';
+	}
+	sql = psprintf("DELETE FROM k8s_events.resource_summary AS s WHERE %s",
+	               match_with_nulls("s", nulls, true));
+	if (SPI_execute_with_args(sql, 4, texttypes, values, argnulls, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
+}
+
 SummaryDrop *
 summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
 {
-	SummaryDrop *drop = palloc0(sizeof(SummaryDrop));
-	char        *name;
-	char        *sql;
-	Oid          argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum        args[2] = {TimestampTzGetDatum(from), TimestampTzGetDatum(to)};
+	SummaryDrop   *drop = palloc0(sizeof(SummaryDrop));
+	char          *name;
+	char          *sql;
+	Oid            argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+	Datum          args[2] = {TimestampTzGetDatum(from), TimestampTzGetDatum(to)};
+	SPITupleTable *emptied;
+	uint64         processed;
+	int            nestlevel;
+	char           mem[32];
 
 	if (!summaries_installed())
 		return drop;
 	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
 	                                  get_rel_name(partition));
 	sql = psprintf(subtract_sql_fmt, name);
+	/*
+	 * A maintenance operation's memory for its aggregation: with a session's
+	 * work_mem (4 MB by default) the per-reason totals of a busy day spill to
+	 * disk, twice.
+	 */
+	nestlevel = NewGUCNestLevel();
+	snprintf(mem, sizeof(mem), "%d", Max(work_mem, maintenance_work_mem));
+	(void) set_config_option("work_mem", mem, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+	                         false);
 	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not take partition %s out of k8s_events.resource_summary", name);
+	AtEOXact_GUC(true, nestlevel);
 
-	drop->cluster = palloc(sizeof(Datum) * SPI_processed);
-	drop->namespace = palloc(sizeof(Datum) * SPI_processed);
-	drop->kind = palloc(sizeof(Datum) * SPI_processed);
-	drop->name = palloc(sizeof(Datum) * SPI_processed);
-	drop->nulls = palloc0(sizeof(bool) * 4 * SPI_processed);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	/* Kept past the statements below, which replace SPI_tuptable. */
+	emptied = SPI_tuptable;
+	processed = SPI_processed;
+	drop->cluster = palloc(sizeof(Datum) * processed);
+	drop->namespace = palloc(sizeof(Datum) * processed);
+	drop->kind = palloc(sizeof(Datum) * processed);
+	drop->name = palloc(sizeof(Datum) * processed);
+	drop->nulls = palloc0(sizeof(bool) * 4 * processed);
+	for (uint64 i = 0; i < processed; i++)
 	{
-		HeapTuple tuple = SPI_tuptable->vals[i];
-		TupleDesc desc = SPI_tuptable->tupdesc;
+		HeapTuple tuple = emptied->vals[i];
+		TupleDesc desc = emptied->tupdesc;
 		bool      isnull;
 		bool     *nulls = &drop->nulls[4 * drop->n];
 
+		if (DatumGetBool(SPI_getbinval(tuple, desc, 6, &isnull)))
+		{
+			delete_emptied(tuple, desc);
+			continue;
+		}
 		if (!DatumGetBool(SPI_getbinval(tuple, desc, 5, &isnull)))
 			continue;
-		/* Copied out of SPI's tuple table, which the next statement frees. */
+		/* Copied out of SPI's tuple table, freed below. */
 		drop->cluster[drop->n] = datumCopy(SPI_getbinval(tuple, desc, 1, &nulls[0]), false, -1);
 		drop->namespace[drop->n] = SPI_getbinval(tuple, desc, 2, &nulls[1]);
 		drop->kind[drop->n] = SPI_getbinval(tuple, desc, 3, &nulls[2]);
@@ -687,9 +754,7 @@ summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
 			drop->name[drop->n] = datumCopy(drop->name[drop->n], false, -1);
 		drop->n++;
 	}
-	SPI_freetuptable(SPI_tuptable);
-	if (SPI_execute(delete_empty_sql, false, 0) != SPI_OK_DELETE)
-		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
+	SPI_freetuptable(emptied);
 	return drop;
 }
 

@@ -36,6 +36,8 @@ UNPINNED_FUNCTIONS = {
     # clause would stop the planner inlining it. It only calls k8s_events_internal.histogram
     # (pinned), with the caller's rights; no worker calls it.
     "k8s_events.histogram",
+    # The same for k8s_events_internal.object_events (pinned).
+    "k8s_events.object_events",
 }
 
 SCHEMAS_OK = {"pg_catalog", "k8s_events"}
