@@ -460,17 +460,28 @@ lock_parent(void *arg)
 	LockRelationOid(*(Oid *) arg, AccessExclusiveLock);
 }
 
+/*
+ * One partition to drop: with nothing older stored (no older partition, no
+ * default partition), its objects' summaries can be found from the summaries.
+ */
+typedef struct PartitionDrop
+{
+	PartitionRange *range;
+	bool            oldest;
+} PartitionDrop;
+
 /* Drop one partition, and take its rows out of resource_summary in the same subtransaction. */
 static void
 drop_partition(void *arg)
 {
-	PartitionRange *range = arg;
+	PartitionDrop  *step = arg;
+	PartitionRange *range = step->range;
 	Oid             relid = range->relid;
 	char           *sql;
 	SummaryDrop    *summary;
 
 	LockRelationOid(relid, AccessExclusiveLock);
-	summary = summaries_before_drop(relid, range->from, range->to);
+	summary = summaries_before_drop(relid, range->from, range->to, step->oldest);
 	sql = psprintf("DROP TABLE %s",
 	               quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 	                                          get_rel_name(relid)));
@@ -486,6 +497,7 @@ drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
 	PartitionRange *ranges;
 	int             count;
 	Oid             parent;
+	Oid             default_partition;
 	char           *why;
 
 	/* A look without a lock first: most runs have nothing to drop. */
@@ -508,13 +520,15 @@ drop_partitions_before(ReturnSetInfo *rsinfo, TimestampTz cutoff)
 		return;
 	}
 	/* The parent is ours now, in the order readers lock: parent, then partition. */
-	ranges = partitions_list(&count, NULL);
+	ranges = partitions_list(&count, &default_partition);
 	for (int i = 0; i < count && ranges[i].to <= cutoff; i++)
 	{
 		char *name = quote_qualified_identifier(
 		    get_namespace_name(get_rel_namespace(ranges[i].relid)), get_rel_name(ranges[i].relid));
+		/* Those before it were dropped by this loop: it is the oldest now. */
+		PartitionDrop step = {&ranges[i], !OidIsValid(default_partition)};
 
-		if (with_bounded_lock_wait(drop_partition, &ranges[i], &why))
+		if (with_bounded_lock_wait(drop_partition, &step, &why))
 		{
 			Datum value = CStringGetTextDatum(name);
 			bool  isnull = false;

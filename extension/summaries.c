@@ -145,18 +145,51 @@ static const char counts_upsert_sql[] =
  * the summary (the INSERT branch: a row with negative counts) comes back with
  * its observations left, and when none are left summaries_before_drop()
  * deletes its row.  The per-reason totals only feed the upsert's reasons.
+ *
+ * Two ways to the per-reason totals.  In general, from all the partition's
+ * rows (%s: the partition, then a WHERE on its rows or nothing).  When nothing
+ * older is stored, from the summaries' indexes ($3: the clusters): an object
+ * whose last event is before the partition's end has all its rows in it, and
+ * goes; one that also has later rows started before that end, and its rows in
+ * the partition are read through the object index (%s: the partition).  Those
+ * objects are a few per cent of a day's, so this reads no row of the others.
+ * Objects with a NULL among their names are left to the general way.
  */
-static const char subtract_sql_fmt[] =
+#define PER_REASON_SUMS                                                                            \
+	"coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"           \
+	"  'Normal'), 0) AS normal,"                                                                   \
+	" coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"          \
+	"  'Warning'), 0) AS warning,"                                                                 \
+	" pg_catalog.count(*) AS observations, pg_catalog.min(p.first_time) AS first_time,"            \
+	" pg_catalog.sum(p.occurrences) AS occurrences"
+
+static const char per_reason_from_rows_fmt[] =
     "WITH per_reason AS ("
-    "  SELECT p.cluster, p.namespace, p.kind, p.name, p.reason,"
-    "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
-    "      'Normal'), 0) AS normal,"
-    "    coalesce(pg_catalog.sum(p.occurrences) FILTER (WHERE p.type OPERATOR(pg_catalog.=)"
-    "      'Warning'), 0) AS warning,"
-    "    pg_catalog.count(*) AS observations, pg_catalog.min(p.first_time) AS first_time,"
-    "    pg_catalog.sum(p.occurrences) AS occurrences"
-    "  FROM %s AS p GROUP BY 1, 2, 3, 4, 5"
-    "), per_object AS ("
+    "  SELECT p.cluster, p.namespace, p.kind, p.name, p.reason, " PER_REASON_SUMS
+    "  FROM %s AS p%s GROUP BY 1, 2, 3, 4, 5"
+    "), ";
+
+static const char per_reason_from_summaries_fmt[] =
+    "WITH old_objects AS ("
+    "  DELETE FROM k8s_events.resource_summary AS s"
+    "  WHERE s.cluster OPERATOR(pg_catalog.=) ANY ($3)"
+    "   AND s.last_event_time OPERATOR(pg_catalog.<) $2"
+    "), per_reason AS ("
+    "  SELECT s.cluster, s.namespace, s.kind, s.name, g.reason, g.normal, g.warning,"
+    "   g.observations, g.first_time, g.occurrences"
+    "  FROM k8s_events.resource_summary AS s"
+    "  CROSS JOIN LATERAL (SELECT p.reason, " PER_REASON_SUMS "   FROM %s AS p"
+    "   WHERE p.cluster OPERATOR(pg_catalog.=) s.cluster"
+    "    AND p.namespace OPERATOR(pg_catalog.=) s.namespace"
+    "    AND p.kind OPERATOR(pg_catalog.=) s.kind AND p.name OPERATOR(pg_catalog.=) s.name"
+    "   GROUP BY p.reason) AS g"
+    "  WHERE s.cluster OPERATOR(pg_catalog.=) ANY ($3)"
+    "   AND s.first_event_time OPERATOR(pg_catalog.<) $2"
+    "   AND s.last_event_time OPERATOR(pg_catalog.>=) $2"
+    "), ";
+
+static const char subtract_sql[] =
+    "per_object AS ("
     "  SELECT g.cluster, g.namespace, g.kind, g.name,"
     "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.normal) AS normal,"
     "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.warning) AS warning,"
@@ -197,7 +230,31 @@ static const char subtract_sql_fmt[] =
     "  AND (s.first_event_time OPERATOR(pg_catalog.=) '-infinity'::pg_catalog.timestamptz"
     "   OR (s.last_event_time OPERATOR(pg_catalog.>=) $1"
     "    AND s.last_event_time OPERATOR(pg_catalog.<) $2)),"
-    "  s.observations OPERATOR(pg_catalog.<=) 0";
+    "  s.observations OPERATOR(pg_catalog.<=) 0,"
+    "  s.last_event_time OPERATOR(pg_catalog.>=) $1 AND s.last_event_time OPERATOR(pg_catalog.<) "
+    "$2";
+
+/* The clusters resource_summary has rows of, each one probe of its index. */
+static const char summary_clusters_sql[] =
+    "WITH RECURSIVE c AS ("
+    "  SELECT pg_catalog.min(s.cluster) AS cluster FROM k8s_events.resource_summary AS s"
+    "  UNION ALL"
+    "  SELECT (SELECT pg_catalog.min(s.cluster) FROM k8s_events.resource_summary AS s"
+    "          WHERE s.cluster OPERATOR(pg_catalog.>) c.cluster)"
+    "  FROM c WHERE c.cluster IS NOT NULL"
+    ")"
+    " SELECT pg_catalog.array_agg(c.cluster) FROM c WHERE c.cluster IS NOT NULL";
+
+/* Does an object the summaries' way leaves out have rows in the partition, perhaps? */
+static const char null_named_spanning_sql[] =
+    "SELECT EXISTS (SELECT FROM k8s_events.resource_summary AS s"
+    "  WHERE s.cluster OPERATOR(pg_catalog.=) ANY ($3)"
+    "   AND s.first_event_time OPERATOR(pg_catalog.<) $2"
+    "   AND s.last_event_time OPERATOR(pg_catalog.>=) $2"
+    "   AND (s.namespace IS NULL OR s.kind IS NULL OR s.name IS NULL))";
+
+static const char null_named_rows[] =
+    " WHERE p.namespace IS NULL OR p.kind IS NULL OR p.name IS NULL";
 
 /*
  * The first and last observation of objects, again, from the rows left.  The
@@ -216,6 +273,16 @@ static const char recompute_sql_fmt[] =
     "    e.reason, e.message FROM k8s_events.events AS e WHERE %s"
     "    ORDER BY e.event_time DESC, e.count DESC, e.uid DESC,"
     "      e.resource_version COLLATE pg_catalog.\"C\" DESC LIMIT 1)"
+    " %s";
+
+/*
+ * Only the first time, for objects whose last observation is still stored: the
+ * last one's lookup would plan over every partition for nothing.
+ */
+static const char recompute_first_sql_fmt[] =
+    "UPDATE k8s_events.resource_summary AS s SET"
+    "  first_event_time = (SELECT pg_catalog.min(e.first_time) FROM k8s_events.events AS e"
+    "    WHERE %s)"
     " %s";
 
 /*
@@ -279,7 +346,8 @@ struct SummaryDrop
 	Datum *namespace;
 	Datum *kind;
 	Datum *name;
-	bool  *nulls; /* 4 per key: cluster (never), namespace, kind, name */
+	bool  *nulls;        /* 4 per key: cluster (never), namespace, kind, name */
+	bool  *last_dropped; /* its last observation was among the dropped rows */
 };
 
 static bool
@@ -688,49 +756,34 @@ delete_emptied(HeapTuple tuple, TupleDesc desc)
 		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
 }
 
-SummaryDrop *
-summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
+/*
+ * Run one subtraction and note, from what it returns, the objects to look up
+ * again after the drop, and delete the rows it emptied but could not delete.
+ */
+static void
+subtract(SummaryDrop *drop, const char *sql, int nargs, Oid *argtypes, Datum *args)
 {
-	SummaryDrop   *drop = palloc0(sizeof(SummaryDrop));
-	char          *name;
-	char          *sql;
-	Oid            argtypes[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
-	Datum          args[2] = {TimestampTzGetDatum(from), TimestampTzGetDatum(to)};
-	SPITupleTable *emptied;
+	SPITupleTable *returned;
 	uint64         processed;
-	int            nestlevel;
-	char           mem[32];
+	int            n;
 
-	if (!summaries_installed())
-		return drop;
-	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
-	                                  get_rel_name(partition));
-	sql = psprintf(subtract_sql_fmt, name);
-	/*
-	 * A maintenance operation's memory for its aggregation: with a session's
-	 * work_mem (4 MB by default) the per-reason totals of a busy day spill to
-	 * disk, twice.
-	 */
-	nestlevel = NewGUCNestLevel();
-	snprintf(mem, sizeof(mem), "%d", Max(work_mem, maintenance_work_mem));
-	(void) set_config_option("work_mem", mem, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
-	                         false);
-	if (SPI_execute_with_args(sql, 2, argtypes, args, NULL, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "could not take partition %s out of k8s_events.resource_summary", name);
-	AtEOXact_GUC(true, nestlevel);
-
+	if (SPI_execute_with_args(sql, nargs, argtypes, args, NULL, false, 0) !=
+	    SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not take a partition out of k8s_events.resource_summary");
 	/* Kept past the statements below, which replace SPI_tuptable. */
-	emptied = SPI_tuptable;
+	returned = SPI_tuptable;
 	processed = SPI_processed;
-	drop->cluster = palloc(sizeof(Datum) * processed);
-	drop->namespace = palloc(sizeof(Datum) * processed);
-	drop->kind = palloc(sizeof(Datum) * processed);
-	drop->name = palloc(sizeof(Datum) * processed);
-	drop->nulls = palloc0(sizeof(bool) * 4 * processed);
+	n = drop->n + processed;
+	drop->cluster = repalloc(drop->cluster, sizeof(Datum) * Max(n, 1));
+	drop->namespace = repalloc(drop->namespace, sizeof(Datum) * Max(n, 1));
+	drop->kind = repalloc(drop->kind, sizeof(Datum) * Max(n, 1));
+	drop->name = repalloc(drop->name, sizeof(Datum) * Max(n, 1));
+	drop->nulls = repalloc(drop->nulls, sizeof(bool) * 4 * Max(n, 1));
+	drop->last_dropped = repalloc(drop->last_dropped, sizeof(bool) * Max(n, 1));
 	for (uint64 i = 0; i < processed; i++)
 	{
-		HeapTuple tuple = emptied->vals[i];
-		TupleDesc desc = emptied->tupdesc;
+		HeapTuple tuple = returned->vals[i];
+		TupleDesc desc = returned->tupdesc;
 		bool      isnull;
 		bool     *nulls = &drop->nulls[4 * drop->n];
 
@@ -752,9 +805,70 @@ summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to)
 			drop->kind[drop->n] = datumCopy(drop->kind[drop->n], false, -1);
 		if (!nulls[3])
 			drop->name[drop->n] = datumCopy(drop->name[drop->n], false, -1);
+		drop->last_dropped[drop->n] = DatumGetBool(SPI_getbinval(tuple, desc, 7, &isnull));
 		drop->n++;
 	}
-	SPI_freetuptable(emptied);
+	SPI_freetuptable(returned);
+}
+
+SummaryDrop *
+summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to, bool oldest)
+{
+	SummaryDrop *drop = palloc0(sizeof(SummaryDrop));
+	char        *name;
+	Oid          argtypes[3] = {TIMESTAMPTZOID, TIMESTAMPTZOID, TEXTARRAYOID};
+	Datum        args[3] = {TimestampTzGetDatum(from), TimestampTzGetDatum(to), (Datum) 0};
+	bool         isnull = true;
+	int          nestlevel;
+	char         mem[32];
+
+	if (!summaries_installed())
+		return drop;
+	drop->cluster = palloc(sizeof(Datum));
+	drop->namespace = palloc(sizeof(Datum));
+	drop->kind = palloc(sizeof(Datum));
+	drop->name = palloc(sizeof(Datum));
+	drop->nulls = palloc0(sizeof(bool) * 4);
+	drop->last_dropped = palloc0(sizeof(bool));
+	name = quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
+	                                  get_rel_name(partition));
+	/*
+	 * A maintenance operation's memory for its aggregation: with a session's
+	 * work_mem (4 MB by default) the per-reason totals of a busy day spill to
+	 * disk, twice.
+	 */
+	nestlevel = NewGUCNestLevel();
+	snprintf(mem, sizeof(mem), "%d", Max(work_mem, maintenance_work_mem));
+	(void) set_config_option("work_mem", mem, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+	                         false);
+	if (!oldest)
+		subtract(drop, psprintf("%s%s", psprintf(per_reason_from_rows_fmt, name, ""), subtract_sql),
+		         2, argtypes, args);
+	else
+	{
+		if (SPI_execute(summary_clusters_sql, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "could not read the clusters of k8s_events.resource_summary");
+		args[2] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		/* No summary rows at all: nothing to take out. */
+		if (!isnull)
+		{
+			args[2] = datumCopy(args[2], false, -1);
+			subtract(drop,
+			         psprintf("%s%s", psprintf(per_reason_from_summaries_fmt, name), subtract_sql),
+			         3, argtypes, args);
+			if (SPI_execute_with_args(null_named_spanning_sql, 3, argtypes, args, NULL, true, 1) !=
+			        SPI_OK_SELECT ||
+			    SPI_processed != 1)
+				elog(ERROR, "could not read k8s_events.resource_summary");
+			if (DatumGetBool(
+			        SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+				subtract(drop,
+				         psprintf("%s%s", psprintf(per_reason_from_rows_fmt, name, null_named_rows),
+				                  subtract_sql),
+				         2, argtypes, args);
+		}
+	}
+	AtEOXact_GUC(true, nestlevel);
 	return drop;
 }
 
@@ -819,6 +933,7 @@ summaries_after_drop(SummaryDrop *drop)
 			drop->namespace[plain] = drop->namespace[i];
 			drop->kind[plain] = drop->kind[i];
 			drop->name[plain] = drop->name[i];
+			drop->last_dropped[plain] = drop->last_dropped[i];
 			memset(&drop->nulls[4 * plain], 0, 4 * sizeof(bool));
 			plain++;
 			continue;
@@ -847,10 +962,38 @@ summaries_after_drop(SummaryDrop *drop)
 	                                   match_rows),
 	                          4, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
-	if (SPI_execute_with_args(
-	        psprintf(recompute_sql_fmt, match_rows, match_rows, recompute_from_arrays), 4, argtypes,
-	        args, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
+	/* Those whose last observation went, then those that only lost their first time. */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		bool        want_last = pass == 0;
+		SummaryDrop part = {0};
+		char       *sql;
+
+		part.cluster = palloc(sizeof(Datum) * plain);
+		part.namespace = palloc(sizeof(Datum) * plain);
+		part.kind = palloc(sizeof(Datum) * plain);
+		part.name = palloc(sizeof(Datum) * plain);
+		part.nulls = palloc0(sizeof(bool) * 4 * plain);
+		for (int i = 0; i < plain; i++)
+			if (drop->last_dropped[i] == want_last)
+			{
+				part.cluster[part.n] = drop->cluster[i];
+				part.namespace[part.n] = drop->namespace[i];
+				part.kind[part.n] = drop->kind[i];
+				part.name[part.n] = drop->name[i];
+				part.n++;
+			}
+		if (part.n == 0)
+			continue;
+		args[0] = key_array(&part, part.cluster, 0);
+		args[1] = key_array(&part, part.namespace, 1);
+		args[2] = key_array(&part, part.kind, 2);
+		args[3] = key_array(&part, part.name, 3);
+		sql = want_last ? psprintf(recompute_sql_fmt, match_rows, match_rows, recompute_from_arrays)
+		                : psprintf(recompute_first_sql_fmt, match_rows, recompute_from_arrays);
+		if (SPI_execute_with_args(sql, 4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
+	}
 }
 
 void

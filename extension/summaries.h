@@ -59,9 +59,12 @@ typedef struct SummaryDrop SummaryDrop;
 /*
  * Take what the partition holds out of resource_summary; event_counts keeps
  * its hours (k8s_events.summary_retention).  Inside SPI, the partition locked.
- * Call summaries_after_drop once the partition is gone.
+ * oldest: nothing older is stored (no older partition, no default one), so
+ * its objects are found through the summaries' indexes rather than by reading
+ * all its rows.  Call summaries_after_drop once the partition is gone.
  */
-extern SummaryDrop *summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to);
+extern SummaryDrop *summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to,
+                                          bool oldest);
 
 /* Recompute the first and last observation of the objects it had rows of, from the rest. */
 extern void summaries_after_drop(SummaryDrop *drop);

@@ -174,7 +174,7 @@ def check_sql(sql):
     ctes = set()
     for i, t in enumerate(toks):
         if (t.kind == "name" and i > 0 and i + 2 < len(toks) and
-                (toks[i - 1].word == "WITH" or toks[i - 1].text == ",") and
+                (toks[i - 1].word in ("WITH", "RECURSIVE") or toks[i - 1].text == ",") and
                 toks[i + 1].word == "AS" and toks[i + 2].text == "("):
             ctes.add(t.text.lower())
 

@@ -37,6 +37,10 @@ CREATE TABLE k8s_events.resource_summary (
 -- The overview pages: a cluster's resources by last event, a namespace's by warnings.
 CREATE INDEX resource_summary_last_idx ON k8s_events.resource_summary (cluster, last_event_time);
 CREATE INDEX resource_summary_warning_idx ON k8s_events.resource_summary (cluster, namespace, warning);
+-- Retention: the objects that started before a dropped day ends, of which those with later
+-- events keep a row (drop_partitions reads their rows in the day through the object index,
+-- and no row of the others).
+CREATE INDEX resource_summary_first_idx ON k8s_events.resource_summary (cluster, first_event_time);
 COMMENT ON TABLE k8s_events.resource_summary IS
     'One row per involved object (cluster, namespace, kind, name), kept by the write path: occurrences by type, first and last event time, the last observation, occurrences per reason.';
 COMMENT ON COLUMN k8s_events.resource_summary.normal IS 'Occurrences of type Normal (the sum of occurrences, not a count of rows).';

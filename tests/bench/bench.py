@@ -277,6 +277,16 @@ def query_pairs(db):
                    f"from the rows: p50 {fmt_ms(s50)}", f"{s50 / f50:,.1f}x faster", target, f50 < limit)
         else:
             record("queries", title, f"p50 {fmt_ms(f50)}, p95 {fmt_ms(p95(fast_ms))}", "", "", target, f50 < limit)
+    # The cluster-wide 30-day hourly histogram returns one row per hour, type and reason: what
+    # returning those rows costs, read back from a table in order, is the floor of any query.
+    psql(db, "DROP TABLE IF EXISTS bench_histogram_rows")
+    psql(db, "CREATE TABLE bench_histogram_rows AS SELECT * FROM k8s_events.histogram(timestamptz"
+             f" '{newest}' - interval '30 days', '{newest}', '1 hour', 'bench')")
+    n = int(psql(db, "SELECT count(*) FROM bench_histogram_rows"))
+    floor_ms = timed_series(db, "SELECT * FROM bench_histogram_rows", runs, NO_JIT)
+    record("queries", f"the floor of the cluster-wide 30-day hourly histogram: its {n:,} rows read back from a table",
+           f"p50 {fmt_ms(statistics.median(floor_ms))}", "", "", "(what returning them costs)", None)
+    psql(db, "DROP TABLE bench_histogram_rows")
     # What JIT (PostgreSQL's default, jit = on) adds: it compiles the expressions of every
     # partition a plan touches before running it (docs/operations.md).
     trouble = (ROOT / "examples" / "node_trouble.sql").read_text()
@@ -374,6 +384,29 @@ def retention_pair(data_dir):
            f"{fmt_ms(d50)}", f"{fmt_ms(p50)} ({spread(plain_ms)})", f"{d50 / max(p50, 0.001):,.0f}x slower",
            "(what keeping the summaries exact costs)", None)
     psql("postgres", f"DROP DATABASE {db}")
+
+
+def steady_retention_pair(db):
+    """drop_partitions of the oldest day of the queried store, where many objects of that day
+    have later events too (their summaries are recomputed from the rows left), vs DELETE of
+    the same rows: retention as it runs every day at steady state."""
+    bounds = psql(db, "SELECT range_from || '|' || range_to FROM k8s_events.partitions LIMIT 1").strip()
+    if not bounds:
+        return
+    frm, to = bounds.split("|")
+    rows = int(psql(db, f"SELECT count(*) FROM k8s_events.events WHERE event_time >= '{frm}' AND event_time < '{to}'"))
+    spanning = psql(db, "SELECT count(*) FILTER (WHERE last_event_time < $2) || '|' ||"
+                        " count(*) FILTER (WHERE first_event_time < $2 AND last_event_time >= $2)"
+                        " FROM k8s_events.resource_summary".replace("$2", f"'{to}'")).strip().split("|")
+    drop_ms, delete_ms = [], []
+    for _ in range(max(2, ROUNDS)):
+        delete_ms.append(_timed_tx(db, f"DELETE FROM k8s_events.events WHERE event_time >= '{frm}' AND event_time < '{to}'"))
+        drop_ms.append(_timed_tx(db, f"SELECT k8s_events.drop_partitions(now() - timestamptz '{to}')"))
+    d50, x50 = statistics.median(drop_ms), statistics.median(delete_ms)
+    record("retention", f"`drop_partitions` of the oldest day of the queried store ({rows:,} events; {spanning[0]}"
+           f" objects wholly in it, {spanning[1]} with later events too), vs DELETE of its rows",
+           f"{fmt_ms(d50)} ({spread(drop_ms)})", f"{fmt_ms(x50)} ({spread(delete_ms)})", f"{x50 / d50:,.1f}x faster",
+           "faster than DELETE", d50 < x50)
 
 
 def _timed_tx(db, sql, before=None):
@@ -531,6 +564,7 @@ def main():
             query_pairs("bench_load")
             function_pairs("bench_load")
             partitions = int(psql("bench_load", "SELECT count(*) FROM k8s_events.partitions"))
+            steady_retention_pair("bench_load")
             retention_pair(tmp)
             worker_bench.worker_pairs(sys.modules[__name__], tmp)
         write_report(events, nodes, namespaces, partitions, started, time.monotonic() - t0)
