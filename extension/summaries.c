@@ -138,9 +138,12 @@ static const char counts_upsert_sql[] =
  * each object one probe of the summary's key.  An object all of whose rows are
  * in the partition (the usual case: most objects live for minutes) is deleted
  * outright; the others get the same upsert as adding, with the partition's
- * totals negated.  One whose first time may have been among the dropped rows
- * is marked with first_event_time -infinity, and summaries_after_drop() looks
- * it up again in the rows left; so is one whose last observation was.  An
+ * totals negated and its first_event_time kept: when it was first seen is
+ * history, as event_counts' hours are (verify_summaries() compares it only
+ * where the rows kept can tell).  summaries_after_drop() deletes the row of
+ * one that has no rows left (its summary said more than the rows: rows
+ * deleted by hand), and looks up again the last observation of one whose last
+ * was among the dropped rows.  An
  * object the equality join cannot see (a NULL among its names) or missing from
  * the summary (the INSERT branch: a row with negative counts) comes back with
  * its observations left, and when none are left summaries_before_drop()
@@ -222,17 +225,12 @@ static const char subtract_sql[] =
     "  normal = s.normal OPERATOR(pg_catalog.+) excluded.normal,"
     "  warning = s.warning OPERATOR(pg_catalog.+) excluded.warning,"
     "  observations = s.observations OPERATOR(pg_catalog.+) excluded.observations,"
-    "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons),"
-    "  first_event_time = CASE WHEN excluded.first_event_time OPERATOR(pg_catalog.<=)"
-    "    s.first_event_time THEN '-infinity'::pg_catalog.timestamptz ELSE s.first_event_time END"
+    "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons)"
     " RETURNING s.cluster, s.namespace, s.kind, s.name,"
-    "  s.observations OPERATOR(pg_catalog.>) 0"
-    "  AND (s.first_event_time OPERATOR(pg_catalog.=) '-infinity'::pg_catalog.timestamptz"
-    "   OR (s.last_event_time OPERATOR(pg_catalog.>=) $1"
-    "    AND s.last_event_time OPERATOR(pg_catalog.<) $2)),"
+    "  s.observations OPERATOR(pg_catalog.>) 0,"
     "  s.observations OPERATOR(pg_catalog.<=) 0,"
-    "  s.last_event_time OPERATOR(pg_catalog.>=) $1 AND s.last_event_time OPERATOR(pg_catalog.<) "
-    "$2";
+    "  s.last_event_time OPERATOR(pg_catalog.>=) $1"
+    "  AND s.last_event_time OPERATOR(pg_catalog.<) $2";
 
 /* The clusters resource_summary has rows of, each one probe of its index. */
 static const char summary_clusters_sql[] =
@@ -257,32 +255,20 @@ static const char null_named_rows[] =
     " WHERE p.namespace IS NULL OR p.kind IS NULL OR p.name IS NULL";
 
 /*
- * The first and last observation of objects, again, from the rows left.  The
- * first %s is how a stored row matches the summary row, the second which
- * summary rows: both plain equality, which the (namespace, kind, name,
- * event_time) index and the summary's key serve, with "IS NULL" in place of
- * "=" for the columns an object has no value in (objects with a NULL among
- * them are rare, and done one by one).
+ * The last observation of objects, again, from the rows left.  The first %s is
+ * how a stored row matches the summary row, the second which summary rows:
+ * both plain equality, which the (namespace, kind, name, event_time) index and
+ * the summary's key serve, with "IS NULL" in place of "=" for the columns an
+ * object has no value in (objects with a NULL among them are rare, and done
+ * one by one).
  */
 static const char recompute_sql_fmt[] =
     "UPDATE k8s_events.resource_summary AS s SET"
-    "  first_event_time = (SELECT pg_catalog.min(e.first_time) FROM k8s_events.events AS e"
-    "    WHERE %s),"
     "  (last_event_time, last_count, last_uid, last_resource_version, last_type, last_reason,"
     "   last_message) = (SELECT e.event_time, e.count, e.uid, e.resource_version, e.type,"
     "    e.reason, e.message FROM k8s_events.events AS e WHERE %s"
     "    ORDER BY e.event_time DESC, e.count DESC, e.uid DESC,"
     "      e.resource_version COLLATE pg_catalog.\"C\" DESC LIMIT 1)"
-    " %s";
-
-/*
- * Only the first time, for objects whose last observation is still stored: the
- * last one's lookup would plan over every partition for nothing.
- */
-static const char recompute_first_sql_fmt[] =
-    "UPDATE k8s_events.resource_summary AS s SET"
-    "  first_event_time = (SELECT pg_catalog.min(e.first_time) FROM k8s_events.events AS e"
-    "    WHERE %s)"
     " %s";
 
 /*
@@ -945,7 +931,9 @@ summaries_after_drop(SummaryDrop *drop)
 		if (SPI_execute_with_args(psprintf(delete_orphans_sql_fmt, which, rows), 4, texttypes,
 		                          values, argnulls, false, 0) != SPI_OK_DELETE)
 			elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
-		sql = psprintf(recompute_sql_fmt, rows, rows, which);
+		if (!drop->last_dropped[i])
+			continue;
+		sql = psprintf(recompute_sql_fmt, rows, which);
 		if (SPI_execute_with_args(sql, 4, texttypes, values, argnulls, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
 	}
@@ -962,38 +950,26 @@ summaries_after_drop(SummaryDrop *drop)
 	                                   match_rows),
 	                          4, argtypes, args, NULL, false, 0) != SPI_OK_DELETE)
 		elog(ERROR, "could not delete emptied rows of k8s_events.resource_summary");
-	/* Those whose last observation went, then those that only lost their first time. */
-	for (int pass = 0; pass < 2; pass++)
-	{
-		bool        want_last = pass == 0;
-		SummaryDrop part = {0};
-		char       *sql;
-
-		part.cluster = palloc(sizeof(Datum) * plain);
-		part.namespace = palloc(sizeof(Datum) * plain);
-		part.kind = palloc(sizeof(Datum) * plain);
-		part.name = palloc(sizeof(Datum) * plain);
-		part.nulls = palloc0(sizeof(bool) * 4 * plain);
-		for (int i = 0; i < plain; i++)
-			if (drop->last_dropped[i] == want_last)
-			{
-				part.cluster[part.n] = drop->cluster[i];
-				part.namespace[part.n] = drop->namespace[i];
-				part.kind[part.n] = drop->kind[i];
-				part.name[part.n] = drop->name[i];
-				part.n++;
-			}
-		if (part.n == 0)
-			continue;
-		args[0] = key_array(&part, part.cluster, 0);
-		args[1] = key_array(&part, part.namespace, 1);
-		args[2] = key_array(&part, part.kind, 2);
-		args[3] = key_array(&part, part.name, 3);
-		sql = want_last ? psprintf(recompute_sql_fmt, match_rows, match_rows, recompute_from_arrays)
-		                : psprintf(recompute_first_sql_fmt, match_rows, recompute_from_arrays);
-		if (SPI_execute_with_args(sql, 4, argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
-			elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
-	}
+	/* Those left whose last observation went: the others' is still stored. */
+	drop->n = 0;
+	for (int i = 0; i < plain; i++)
+		if (drop->last_dropped[i])
+		{
+			drop->cluster[drop->n] = drop->cluster[i];
+			drop->namespace[drop->n] = drop->namespace[i];
+			drop->kind[drop->n] = drop->kind[i];
+			drop->name[drop->n] = drop->name[i];
+			drop->n++;
+		}
+	if (drop->n == 0)
+		return;
+	args[0] = key_array(drop, drop->cluster, 0);
+	args[1] = key_array(drop, drop->namespace, 1);
+	args[2] = key_array(drop, drop->kind, 2);
+	args[3] = key_array(drop, drop->name, 3);
+	if (SPI_execute_with_args(psprintf(recompute_sql_fmt, match_rows, recompute_from_arrays), 4,
+	                          argtypes, args, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not recompute k8s_events.resource_summary after a partition drop");
 }
 
 void

@@ -66,7 +66,10 @@ typedef struct SummaryDrop SummaryDrop;
 extern SummaryDrop *summaries_before_drop(Oid partition, TimestampTz from, TimestampTz to,
                                           bool oldest);
 
-/* Recompute the first and last observation of the objects it had rows of, from the rest. */
+/*
+ * Delete the rows of objects with no rows left, and look up again, in the rows
+ * left, the last observation of those that lost theirs.
+ */
 extern void summaries_after_drop(SummaryDrop *drop);
 
 /*

@@ -46,7 +46,8 @@ COMMENT ON TABLE k8s_events.resource_summary IS
 COMMENT ON COLUMN k8s_events.resource_summary.normal IS 'Occurrences of type Normal (the sum of occurrences, not a count of rows).';
 COMMENT ON COLUMN k8s_events.resource_summary.warning IS 'Occurrences of type Warning.';
 COMMENT ON COLUMN k8s_events.resource_summary.observations IS 'Stored rows (observations) of the object.';
-COMMENT ON COLUMN k8s_events.resource_summary.first_event_time IS 'The earliest first_time of its stored rows.';
+COMMENT ON COLUMN k8s_events.resource_summary.first_event_time IS
+    'When the object was first seen: the earliest first_time of its rows, kept when retention drops those rows.';
 COMMENT ON COLUMN k8s_events.resource_summary.last_event_time IS
     'event_time of the last observation: the newest by (event_time, count, uid, resource_version), whatever the order rows arrived in.';
 COMMENT ON COLUMN k8s_events.resource_summary.reasons IS 'Occurrences per reason, {"BackOff": 12, ...}; reasons with none are left out.';

@@ -8,18 +8,29 @@ RETURNS TABLE (summary text, key jsonb, stored jsonb, recomputed jsonb)
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH s AS (
+    WITH since AS (
+        SELECT k8s_events.raw_rows_since() AS t
+    ), s AS (
         SELECT jsonb_build_object('cluster', x.cluster, 'namespace', x.namespace, 'kind', x.kind,
                                   'name', x.name) AS key,
                to_jsonb(x) - '{cluster,namespace,kind,name}'::text[] AS v
         FROM k8s_events.resource_summary AS x
-    ), r AS (
+    ), r_rows AS (
         SELECT jsonb_build_object('cluster', x.cluster, 'namespace', x.namespace, 'kind', x.kind,
                                   'name', x.name) AS key,
                to_jsonb(x) - '{cluster,namespace,kind,name}'::text[] AS v
         FROM k8s_events.resource_summary_recomputed() AS x
-    ), since AS (
-        SELECT k8s_events.raw_rows_since() AS t
+    ), r AS (
+        -- When an object was first seen outlives the rows that said so (retention keeps it):
+        -- a stored first_event_time before the oldest row kept is right if it is no later
+        -- than the rows left say.
+        SELECT r_rows.key,
+               r_rows.v || CASE WHEN (s.v ->> 'first_event_time')::timestamptz < since.t
+                                 AND (s.v ->> 'first_event_time')::timestamptz
+                                     <= (r_rows.v ->> 'first_event_time')::timestamptz
+                                THEN jsonb_build_object('first_event_time', s.v -> 'first_event_time')
+                                ELSE '{}'::jsonb END AS v
+        FROM r_rows CROSS JOIN since LEFT JOIN s ON s.key = r_rows.key
     ), cs AS (
         SELECT jsonb_build_object('cluster', x.cluster, 'hour', x.hour, 'namespace', x.namespace,
                                   'kind', x.kind, 'type', x.type, 'reason', x.reason) AS key,
@@ -145,9 +156,19 @@ BEGIN
                k8s_events_internal.counts_by_hour, k8s_events_internal.counts_by_day,
                k8s_events.pod_owners, k8s_events.pod_images, k8s_events.rollouts IN EXCLUSIVE MODE;
     since := k8s_events.raw_rows_since();
+    -- When an object was first seen, from before the oldest row kept, stays (as verify allows).
+    -- (Keyed by a jsonb array: NULLs among the names match, and the join can hash.)
+    CREATE TEMPORARY TABLE k8s_events_first_seen ON COMMIT DROP AS
+        SELECT jsonb_build_array(s.cluster, s.namespace, s.kind, s.name) AS key, s.first_event_time
+        FROM k8s_events.resource_summary AS s WHERE s.first_event_time < since;
     DELETE FROM k8s_events.resource_summary;
     INSERT INTO k8s_events.resource_summary SELECT * FROM k8s_events.resource_summary_recomputed();
     GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE k8s_events.resource_summary AS s SET first_event_time = f.first_event_time
+    FROM pg_temp.k8s_events_first_seen AS f
+    WHERE jsonb_build_array(s.cluster, s.namespace, s.kind, s.name) = f.key
+      AND f.first_event_time < s.first_event_time;
+    DROP TABLE pg_temp.k8s_events_first_seen;
     summary := 'resource_summary';
     rows := n;
     RETURN NEXT;
