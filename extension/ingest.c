@@ -499,6 +499,19 @@ ingest_decoded(Ingest *ingest, const Datum *values, const bool *nulls, Timestamp
 		ingest->values[c][ingest->n] =
 		    nulls[c] ? (Datum) 0 : datumCopy(values[c], ingest->typbyval[c], ingest->typlen[c]);
 	}
+	/*
+	 * The decoder never stores a first_time after its event_time, nor an
+	 * infinite one: retention and object_events() bound an object's rows by
+	 * its first time.  A client's columns get the same rule.
+	 */
+	if (!nulls[COL_FIRST_TIME] && !nulls[COL_EVENT_TIME])
+	{
+		TimestampTz first = DatumGetTimestampTz(values[COL_FIRST_TIME]);
+		TimestampTz when = DatumGetTimestampTz(values[COL_EVENT_TIME]);
+
+		if (first > when || TIMESTAMP_NOT_FINITE(first))
+			ingest->values[COL_FIRST_TIME][ingest->n] = TimestampTzGetDatum(when);
+	}
 	MemoryContextSwitchTo(old);
 	row_buffered(ingest, earliest);
 }

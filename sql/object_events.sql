@@ -95,6 +95,10 @@ SELECT count(*) FROM k8s_events.object_events('prod', 'shop', 'Pod', 'web-2');
 SELECT count(*) FROM k8s_events.object_events('prod', NULL, 'Pod', 'web-1');
 SELECT count(*) FROM k8s_events.object_events(NULL, 'shop', 'Pod', 'web-1');
 SELECT count(*) FROM k8s_events.object_events('prod', 'shop', 'Pod', 'web-1', max_rows => 0);
+-- A NULL bound is none, with or without a summary row.
+SELECT pg_temp.same('prod', 'shop', 'Pod', 'web-1', '-infinity', '2026-03-03', 50, 0) AS before_3rd,
+       (SELECT count(*) FROM k8s_events.object_events('prod', 'shop', 'Pod', 'web-1', NULL, '2026-03-03', 50)) AS null_from,
+       (SELECT count(*) FROM k8s_events.object_events('prod', 'shop', 'Pod', 'web-1', '2026-04-08', NULL, 50)) AS null_to;
 
 -- What it reads: the newest rows of web-1 come from the partitions of its last day or two,
 -- not from the 40 its rows span (the scans of this transaction, before and after).
@@ -150,6 +154,7 @@ SELECT pg_temp.same('prod', NULL, 'Node', 'node-2', '-infinity', 'infinity', 10,
 DELETE FROM k8s_events.resource_summary WHERE name = 'node-2';
 SELECT pg_temp.same('prod', NULL, 'Node', 'node-2', '-infinity', 'infinity', 10, 0);
 SELECT event_time, namespace, name FROM k8s_events.object_events('prod', NULL, 'Node', 'node-2');
+SELECT count(*) AS null_bounds FROM k8s_events.object_events('prod', NULL, 'Node', 'node-2', NULL, NULL);
 ROLLBACK;
 
 -- Bad arguments: a clear error, nothing read.

@@ -69,6 +69,16 @@ VALUES ('f0000000-0000-4000-8000-000000000009', '9', now() - interval '1 hour',
   now() - interval '1 hour', 'shop', 'Pod', 'web-1', 'Pulled', 1, '{"kind": "Event"}',
   now() - interval '1 hour');
 INSERT INTO pg_temp.k8s_events_load (error, payload) VALUES ('dump.json:7: not an Event', '42');
+-- A first time after the event's time, or an infinite one, becomes the event's time, as the
+-- decoder has it (retention and object_events() bound an object's rows by its first time).
+INSERT INTO pg_temp.k8s_events_load (uid, resource_version, event_time, first_time, namespace,
+  kind, name, reason, count, event, earliest)
+VALUES ('f0000000-0000-4000-8000-00000000000a', '10', date_trunc('hour', now()) - interval '3 hours',
+  now() + interval '2 days', 'shop', 'Pod', 'web-2', 'Pulled', 1, '{"kind": "Event"}',
+  date_trunc('hour', now()) - interval '3 hours'),
+       ('f0000000-0000-4000-8000-00000000000b', '11', date_trunc('hour', now()) - interval '2 hours',
+  '-infinity', 'shop', 'Pod', 'web-2', 'Pulled', 1, '{"kind": "Event"}',
+  date_trunc('hour', now()) - interval '2 hours');
 SELECT received, stored, duplicates, rejected, expired FROM k8s_events.ingest_copied('prod');
 COMMIT;
 SELECT count(*) AS rows_left FROM pg_temp.k8s_events_load;
@@ -85,6 +95,11 @@ SELECT * FROM k8s_events.ingest_copied('prod');
 ROLLBACK;
 RESET ROLE;
 SELECT error, payload FROM k8s_events.rejected WHERE source = 'k8s-events load';
+SELECT name, resource_version, first_time = event_time AS first_is_event_time
+FROM k8s_events.events WHERE name = 'web-2' ORDER BY event_time;
+SELECT s.first_event_time = min(e.event_time) AS first_is_the_oldest_event_time
+FROM k8s_events.resource_summary AS s JOIN k8s_events.events AS e ON e.name = s.name
+WHERE s.name = 'web-2' GROUP BY s.first_event_time;
 
 -- The reader reads, and cannot write.
 SET ROLE k8s_alice;

@@ -36,6 +36,9 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = pg_catalog.format('max_rows was %s, skip_rows %s.', max_rows, skip_rows);
     END IF;
+    -- A NULL bound is no bound, as in histogram().
+    from_time := coalesce(from_time, '-infinity');
+    to_time := coalesce(to_time, 'infinity');
     IF f_cluster IS NULL OR max_rows = 0 OR from_time >= to_time THEN
         RETURN;
     END IF;
@@ -45,9 +48,9 @@ BEGIN
       AND (r.namespace = f_namespace OR (f_namespace IS NULL AND r.namespace IS NULL))
       AND (r.kind = f_kind OR (f_kind IS NULL AND r.kind IS NULL))
       AND (r.name = f_name OR (f_name IS NULL AND r.name IS NULL));
-    IF NOT FOUND THEN
-        -- No summary row (rows of a 1.0 schema before its update, or added by hand): the
-        -- plain query over [from_time, to_time).
+    IF NOT FOUND OR NOT pg_catalog.isfinite(s.first_event_time) THEN
+        -- No summary row (rows of a 1.0 schema before its update, or added by hand), or
+        -- one with no bound to walk to: the plain query over [from_time, to_time).
         lo := from_time;
         hi := to_time;
     ELSE
@@ -89,8 +92,9 @@ $$;
 COMMENT ON FUNCTION k8s_events_internal.object_events(text, text, text, text, timestamptz, timestamptz, integer, integer) IS
     'What k8s_events.object_events() returns; call that.';
 
--- The rows of one object (cluster, namespace, kind, name; NULL namespace for a
--- cluster-scoped object such as a Node) in [from_time, to_time), newest first (ties by
+-- The rows of one object (cluster, namespace, kind, name: NULL matches NULL; a cluster-scoped
+-- object such as a Node is stored under its Events' namespace, default) in
+-- [from_time, to_time) (a NULL bound is none), newest first (ties by
 -- uid and resource_version), max_rows of them after skipping skip_rows: what a resource
 -- page's event table shows, page by page.
 CREATE OR REPLACE FUNCTION k8s_events.object_events(
