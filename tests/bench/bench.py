@@ -52,8 +52,11 @@ os.chmod(PGDIR, 0o755)
 
 
 def sh(cmd, **kw):
-    return subprocess.run(cmd, shell=isinstance(cmd, str), check=True, text=True,
-                          capture_output=True, **kw).stdout
+    p = subprocess.run(cmd, shell=isinstance(cmd, str), text=True, capture_output=True, **kw)
+    if p.returncode != 0:
+        # What failed, and why (a full disk, say), rather than only the command.
+        sys.exit(f"bench: {cmd if isinstance(cmd, str) else shlex.join(cmd)} failed:\n{p.stderr}")
+    return p.stdout
 
 
 def psql(db, sql, *extra):
@@ -214,6 +217,9 @@ NO_JIT = "SET jit = off"
 def query_pairs(db):
     """Each query of the targets, with the summaries and (the baseline) from the raw rows."""
     psql(db, "VACUUM ANALYZE")
+    # Written out now, or a checkpoint of what VACUUM dirtied (gigabytes, with a quarter of
+    # the memory as shared_buffers) runs through the timings below.
+    checkpoint()
     top_ns = psql(db, "SELECT namespace FROM k8s_events.resource_summary WHERE namespace IS NOT NULL"
                       " GROUP BY 1 ORDER BY sum(warning) DESC, 1 LIMIT 1")
     obj = psql(db, "SELECT namespace || '|' || kind || '|' || name FROM k8s_events.resource_summary"
