@@ -156,6 +156,46 @@ FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', in
              ('2026-05-04 06:00', '2026-05-05 18:00', '2 hours', 'in_order', NULL, 'Pod', NULL))
      AS args(f, t, bucket, cl, ns, kd, ty)
 ORDER BY 1, 2;
+-- And in order, gap-filled: every bucket once (an empty one as one row with NULL type and
+-- reason), by bucket, type, reason, whichever summary answers (one cluster's are read bucket
+-- by bucket, every cluster's in one pass).
+CREATE FUNCTION pg_temp.raw_filled(f timestamptz, t timestamptz, bucket interval,
+                                   cl text, ns text, kd text, ty text)
+RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
+LANGUAGE sql AS $$
+    SELECT b.bucket_start, r.type, r.reason, coalesce(r.occurrences, 0)
+    FROM (SELECT timezone('UTC', g) AS bucket_start
+          FROM generate_series(timezone('UTC', k8s_events.time_bucket(bucket, f)),
+                               timezone('UTC', k8s_events.time_bucket(bucket, t - interval '1 microsecond')),
+                               bucket) AS g) AS b
+    LEFT JOIN pg_temp.raw_histogram(f, t, bucket, cl, ns, kd, ty) AS r USING (bucket_start)
+    ORDER BY 1, 2, 3
+$$;
+SELECT args.bucket, args.cl, args.ns, args.kd, args.ty,
+       k8s_events.histogram_source(args.f, args.t, args.bucket, args.ns) AS source,
+       (SELECT count(*) FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, NULL, args.ty)) AS rows,
+       (SELECT array_agg(ROW(h.bucket_start, h.type, h.reason, h.occurrences) ORDER BY h.n)
+        FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, NULL, args.ty)
+             WITH ORDINALITY AS h(bucket_start, type, reason, occurrences, n))
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(ROW(r.bucket_start, r.type, r.reason, r.occurrences) ORDER BY r.n)
+        FROM pg_temp.raw_filled(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.ty)
+             WITH ORDINALITY AS r(bucket_start, type, reason, occurrences, n)) AS same_rows_in_order
+FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', interval '1 hour', NULL, NULL, NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'shuffled', NULL, NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'shuffled', 'ns1', NULL, NULL),
+             ('2026-05-04 03:00', '2026-05-07 22:00', '6 hours', 'reversed', NULL, NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '3 hours', 'reversed', NULL, 'Node', 'Warning'),
+             ('2026-05-04 05:00', '2026-05-06 07:00', '4 hours', 'in_order', 'ns2', NULL, NULL),
+             ('2026-05-01 00:00', '2026-06-01 00:00', '1 month', 'in_order', NULL, NULL, NULL),
+             ('2026-04-15 00:00', '2026-05-06 00:00', '1 month', 'shuffled', NULL, NULL, 'Normal'),
+             ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', 'in_order', NULL, NULL, NULL),
+             ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', 'shuffled', NULL, 'Pod', 'Warning'),
+             ('2026-04-27 00:00', '2026-05-11 00:00', '7 days', 'reversed', NULL, NULL, NULL),
+             ('2026-05-04 00:00', '2026-05-07 00:00', '36 hours', 'in_order', NULL, 'Node', NULL),
+             ('2026-05-04 06:00', '2026-05-05 18:00', '2 hours', 'nowhere', NULL, NULL, NULL))
+     AS args(f, t, bucket, cl, ns, kd, ty)
+ORDER BY 1, 2, 3, 4, 5;
 
 -- Retention: drop_partitions takes the dropped rows out of resource_summary (objects left
 -- with no row go), and keeps their hours in event_counts.

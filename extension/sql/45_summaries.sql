@@ -77,7 +77,8 @@ COMMENT ON TABLE k8s_events.event_counts IS
 -- rows (at 10M events, some 2,000 event_counts rows an hour). Internal, as TimescaleDB keeps
 -- a continuous aggregate's materialisation: users query event_counts or histogram(). Both
 -- always equal a rollup of event_counts (verify_summaries() compares), and expire with it,
--- a whole UTC day at a time.
+-- a whole UTC day at a time. Keyed with type and reason before kind: histogram() reads one
+-- cluster's hour or day from the key index already in the order it returns.
 CREATE TABLE k8s_events_internal.counts_by_hour (
     cluster      text        NOT NULL,
     hour         timestamptz NOT NULL,
@@ -86,7 +87,7 @@ CREATE TABLE k8s_events_internal.counts_by_hour (
     reason       text,
     occurrences  bigint      NOT NULL,
     observations bigint      NOT NULL,
-    CONSTRAINT counts_by_hour_key UNIQUE NULLS NOT DISTINCT (cluster, hour, kind, type, reason)
+    CONSTRAINT counts_by_hour_key UNIQUE NULLS NOT DISTINCT (cluster, hour, type, reason, kind)
 );
 CREATE TABLE k8s_events_internal.counts_by_day (
     cluster      text        NOT NULL,
@@ -96,7 +97,7 @@ CREATE TABLE k8s_events_internal.counts_by_day (
     reason       text,
     occurrences  bigint      NOT NULL,
     observations bigint      NOT NULL,
-    CONSTRAINT counts_by_day_key UNIQUE NULLS NOT DISTINCT (cluster, day, kind, type, reason)
+    CONSTRAINT counts_by_day_key UNIQUE NULLS NOT DISTINCT (cluster, day, type, reason, kind)
 );
 SELECT pg_catalog.pg_extension_config_dump('k8s_events_internal.counts_by_hour', '');
 SELECT pg_catalog.pg_extension_config_dump('k8s_events_internal.counts_by_day', '');
