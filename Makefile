@@ -58,9 +58,12 @@ $(EXTENSION)--1.0--1.1.sql: extension/upgrade/$(EXTENSION)--1.0--1.1.head.sql \
 # The k8s-events program (loader/): plain C over core/, one folder per command.
 # Includes name where a header comes from: "core/list_watch.h", "model/cluster.h".
 LOADER_SRCS = $(sort $(wildcard loader/*.c loader/*/*.c))
+# The dashboard's built page is installed beside PostgreSQL's share files, where
+# `k8s-events serve` looks for it (or --dashboard DIR; from the build tree, dashboard/dist).
+DASHBOARD_DIR = $(datadir)/k8s_events_dashboard
 LOADER_CFLAGS = -O2 -g -std=gnu11 -Wall -Wextra -Werror -I. -Iloader \
-	-I$(shell $(PG_CONFIG) --includedir)
-LOADER_LIBS = -lpq -ljansson -lmicrohttpd -lcurl -lyaml -lz
+	-I$(shell $(PG_CONFIG) --includedir) '-DK8S_EVENTS_DASHBOARD_DIR="$(DASHBOARD_DIR)"'
+LOADER_LIBS = -lpq -ljansson -lmicrohttpd -lcurl -lyaml -lz -lpthread
 
 ifneq ($(LOADER_SRCS),)
 all: loader/k8s-events

@@ -20,6 +20,7 @@ extern int command_usage_error(const char *command, const char *fmt, ...)
 
 extern int cmd_generate(int argc, char **argv);
 extern int cmd_load(int argc, char **argv);
+extern int cmd_serve(int argc, char **argv);
 extern int cmd_simulate(int argc, char **argv);
 extern int cmd_watch(int argc, char **argv);
 

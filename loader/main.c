@@ -21,6 +21,7 @@ typedef struct command
 static const command commands[] = {
     {"generate", cmd_generate, "write a reproducible, realistic Kubernetes Event stream"},
     {"load", cmd_load, "store event dumps (kubectl json/yaml, NDJSON, eventrouter, gzip)"},
+    {"serve", cmd_serve, "serve the dashboard: the page, a JSON API and live events"},
     {"simulate", cmd_simulate, "serve a simulated cluster's Events as a Kubernetes API server"},
     {"watch", cmd_watch, "list and watch a cluster's Events into PostgreSQL"},
 };
