@@ -260,7 +260,13 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 	int         nseries = 0, nbuckets = 0;
 	long long   prev = -1, total = 0;
 
-	/* Shorter than an hour is read from the raw rows: a day's worth of a cluster at most. */
+	/*
+	 * Shorter than an hour is read from the raw rows: a day's worth of a
+	 * cluster at most.  Auto never asks for more: it takes hours instead.
+	 */
+	if (p->bucket_s == 0 && bucket < 3600 && p->text[P_NAME] == NULL &&
+	    p->to_us - p->from_us > (int64_t) 48 * 3600 * 1000000)
+		bucket = 3600;
 	if (bucket < 3600 && p->text[P_NAME] == NULL &&
 	    p->to_us - p->from_us > (int64_t) 48 * 3600 * 1000000)
 	{

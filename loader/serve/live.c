@@ -175,8 +175,13 @@ start_watermark(Live *live, PGconn *conn)
 	return ok;
 }
 
+/*
+ * Read what was stored since the watermark; publish it, or (the first look,
+ * when the server starts) only remember it: a page sees what is stored after
+ * it opened.
+ */
 static void
-fetch(Live *live, PGconn *conn)
+fetch(Live *live, PGconn *conn, bool publish_rows)
 {
 	char        mark[64];
 	const char *params[1] = {mark};
@@ -199,7 +204,8 @@ fetch(Live *live, PGconn *conn)
 			live->watermark = at;
 		if (was_seen(live, key))
 			continue;
-		publish(live, PQgetvalue(res, i, 0));
+		if (publish_rows)
+			publish(live, PQgetvalue(res, i, 0));
 		remember(live, key, at);
 	}
 	PQclear(res);
@@ -212,6 +218,8 @@ listener(void *arg)
 	Live   *live = arg;
 	PGconn *conn = NULL;
 	bool    dirty = true;
+	bool    primed = false;
+	bool    watched = false; /* a page was open at the last look */
 	long    last_fetch = 0;
 
 	for (;;)
@@ -246,19 +254,35 @@ listener(void *arg)
 					PQfinish(conn);
 					conn = NULL;
 				}
+				else if (!primed)
+				{
+					fetch(live, conn, false);
+					primed = true;
+				}
 				PQclear(res);
 				dirty = true; /* what was stored while it was away */
 			}
 			else
 				fprintf(stderr, "k8s-events serve: live stream: %s; trying again\n", err);
 		}
+		/*
+		 * A first page after none: what was stored while nobody watched is in
+		 * the views it loads, not news; only what comes after is streamed.
+		 */
+		if (conn != NULL && subscribers > 0 && !watched)
+		{
+			fetch(live, conn, false);
+			last_fetch = now_ms();
+			dirty = false;
+		}
+		watched = conn != NULL && subscribers > 0;
 		if (conn != NULL && dirty && subscribers > 0)
 		{
 			long wait = last_fetch + FETCH_INTERVAL_MS - now_ms();
 
 			if (wait <= 0)
 			{
-				fetch(live, conn);
+				fetch(live, conn, true);
 				last_fetch = now_ms();
 				dirty = false;
 			}

@@ -9,6 +9,8 @@
  * partitions), numbers them, and keeps the newest LIVE_RING of them, so that a
  * page that reconnects with Last-Event-ID gets what it missed.  With no page
  * connected it only drains the notifications: an idle server costs nothing.
+ * A page sees what is stored after it opened (what came before is in the views
+ * it loads as it opens).
  */
 #ifndef K8S_EVENTS_LIVE_H
 #define K8S_EVENTS_LIVE_H
