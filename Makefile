@@ -78,6 +78,27 @@ install-loader: loader/k8s-events
 
 .PHONY: install-loader
 
+# The dashboard's page (dashboard/: npm, Vite, uPlot), built into dashboard/dist from the
+# lockfile; `make install` installs it where `k8s-events serve` looks. Not part of `all`:
+# the extension and the program build without node (scripts/setup builds both).
+DASHBOARD_SRCS = $(wildcard dashboard/index.html dashboard/vite.config.js dashboard/src/* dashboard/public/*)
+
+dashboard: dashboard/dist/index.html
+
+dashboard/node_modules/.package-lock.json: dashboard/package.json dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund --loglevel=error
+
+dashboard/dist/index.html: dashboard/node_modules/.package-lock.json $(DASHBOARD_SRCS)
+	cd dashboard && npx vite build --logLevel warn
+
+install: install-dashboard
+install-dashboard:
+	if [ -f dashboard/dist/index.html ]; then \
+		rm -rf '$(DESTDIR)$(DASHBOARD_DIR)' && $(MKDIR_P) '$(DESTDIR)$(DASHBOARD_DIR)' && \
+		cp -R dashboard/dist/. '$(DESTDIR)$(DASHBOARD_DIR)/'; fi
+
+.PHONY: dashboard install-dashboard
+
 # Every speed target against its baseline, measured in one run: BENCHMARKS.md.
 # SCALE=1M events by default (SCALE=10M for the large run), ROUNDS=3, OUT=BENCHMARKS.md.
 bench: all

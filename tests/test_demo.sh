@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d /tmp/k8s_events_demo.XXXXXX)
 chmod 755 "$dir"
 export K8S_EVENTS_PGDIR=$dir K8S_EVENTS_PGPORT=54337
-trap '[ -s "$dir/simulate.pid" ] && kill "$(cat "$dir/simulate.pid")"; tests/pg_server.sh stop "$dir"; rm -rf "$dir"' EXIT
+trap '[ -s "$dir/simulate.pid" ] && kill "$(cat "$dir/simulate.pid")"; [ -s "$dir/serve.pid" ] && kill "$(cat "$dir/serve.pid")"; tests/pg_server.sh stop "$dir"; rm -rf "$dir"' EXIT
 
 out=$(scripts/demo 2>&1)
 rc=$?
@@ -37,6 +37,13 @@ IFS='|' read -r name state _ stored _ <<<"$live"
 test "$name" = simulated && test "$state" = watching && test "${stored:-0}" -gt 0
 check "events flow live from the simulated cluster ($live)" $? "$end"
 
+# It ends with the dashboard running on the live simulated cluster, and says where.
+url=$(grep -o 'The dashboard: http://[^ ]*' <<<"$out" | cut -d' ' -f3)
+clusters=$(curl -s "${url}api/clusters" 2>&1)
+grep -q '"cluster" : "demo"' <<<"$clusters" && grep -q '"cluster" : "simulated"' <<<"$clusters"
+check "the demo ends with the dashboard running, showing clusters demo and simulated ($url)" $? "$end
+$clusters"
+
 out=$(scripts/demo 2>&1)
 end=$(tail -40 <<<"$out")
 summary=$(grep '^read [0-9]*, stored' <<<"$out")
@@ -45,3 +52,5 @@ test "$stored2" = 0 && test "$duplicates2" = "$received"
 check "running the demo again stores nothing new ($summary)" $? "$end"
 grep -q "^== live:" <<<"$out" && test "$(grep -c . "$dir/simulate.pid")" = 1
 check "running the demo again reuses the running simulator" $? "$end"
+grep -q "The dashboard: $url" <<<"$out" && test "$(grep -c . "$dir/serve.pid")" = 1
+check "and the running dashboard" $? "$end"
