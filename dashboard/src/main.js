@@ -84,13 +84,18 @@ function wire() {
 async function start() {
   applyTheme();
   wire();
+  // A URL that names its cluster renders at once; the list of clusters fills in beside it.
+  const named = current().cluster;
+  if (named) clusters = [{ cluster: named }];
+  const rendered = named ? render() : null;
   try {
     clusters = await api("clusters");
+    if (named && !clusters.some((c) => c.cluster === named)) clusters.push({ cluster: named });
   } catch (e) {
     errorBox.textContent = `The server did not answer: ${e.message}`;
     errorBox.hidden = false;
   }
-  render();
+  if (rendered) { await rendered; header(current()); } else render();
 }
 
 start();

@@ -88,9 +88,16 @@ async function loadChart(box, state, obj, objects, signal) {
     const marks = [];
     const notes = [];
     if (overlays) {
-      for (const s of overlays.scaling) { marks.push({ time: Date.parse(s.event_time), color: "#1c7ed6", dashed: true }); notes.push(["rollout", s.event_time, s.message]); }
+      // A rollout is where a ReplicaSet first scales: one marker each, every scaling listed.
+      const firstScale = new Map();
+      for (const s of overlays.scaling) {
+        notes.push(["rollout", s.event_time, s.message]);
+        const t = Date.parse(s.event_time);
+        if (s.replica_set && (!firstScale.has(s.replica_set) || t < firstScale.get(s.replica_set))) firstScale.set(s.replica_set, t);
+      }
+      for (const t of firstScale.values()) marks.push({ time: t, color: "#1c7ed6", dashed: true, kind: "rollout" });
       for (const i of overlays.images) notes.push(["image", i.first_time, `${i.replica_set}: ${i.image} (${i.pods} pods)`]);
-      for (const t of overlays.node_trouble) { marks.push({ time: Date.parse(t.event_time), color: "#c92a2a" }); notes.push(["node", t.event_time, `${t.node} ${t.reason}: ${t.message || ""}`]); }
+      for (const t of overlays.node_trouble) { marks.push({ time: Date.parse(t.event_time), color: "#c92a2a", kind: "node" }); notes.push(["node", t.event_time, `${t.node} ${t.reason}: ${t.message || ""}`]); }
     }
     const series = chartSeries(hist, by);
     fill(box, controls, plot, legend);
@@ -100,7 +107,8 @@ async function loadChart(box, state, obj, objects, signal) {
       onZoom: (a, b) => go({ from: isoSeconds(a), to: isoSeconds(b), sel: undefined }),
     });
     legend.append(...series.map((s) => h("li", {}, h("span", { class: "swatch", style: { background: s.color } }), `${s.label} ${fmtCount(s.total)}`)));
-    if (marks.length) legend.append(h("li", {}, h("span", { class: "swatch rollout" }), "rollout"), h("li", {}, h("span", { class: "swatch trouble" }), overlays.node ? `node ${overlays.node} trouble` : "node trouble"));
+    if (marks.some((m) => m.kind === "rollout")) legend.append(h("li", {}, h("span", { class: "swatch rollout" }), "rollout (a ReplicaSet's first scaling)"));
+    if (marks.some((m) => m.kind === "node")) legend.append(h("li", {}, h("span", { class: "swatch trouble" }), `node ${overlays.node} trouble`));
     if (notes.length) {
       box.append(h("details", { class: "overlay-notes" }, h("summary", { text: `${notes.length} rollout and node events in this range` }),
         h("ul", {}, notes.sort((a, b) => a[1].localeCompare(b[1])).map(([k, t, m]) => h("li", { class: k }, h("time", { datetime: t, text: fmtTime(t) }), " ", h("span", { text: m }))))));

@@ -28,6 +28,10 @@ function ok(desc, cond, detail = "") {
   }
 }
 
+function sql(q) {
+  return execFileSync("psql", ["-X", "-q", "-At", "-d", DB, "-c", q]).toString().trim();
+}
+
 function ingest(cluster, ns, kind, name, reason, type, message) {
   const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const ev = {
@@ -122,7 +126,6 @@ try {
     ok(`clicking the bar filters the table to its bucket (${times.length} events, all in it)`,
       times.length > 0 && bucket > 0 && times.every((t) => t >= sel && t < sel + bucket), JSON.stringify({ sel, bucket, times }));
   } else ok("clicking the bar filters the table to its bucket", false, "no bar found");
-  await page.screenshot({ path: `${SHOTS}/resource-light.png` });
   await page.goBack();
   await until(page, () => !location.search.includes("sel="));
   ok("back after the click returns to the whole range", !page.url().includes("sel="), page.url());
@@ -144,9 +147,22 @@ try {
     liveText.includes(hostile) && pwned === undefined && !imgs.includes("x") && dialogs.length === 0,
     JSON.stringify({ pwned, imgs, dialogs }));
   await page.goto(`${URL_}/resource?cluster=prod&namespace=shop&kind=Pod&name=live-hostile&from=now-1h`);
-  await page.waitForSelector(".ev-table tbody td.message");
-  const msg = await page.textContent(".ev-table tbody td.message");
+  const found = await until(page, () => !!document.querySelector(".ev-table tbody td.message"), null, 10000);
+  const msg = found ? await page.textContent(".ev-table tbody td.message") : await page.textContent("main");
   ok("and so in the resource page's table", msg === hostile && (await page.evaluate(() => window.__pwned)) === undefined && dialogs.length === 0, msg);
+
+  // A Deployment with its ReplicaSets and pods folded in, and its rollouts on the chart.
+  const [depNs, depName] = sql("SELECT namespace || '|' || name FROM k8s_events.resource_summary WHERE cluster = 'prod'" +
+    " AND kind = 'Deployment' AND reasons ? 'ScalingReplicaSet' ORDER BY observations DESC LIMIT 1").split("|");
+  const depUrl = `${URL_}/resource?cluster=prod&namespace=${depNs}&kind=Deployment&name=${depName}&from=now-2d&related=1`;
+  await page.goto(depUrl);
+  await page.waitForSelector(".chart-box canvas");
+  await page.waitForSelector(".rel-list li");
+  const rel = await page.$$eval(".rel-list li", (ls) => ls.map((l) => l.textContent));
+  const objCol = await page.$$eval(".ev-table thead th", (ths) => ths.map((t) => t.textContent));
+  ok(`a Deployment lists its ReplicaSets and folds their events in (${rel.length} related)`,
+    rel.some((t) => /replica set ReplicaSet/.test(t)) && objCol.includes("Object"), rel.join("; "));
+  await page.screenshot({ path: `${SHOTS}/resource-light.png` });
 
   // Keyboard: the first resource link is reachable and opens with Enter.
   await page.goto(`${URL_}/?cluster=prod&from=now-2d`);
@@ -167,8 +183,9 @@ try {
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   ok("the page follows a dark system theme", bg === "rgb(16, 17, 19)", bg);
   await page.screenshot({ path: `${SHOTS}/overview-dark.png` });
-  await page.goto(`${URL_}/resource?cluster=prod&namespace=beta&kind=Pod&name=twin&from=now-2d`);
+  await page.goto(depUrl);
   await page.waitForSelector(".chart-box canvas");
+  await page.waitForSelector(".ev-table");
   await page.screenshot({ path: `${SHOTS}/resource-dark.png` });
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   await phone.goto(`${URL_}/?cluster=prod&from=now-2d`);
