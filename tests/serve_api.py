@@ -371,6 +371,20 @@ s, hdrs, body = request("/" + "a" * 2000)
 requests_made += 1
 ok("an overlong path gets 414", s == 414, s)
 
+# One connection, several requests (a page's): kept alive, each answered.
+host, port = host_port(URL)
+conn = http.client.HTTPConnection(host, port, timeout=30)
+statuses = []
+for path in ("/api/clusters", "/", "/api/nothing", "/api/clusters"):
+    conn.request("GET", path)
+    r = conn.getresponse()
+    r.read()
+    statuses.append((r.status, r.getheader("Connection")))
+conn.close()
+requests_made += 4
+ok("a connection is kept alive for the page's next requests, each answered",
+   [s for s, _ in statuses] == [200, 200, 404, 200] and all(c != "close" for _, c in statuses), statuses)
+
 # ---------------------------------------------------------------- headers, files
 
 bad = []

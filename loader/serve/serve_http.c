@@ -40,6 +40,9 @@ typedef struct Request
 	bool   too_big;
 } Request;
 
+/* The state of a request without a body to keep: every one but the login form's. */
+static char no_body;
+
 static void
 security_headers(struct MHD_Response *resp)
 {
@@ -449,22 +452,25 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 
 	(void) version;
 
-	if (strlen(url) > 1024)
-		return send_error(st, c, method, "(long)", 414, "the path is too long", NULL, NULL);
-
-	/* The login form's body arrives over several calls. */
-	if (post && strcmp(url, "/login") == 0 && st->auth != NULL)
+	/*
+	 * The first call only announces a request: answering then would leave a
+	 * body unread, and libmicrohttpd would close the connection rather than
+	 * keep it for the page's next request.  The login form keeps its body.
+	 */
+	if (*con_cls == NULL)
+	{
+		if (post && strcmp(url, "/login") == 0 && st->auth != NULL)
+		{
+			*con_cls = calloc(1, sizeof(Request));
+			return *con_cls != NULL ? MHD_YES : MHD_NO;
+		}
+		*con_cls = &no_body;
+		return MHD_YES;
+	}
+	if (*con_cls != &no_body)
 	{
 		Request *req = *con_cls;
 
-		if (req == NULL)
-		{
-			req = calloc(1, sizeof(Request));
-			if (req == NULL)
-				return MHD_NO;
-			*con_cls = req;
-			return MHD_YES;
-		}
 		if (*upload_size > 0)
 		{
 			if (req->len + *upload_size > MAX_LOGIN_BODY)
@@ -479,6 +485,13 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 		}
 		return do_login(st, c, method, req);
 	}
+	if (*upload_size > 0)
+	{
+		*upload_size = 0; /* a body nothing here reads */
+		return MHD_YES;
+	}
+	if (strlen(url) > 1024)
+		return send_error(st, c, method, "(long)", 414, "the path is too long", NULL, NULL);
 	if (!get)
 	{
 		Reply r = {0};
@@ -540,7 +553,7 @@ request_done(void *cls, struct MHD_Connection *c, void **con_cls,
              enum MHD_RequestTerminationCode toe)
 {
 	(void) cls, (void) c, (void) toe;
-	if (*con_cls)
+	if (*con_cls && *con_cls != &no_body)
 	{
 		explicit_bzero(*con_cls, sizeof(Request));
 		free(*con_cls);
