@@ -94,7 +94,8 @@ parse_relative_time(const char *text, int64_t *us, char *err, size_t errlen)
 	memcpy(num, text + 4, len - 1);
 	num[len - 1] = '\0';
 	mult = unit == 'd' ? 86400 : unit == 'h' ? 3600 : unit == 'm' ? 60 : unit == 's' ? 1 : 0;
-	if (mult == 0 || !parse_long(num, 0, 36500L * 86400, &n))
+	/* At most 100 years back, so that the arithmetic below cannot overflow. */
+	if (mult == 0 || !parse_long(num, 0, 36500L * 86400 / (mult ? mult : 1), &n))
 	{
 		snprintf(err, errlen, "%s", usage);
 		return true;

@@ -38,8 +38,9 @@ def ok(desc, cond, detail=""):
 
 def sql(query):
     """Rows of a query as the owner, each a list of column texts."""
-    out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\x1f", "-d", DB, "-c", query],
-                         capture_output=True, text=True, check=True).stdout
+    # On standard input: a burst of events is longer than an argument may be.
+    out = subprocess.run(["psql", "-X", "-q", "-At", "-F", "\x1f", "-v", "ON_ERROR_STOP=1", "-d", DB],
+                         input=query + ";\n", capture_output=True, text=True, check=True).stdout
     return [line.split("\x1f") for line in out.splitlines()]
 
 
@@ -204,10 +205,24 @@ for i in res["items"][:40]:
         bad.append((i["name"], n, w, i["range_normal"], i["range_warning"], i["spark"]))
 ok("resources: each object's Normal and Warning occurrences in the range, and its sparkline, equal its rows'",
    not bad, bad)
-status, res_w = api("resources", cluster="prod", sort="warnings", limit=20, **{"from": "now-2d"})
+status, res_w = api("resources", cluster="prod", sort="warnings", limit=20, **{"from": "now-1d"})
 requests_made += 1
-ws = [i["warning"] for i in res_w["items"]]
-ok("resources sort=warnings: most warned first", status == 200 and ws == sorted(ws, reverse=True) and ws[0] > 0, ws)
+ws = [i["range_warning"] for i in res_w["items"]]
+want = [int(r[0]) for r in sql("SELECT sum(occurrences) FROM k8s_events.events WHERE cluster = 'prod'"
+                                " AND type = 'Warning' AND event_time >= now() - interval '1 day'"
+                                " AND namespace IS NOT NULL GROUP BY namespace, kind, name ORDER BY 1 DESC LIMIT 20")]
+ok("resources sort=warnings: most warned in the range first, as the rows count them",
+   status == 200 and ws == want and ws[0] > 0, (ws, want))
+ns_w = sql("SELECT namespace FROM k8s_events.events WHERE cluster = 'prod' AND type = 'Warning'"
+           " AND namespace IS NOT NULL GROUP BY 1 ORDER BY sum(occurrences) DESC LIMIT 1")[0][0]
+status, res_n = api("resources", cluster="prod", namespace=ns_w, kind="Pod", sort="warnings", limit=5,
+                    **{"from": "now-2d"})
+requests_made += 1
+want = sql("SELECT name, sum(occurrences) FROM k8s_events.events WHERE cluster = 'prod' AND type = 'Warning'"
+           f" AND namespace = '{ns_w}' AND kind = 'Pod' AND event_time >= now() - interval '2 days'"
+           " GROUP BY name ORDER BY 2 DESC, name LIMIT 5")
+ok(f"the pods of {ns_w} with the most warnings of the last 2 days, as the rows count them",
+   status == 200 and [i["range_warning"] for i in res_n["items"]] == [int(w[1]) for w in want], (res_n, want))
 s1, p1 = api("resources", cluster="prod", limit=5, **{"from": "now-2d"})
 s2, p2 = api("resources", cluster="prod", limit=5, offset=5, **{"from": "now-2d"})
 s3, p3 = api("resources", cluster="prod", limit=10, **{"from": "now-2d"})
@@ -321,6 +336,13 @@ hostile = [
     ("/api/histogram?cluster=prod&bucket=1s", 400),
     ("/api/histogram?cluster=prod&from=now&to=now-1d", 400),
     ("/api/histogram?cluster=prod&bars=100000", 400),
+    ("/api/histogram?cluster=prod&to=0001-01-01T00:00:00Z", 400),
+    ("/api/histogram?cluster=prod&from=0001-01-01T00:00:00%2B01:00&to=0001-01-02T00:00:00Z", 400),
+    ("/api/histogram?cluster=prod&from=now-106752000d", 400),
+    ("/api/resources?cluster=prod&from=now-106752000d", 400),
+    ("/api/histogram?cluster=prod&to=2999-01-01T00:00:00Z", 400),
+    ("/api/histogram?cluster=prod&name=twin&from=now-700d&bucket=1d", 400),
+    ("/api/resources?cluster=prod&sort=warnings&from=now-60d", 400),
     ("/api/events?cluster=prod&kind=Pod", 400),
     ("/api/resources?cluster=prod&q=" + "x" * 300, 400),
     ("/api/resources?cluster=prod&" + "&".join(f"q{i}=1" for i in range(10)), 400),
@@ -476,19 +498,53 @@ data = json.loads(fr["data"]) if fr else {}
 ok(f"an event stored appears on the stream within 2 s ({took:.2f} s), its message as the exact text",
    fr is not None and took < 2 and data.get("message") == hostile_msg and data.get("name") == "live-1"
    and data.get("cluster") == "prod", fr)
-first_id = int(fr["id"]) if fr else 0
+run, first_n = (fr["id"].split("-") + ["0"])[:2] if fr else ("0", "0")
+first_n = int(first_n)
 st.close()
 ingest("prod", "shop", "Pod", "live-2", "Started", "Normal", "second")
-st2 = Stream(last_id=first_id)
+st2 = Stream(last_id=f"{run}-{first_n}")
 fr2 = st2.frame(5)
 ok("a page reconnecting with Last-Event-ID gets what it missed, and only that",
-   fr2 is not None and int(fr2["id"]) == first_id + 1 and json.loads(fr2["data"])["name"] == "live-2", fr2)
+   fr2 is not None and fr2["id"] == f"{run}-{first_n + 1}" and json.loads(fr2["data"])["name"] == "live-2", fr2)
 st2.close()
-st3 = Stream(last_id=first_id + 1000)
-fr3 = st3.frame(5)
-ok("a Last-Event-ID the server never gave (a restart) is told to reset its views",
-   fr3 is not None and fr3.get("event") == "reset", fr3)
-st3.close()
+for bogus in (f"{run}-{first_n + 1000}", f"{'0' if run != '00000000' else '1'}{run[1:]}-{first_n}", "12"):
+    st3 = Stream(last_id=bogus)
+    fr3 = st3.frame(5)
+    ok(f"a Last-Event-ID this run never gave ({bogus}: a restart, another server) is told to reset its views",
+       fr3 is not None and fr3.get("event") == "reset", fr3)
+    st3.close()
+
+# A burst bigger than a page of the listener's look (1,000 rows), in one transaction: all of
+# it streams, and what comes after too.
+st4 = Stream()
+time.sleep(0.3)
+burst = []
+now_s = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+for k in range(1500):
+    burst.append({"kind": "Event", "metadata": {"uid": str(uuid.uuid4()), "resourceVersion": "1", "namespace": "burst"},
+                  "involvedObject": {"kind": "Pod", "namespace": "burst", "name": f"b-{k}"}, "reason": "Started",
+                  "type": "Normal", "message": f"burst {k}", "lastTimestamp": now_s, "count": 1})
+lit = json.dumps(burst).replace("'", "''")
+sql(f"SELECT k8s_events.ingest('{lit}', 'prod')")
+names = set()
+deadline = time.time() + 15
+while len(names) < 1500 and time.time() < deadline:
+    f = st4.frame(max(0.1, deadline - time.time()))
+    if f is None:
+        break
+    if f.get("event") == "event":
+        names.add(json.loads(f["data"])["name"])
+ingest("prod", "shop", "Pod", "after-burst", "Started", "Normal", "after the burst")
+after = None
+while after is None and time.time() < deadline + 5:
+    f = st4.frame(5)
+    if f is None:
+        break
+    if f.get("event") == "event" and json.loads(f["data"])["name"] == "after-burst":
+        after = f
+st4.close()
+ok(f"a burst of 1,500 events in one transaction streams whole ({len(names)}), and the next event after it",
+   len(names) == 1500 and after is not None, (len(names), after))
 
 # ---------------------------------------------------------------- what it costs
 
@@ -538,6 +594,43 @@ s, hdrs, body = request("/api/clusters", url=TOKEN_URL, headers={"Cookie": sid})
 ok("the session cookie lets the page in", s == 200, s)
 s, hdrs, body = request("/api/clusters", url=TOKEN_URL, headers={"Cookie": sid[:-4] + "0000"})
 ok("a forged session cookie does not", s == 401, s)
+
+# Sign-ins at once, right and wrong, each answered for what it sent (no shared parser state).
+import threading
+results = {}
+
+
+def login(i, token):
+    body = "a=b&" * 200 + "token=" + urllib.parse.quote(token) + "&c=d"
+    s_, h_, _ = request("/login", url=TOKEN_URL, method="POST", body=body,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    results[i] = (token == TOKEN, s_)
+
+
+threads = [threading.Thread(target=login, args=(i, TOKEN if i % 2 else "wrong-token-" + str(i))) for i in range(16)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+ok("16 sign-ins at once, half right: each right one signs in, each wrong one does not",
+   all((st_ == 303) if right else (st_ in (401, 429)) for right, st_ in results.values()) and len(results) == 16,
+   results)
+for _ in range(25):
+    s, hdrs, body = request("/login", url=TOKEN_URL, method="POST", body="token=wrong",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+ok("after 20 failed sign-ins in a minute, from anyone, the next are refused (429) without trying them",
+   s == 429, s)
+s, hdrs, body = request("/api/clusters", url=TOKEN_URL, headers={"Authorization": f"Bearer {TOKEN}"})
+ok("the token itself still works", s == 200, s)
+
+# DNS rebinding: without a token, only loopback names are answered.
+s, hdrs, body = request("/api/clusters", headers={"Host": "attacker.example:8080"})
+s2, _, _ = request("/api/clusters", headers={"Host": f"localhost:{host_port(URL)[1]}"})
+s3, _, _ = request("/api/clusters", headers={"Host": "[::1]"})
+ok("without a token, a request for another host name gets 421; localhost and [::1] are answered",
+   s == 421 and s2 == 200 and s3 == 200, (s, s2, s3))
+s, hdrs, body = request("/api/clusters", url=TOKEN_URL, headers={"Host": "dashboard.example", "Authorization": f"Bearer {TOKEN}"})
+ok("with a token, any host name (a proxy's) is answered", s == 200, s)
 
 TLS_URL = os.environ["SERVE_TLS_URL"]
 ctx = ssl.create_default_context(cafile=os.environ["SERVE_CA"])

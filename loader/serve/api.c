@@ -41,6 +41,13 @@ struct ApiEndpoint
 static void
 reply_take(Reply *r, int status, char *body, const char *type)
 {
+	/* An answer that could not be written (out of memory) is not a 200. */
+	if (body == NULL && status < 400)
+	{
+		status = 500;
+		body = strdup("{\"error\":\"out of memory\"}");
+		type = "application/json";
+	}
 	r->status = status;
 	r->body = body;
 	r->len = body ? strlen(body) : 0;
@@ -199,47 +206,93 @@ static const char histogram_sql[] =
     "  k8s_events.histogram_source(r.f, r.t, $3::interval, $5, $7)"
     " FROM r, k8s_events.histogram(r.f, r.t, $3::interval, $4, $5, $6, $7, $8) AS h";
 
-static int
-series_index(json_t *series, json_t **values, int *n, const char *type, const char *reason,
-             int nbuckets)
+/*
+ * The series of a histogram while its rows are read: one per (type, reason),
+ * found by a hash of the two, their counts in plain arrays (JSON at the end).
+ * A cluster's reasons are whatever its pods write: past MAX_SERIES the rest
+ * are added up as one series, "other", so that no occurrence is left out.
+ */
+#define MAX_SERIES   512
+#define SERIES_SLOTS 1024
+
+typedef struct Series
 {
-	for (int i = 0; i < *n; i++)
-	{
-		json_t     *s = json_array_get(series, (size_t) i);
-		const char *t = json_string_value(json_object_get(s, "type"));
-		const char *rs = json_string_value(json_object_get(s, "reason"));
+	char      *type, *reason; /* NULL: none */
+	long long  total;
+	long long *values;
+	bool       other;
+} Series;
 
-		if (((t == NULL && type == NULL) || (t && type && strcmp(t, type) == 0)) &&
-		    ((rs == NULL && reason == NULL) || (rs && reason && strcmp(rs, reason) == 0)))
-			return i;
-	}
-	{
-		json_t *s = json_object();
-		json_t *v = json_array();
+typedef struct SeriesSet
+{
+	Series s[MAX_SERIES + 1];
+	int    n;
+	int    slots[SERIES_SLOTS]; /* index + 1, 0: empty */
+	int    nbuckets;
+} SeriesSet;
 
-		for (int b = 0; b < nbuckets; b++)
-			json_array_append_new(v, json_integer(0));
-		json_object_set_new(s, "type", type ? json_string(type) : json_null());
-		json_object_set_new(s, "reason", reason ? json_string(reason) : json_null());
-		json_object_set_new(s, "total", json_integer(0));
-		json_object_set(s, "values", v);
-		json_array_append_new(series, s);
-		values[*n] = v;
-		json_decref(v);
-		return (*n)++;
+static unsigned
+series_hash(const char *type, const char *reason)
+{
+	unsigned h = 2166136261u;
+
+	for (const char *p = type ? type : ""; *p; p++)
+		h = (h ^ (unsigned char) *p) * 16777619u;
+	h = (h ^ (type ? 1u : 2u)) * 16777619u;
+	for (const char *p = reason ? reason : ""; *p; p++)
+		h = (h ^ (unsigned char) *p) * 16777619u;
+	return (h ^ (reason ? 3u : 4u)) * 16777619u;
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static Series *
+series_of(SeriesSet *set, const char *type, const char *reason)
+{
+	unsigned h = series_hash(type, reason) % SERIES_SLOTS;
+	Series  *s;
+
+	for (;; h = (h + 1) % SERIES_SLOTS)
+	{
+		int i = set->slots[h];
+
+		if (i == 0)
+			break;
+		s = &set->s[i - 1];
+		if (!s->other && same_text(s->type, type) && same_text(s->reason, reason))
+			return s;
 	}
+	if (set->n == MAX_SERIES)
+	{
+		s = &set->s[MAX_SERIES]; /* the rest, together */
+		if (s->values == NULL)
+		{
+			s->other = true;
+			s->values = calloc((size_t) set->nbuckets + 1, sizeof(long long));
+		}
+		return s->values ? s : NULL;
+	}
+	s = &set->s[set->n];
+	s->type = type ? strdup(type) : NULL;
+	s->reason = reason ? strdup(reason) : NULL;
+	s->values = calloc((size_t) set->nbuckets + 1, sizeof(long long));
+	if (s->values == NULL || (type && !s->type) || (reason && !s->reason))
+		return NULL;
+	set->slots[h] = ++set->n;
+	return s;
 }
 
 static int
 by_total_desc(const void *a, const void *b)
 {
-	json_int_t x = json_integer_value(json_object_get(*(json_t *const *) a, "total"));
-	json_int_t y = json_integer_value(json_object_get(*(json_t *const *) b, "total"));
+	const Series *x = *(Series *const *) a, *y = *(Series *const *) b;
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	return x->total < y->total ? 1 : x->total > y->total ? -1 : 0;
 }
-
-#define MAX_SERIES 512
 
 static void
 run_histogram(PGconn *conn, Params *p, Reply *r)
@@ -255,10 +308,18 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 	                    p->text[P_NAME],
 	                    p->text[P_TYPE]};
 	PGresult   *res;
-	json_t     *out, *times, *series, *values[MAX_SERIES];
-	json_t    **sorted;
-	int         nseries = 0, nbuckets = 0;
+	json_t     *out, *times, *series;
+	SeriesSet  *set;
+	bool        failed = false;
 	long long   prev = -1, total = 0;
+
+	/* One object's rows come through the object index, which needs all of its names. */
+	if (p->text[P_NAME] != NULL && (p->text[P_NAMESPACE] == NULL || p->text[P_KIND] == NULL))
+	{
+		reply_error(r, 400, "bad parameter", "name",
+		            "an object is its namespace, kind and name: give all three");
+		return;
+	}
 
 	/*
 	 * Shorter than an hour is read from the raw rows: a day's worth of a
@@ -283,11 +344,18 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 		return;
 
 	/* Rows come by bucket, type, reason, every bucket at least once. */
+	set = calloc(1, sizeof(SeriesSet));
+	if (set == NULL)
+	{
+		PQclear(res);
+		reply_error(r, 500, "out of memory", NULL, NULL);
+		return;
+	}
 	for (int i = 0; i < PQntuples(res); i++)
 		if (atoll(PQgetvalue(res, i, 0)) != prev)
 		{
 			prev = atoll(PQgetvalue(res, i, 0));
-			nbuckets++;
+			set->nbuckets++;
 		}
 	out = json_object();
 	times = json_array();
@@ -297,7 +365,7 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 	{
 		long long t = atoll(PQgetvalue(res, i, 0));
 		long long n = atoll(PQgetvalue(res, i, 3));
-		int       s;
+		Series   *s;
 
 		if (t != prev)
 		{
@@ -307,29 +375,61 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 		}
 		if (n == 0 && PQgetisnull(res, i, 1) && PQgetisnull(res, i, 2))
 			continue; /* an empty bucket */
-		if (nseries == MAX_SERIES)
-			continue;
-		s = series_index(series, values, &nseries,
-		                 PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
-		                 PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), nbuckets);
-		json_array_set_new(values[s], (size_t) b, json_integer(n));
+		s = series_of(set, PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1),
+		              PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2));
+		if (s == NULL)
 		{
-			json_t *o = json_array_get(series, (size_t) s);
-
-			json_object_set_new(o, "total",
-			                    json_integer(json_integer_value(json_object_get(o, "total")) + n));
+			failed = true;
+			break;
 		}
+		s->values[b] += n;
+		s->total += n;
 		total += n;
 	}
 	/* The biggest first: what a stacked chart puts at the bottom and a legend lists first. */
-	sorted = malloc(sizeof(json_t *) * (size_t) (nseries ? nseries : 1));
-	for (int i = 0; i < nseries; i++)
-		sorted[i] = json_incref(json_array_get(series, (size_t) i));
-	qsort(sorted, (size_t) nseries, sizeof(json_t *), by_total_desc);
-	json_array_clear(series);
-	for (int i = 0; i < nseries; i++)
-		json_array_append_new(series, sorted[i]);
-	free(sorted);
+	{
+		Series *order[MAX_SERIES + 1];
+		int     n = 0;
+
+		for (int i = 0; i < set->n; i++)
+			order[n++] = &set->s[i];
+		if (set->s[MAX_SERIES].values != NULL)
+			order[n++] = &set->s[MAX_SERIES];
+		qsort(order, (size_t) n, sizeof(Series *), by_total_desc);
+		for (int i = 0; i < n && !failed; i++)
+		{
+			json_t *o = json_object();
+			json_t *v = json_array();
+
+			for (int k = 0; k < set->nbuckets; k++)
+				json_array_append_new(v, json_integer(order[i]->values[k]));
+			json_object_set_new(o, "type",
+			                    order[i]->type ? json_string(order[i]->type) : json_null());
+			json_object_set_new(o, "reason",
+			                    order[i]->reason ? json_string(order[i]->reason) : json_null());
+			if (order[i]->other)
+				json_object_set_new(o, "other", json_true());
+			json_object_set_new(o, "total", json_integer(order[i]->total));
+			json_object_set_new(o, "values", v);
+			json_array_append_new(series, o);
+		}
+	}
+	for (int i = 0; i <= MAX_SERIES; i++)
+	{
+		free(set->s[i].type);
+		free(set->s[i].reason);
+		free(set->s[i].values);
+	}
+	free(set);
+	if (failed)
+	{
+		PQclear(res);
+		json_decref(out);
+		json_decref(times);
+		json_decref(series);
+		reply_error(r, 500, "out of memory", NULL, NULL);
+		return;
+	}
 
 	json_object_set_new(out, "bucket_seconds", json_integer(bucket));
 	if (PQntuples(res) > 0)
@@ -352,13 +452,15 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
  * A page of objects seen in the range, from resource_summary (by its
  * (cluster, last_event_time) index when newest first), with each one's
  * occurrences in the range and a sparkline, read through the object index of
- * the range's partitions for the page's objects only.
+ * the range's partitions for the page's objects only.  Most warned first means
+ * most warned in the range: the range's Warning rows (of the namespace, through
+ * the object index, or of the cluster, through the partial index of warnings),
+ * summed per object, then the summary's columns and filters.
  */
-#define RESOURCES_SQL(ORDER)                                                                       \
+#define RESOURCES_SQL(SOURCE, ORDER)                                                               \
 	"WITH page AS ("                                                                               \
 	"  SELECT row_number() OVER (ORDER BY " ORDER ") AS ord, s.*"                                  \
-	"  FROM (SELECT s.* FROM k8s_events.resource_summary AS s"                                     \
-	"   WHERE s.cluster OPERATOR(pg_catalog.=) $1"                                                 \
+	"  FROM (SELECT s.* FROM " SOURCE "   WHERE s.cluster OPERATOR(pg_catalog.=) $1"               \
 	"     AND ($2::text IS NULL OR s.namespace OPERATOR(pg_catalog.=) $2)"                         \
 	"     AND ($3::text IS NULL OR s.kind OPERATOR(pg_catalog.=) $3)"                              \
 	"     AND ($4::text IS NULL OR CASE $4 WHEN 'Warning' THEN s.warning OPERATOR(pg_catalog.>) 0" \
@@ -409,10 +511,22 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 	" LEFT JOIN spark AS sp ON sp.ord OPERATOR(pg_catalog.=) p.ord"                                \
 	" WHERE p.ord OPERATOR(pg_catalog.<=) $9::int"
 
-static const char resources_by_last_sql[] =
-    RESOURCES_SQL("s.last_event_time DESC, s.namespace, s.kind, s.name");
-static const char resources_by_warnings_sql[] =
-    RESOURCES_SQL("s.warning DESC, s.last_event_time DESC, s.namespace, s.kind, s.name");
+static const char resources_by_last_sql[] = RESOURCES_SQL(
+    "k8s_events.resource_summary AS s", "s.last_event_time DESC, s.namespace, s.kind, s.name");
+static const char resources_by_warnings_sql[] = RESOURCES_SQL(
+    "(SELECT s.*, w.range_warning FROM"
+    "  (SELECT e.namespace, e.kind, e.name, sum(e.occurrences) AS range_warning"
+    "   FROM k8s_events.events AS e"
+    "   WHERE e.cluster OPERATOR(pg_catalog.=) $1 AND e.type OPERATOR(pg_catalog.=) 'Warning'"
+    "     AND e.event_time OPERATOR(pg_catalog.>=) $7::timestamptz"
+    "     AND e.event_time OPERATOR(pg_catalog.<) $8::timestamptz"
+    "     AND ($2::text IS NULL OR e.namespace OPERATOR(pg_catalog.=) $2)"
+    "     AND ($3::text IS NULL OR e.kind OPERATOR(pg_catalog.=) $3)"
+    "   GROUP BY 1, 2, 3) AS w"
+    "  JOIN k8s_events.resource_summary AS s ON s.cluster OPERATOR(pg_catalog.=) $1"
+    "   AND s.namespace OPERATOR(pg_catalog.=) w.namespace AND s.kind OPERATOR(pg_catalog.=) w.kind"
+    "   AND s.name OPERATOR(pg_catalog.=) w.name) AS s",
+    "s.range_warning DESC, s.last_event_time DESC, s.namespace, s.kind, s.name");
 
 static void
 run_resources(PGconn *conn, Params *p, Reply *r)
@@ -437,6 +551,15 @@ run_resources(PGconn *conn, Params *p, Reply *r)
 	snprintf(offset, sizeof(offset), "%ld", p->offset);
 	snprintf(spark, sizeof(spark), "%ld", p->spark > 0 ? p->spark : 1);
 	snprintf(range_s, sizeof(range_s), "%.6f", (double) (p->to_us - p->from_us) / 1e6);
+	/* Most warned of a cluster sums the range's Warning rows of all its namespaces. */
+	if (p->sort_warnings && p->text[P_NAMESPACE] == NULL &&
+	    p->to_us - p->from_us > (int64_t) 31 * 86400 * 1000000)
+	{
+		reply_error(r, 400, "bad parameter", "sort",
+		            "sorting a whole cluster by warnings sums the range's warnings: at most 31 "
+		            "days of them, or pick a namespace");
+		return;
+	}
 	run_json(conn, p->sort_warnings ? resources_by_warnings_sql : resources_by_last_sql, 12, v, r);
 }
 
@@ -663,19 +786,25 @@ static const char overlays_sql[] =
     "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Pod'"
     "    AND e.name OPERATOR(pg_catalog.=) $4 AND e.reason OPERATOR(pg_catalog.=) 'Scheduled'"
     "  ORDER BY e.event_time DESC LIMIT 1"
-    "), node_objects AS ("
-    "  SELECT s.namespace, s.name FROM k8s_events.resource_summary AS s, node"
-    "  WHERE s.cluster OPERATOR(pg_catalog.=) $1 AND s.kind OPERATOR(pg_catalog.=) 'Node'"
-    "    AND s.name OPERATOR(pg_catalog.=) node.name"
     "), node_trouble AS ("
     "  SELECT e.event_time, e.type, e.reason, e.message, e.occurrences, e.name AS node"
-    "  FROM node_objects AS n,"
-    "   LATERAL k8s_events.object_events($1, n.namespace, 'Node', n.name, $5::timestamptz,"
-    "     $6::timestamptz, 500, 0) AS e"
-    "  WHERE e.type OPERATOR(pg_catalog.=) 'Warning'"
-    "     OR e.reason OPERATOR(pg_catalog.=) ANY ('{NodeNotReady,NodeHasDiskPressure,"
+    "  FROM node, k8s_events.events AS e"
+    "  WHERE e.cluster OPERATOR(pg_catalog.=) $1 AND e.kind OPERATOR(pg_catalog.=) 'Node'"
+    "    AND e.name OPERATOR(pg_catalog.=) node.name"
+    "    AND e.reason OPERATOR(pg_catalog.=) ANY ('{NodeNotReady,NodeHasDiskPressure,"
     "NodeHasInsufficientMemory,NodeHasMemoryPressure,NodeHasPIDPressure,NodeNotSchedulable,"
     "Rebooted,NodeReady}'::text[])"
+    "    AND e.event_time OPERATOR(pg_catalog.>=) $5::timestamptz"
+    "    AND e.event_time OPERATOR(pg_catalog.<) $6::timestamptz"
+    "  UNION"
+    "  SELECT e.event_time, e.type, e.reason, e.message, e.occurrences, e.name"
+    "  FROM node, k8s_events.events AS e"
+    "  WHERE e.cluster OPERATOR(pg_catalog.=) $1 AND e.type OPERATOR(pg_catalog.=) 'Warning'"
+    "    AND e.source_host OPERATOR(pg_catalog.=) node.name"
+    "    AND e.kind OPERATOR(pg_catalog.=) 'Node' AND e.name OPERATOR(pg_catalog.=) node.name"
+    "    AND e.event_time OPERATOR(pg_catalog.>=) $5::timestamptz"
+    "    AND e.event_time OPERATOR(pg_catalog.<) $6::timestamptz"
+    "  ORDER BY 1 LIMIT 1000"
     "), replica_sets AS ("
     "  SELECT DISTINCT substring(e.message FROM 'replica set ([a-z0-9.-]+)') AS name"
     "  FROM k8s_events.events AS e"
@@ -687,9 +816,14 @@ static const char overlays_sql[] =
     "), scaling AS ("
     "  SELECT e.event_time, e.message,"
     "   substring(e.message FROM 'replica set ([a-z0-9.-]+)') AS replica_set"
-    "  FROM k8s_events.object_events($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, 500, 0) AS e"
-    "  WHERE $3 OPERATOR(pg_catalog.=) 'Deployment'"
+    "  FROM k8s_events.events AS e"
+    "  WHERE $3 OPERATOR(pg_catalog.=) 'Deployment' AND e.cluster OPERATOR(pg_catalog.=) $1"
+    "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Deployment'"
+    "    AND e.name OPERATOR(pg_catalog.=) $4"
     "    AND e.reason OPERATOR(pg_catalog.=) 'ScalingReplicaSet'"
+    "    AND e.event_time OPERATOR(pg_catalog.>=) $5::timestamptz"
+    "    AND e.event_time OPERATOR(pg_catalog.<) $6::timestamptz"
+    "  ORDER BY e.event_time LIMIT 1000"
     "), images AS ("
     "  SELECT o.owner AS replica_set, i.image, min(i.first_time) AS first_time,"
     "   count(DISTINCT o.pod) AS pods"
@@ -742,7 +876,7 @@ static const ApiEndpoint endpoints[] = {
     {"/api/events.csv", OBJECT | RANGE | PARAM(P_LIMIT) | PARAM(P_OFFSET),
      PARAM(P_CLUSTER) | PARAM(P_KIND) | PARAM(P_NAME), false, run_events_csv},
     {"/api/overlays", OBJECT | RANGE,
-     PARAM(P_CLUSTER) | PARAM(P_NAMESPACE) | PARAM(P_KIND) | PARAM(P_NAME), false, run_overlays},
+     PARAM(P_CLUSTER) | PARAM(P_NAMESPACE) | PARAM(P_KIND) | PARAM(P_NAME), true, run_overlays},
 };
 
 const ApiEndpoint *

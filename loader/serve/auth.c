@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SESSIONS   256
+#define MAX_SESSIONS 256
+/* Sign-in failures allowed a minute, from everyone: guessing is slow however many connect. */
+#define LOGIN_FAILURES 20
 #define SESSION_ID_LEN 64
 
 typedef struct Session
@@ -30,7 +32,9 @@ struct Auth
 	char           *token;
 	size_t          token_len;
 	pthread_mutex_t lock;
-	Session         sessions[MAX_SESSIONS]; /* the oldest is replaced when full */
+	Session         sessions[MAX_SESSIONS];   /* the oldest is replaced when full */
+	time_t          failures[LOGIN_FAILURES]; /* when the last failed sign-ins were, a ring */
+	int             next_failure;
 };
 
 Auth *
@@ -151,15 +155,18 @@ auth_cookie_ok(Auth *auth, const char *cookie)
 			const char *v = p + name_len + 1;
 			size_t      vlen = strcspn(v, ";");
 
-			if (vlen != SESSION_ID_LEN)
-				return false;
-			pthread_mutex_lock(&auth->lock);
-			for (int i = 0; i < MAX_SESSIONS; i++)
-				if (auth->sessions[i].expires > now &&
-				    same_secret(auth->sessions[i].id, SESSION_ID_LEN, v, vlen))
-					ok = true;
-			pthread_mutex_unlock(&auth->lock);
-			return ok;
+			/* Another site's cookie of the same name may come first: look at each. */
+			if (vlen == SESSION_ID_LEN)
+			{
+				pthread_mutex_lock(&auth->lock);
+				for (int i = 0; i < MAX_SESSIONS; i++)
+					if (auth->sessions[i].expires > now &&
+					    same_secret(auth->sessions[i].id, SESSION_ID_LEN, v, vlen))
+						ok = true;
+				pthread_mutex_unlock(&auth->lock);
+				if (ok)
+					return true;
+			}
 		}
 		p = strchr(p, ';');
 	}
@@ -184,4 +191,26 @@ auth_new_session(Auth *auth, char *id)
 	auth->sessions[oldest].expires = time(NULL) + AUTH_SESSION_HOURS * 3600;
 	pthread_mutex_unlock(&auth->lock);
 	return true;
+}
+
+bool
+auth_login_allowed(Auth *auth)
+{
+	time_t now = time(NULL);
+	bool   allowed;
+
+	pthread_mutex_lock(&auth->lock);
+	/* The oldest of the last LOGIN_FAILURES failures is more than a minute ago. */
+	allowed = now - auth->failures[auth->next_failure] > 60;
+	pthread_mutex_unlock(&auth->lock);
+	return allowed;
+}
+
+void
+auth_login_failed(Auth *auth)
+{
+	pthread_mutex_lock(&auth->lock);
+	auth->failures[auth->next_failure] = time(NULL);
+	auth->next_failure = (auth->next_failure + 1) % LOGIN_FAILURES;
+	pthread_mutex_unlock(&auth->lock);
 }

@@ -34,6 +34,10 @@ extern bool auth_cookie_ok(Auth *auth, const char *cookie);
 /* Whether a submitted token is the token (the login form). */
 extern bool auth_token_ok(Auth *auth, const char *token, size_t len);
 
+/* Whether a sign-in may be tried now: no more than 20 failures a minute, from anyone. */
+extern bool auth_login_allowed(Auth *auth);
+extern void auth_login_failed(Auth *auth);
+
 /* A new session id (64 hex digits) into id[65]; false if no randomness. */
 extern bool auth_new_session(Auth *auth, char *id);
 

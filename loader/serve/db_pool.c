@@ -51,8 +51,13 @@ first_line(char *dst, size_t len, const char *msg)
 PGconn *
 db_connect(const char *conninfo, char *err, size_t errlen)
 {
-	const char *keys[] = {"dbname", "fallback_application_name", "client_encoding", NULL};
-	const char *values[] = {conninfo, "k8s-events serve", "UTF8", NULL};
+	/*
+	 * Not waiting on an unreachable server for minutes: a request answers 503,
+	 * SIGTERM is not held up (the conninfo may say otherwise: it comes after).
+	 */
+	const char *keys[] = {"connect_timeout",           "keepalives_idle", "dbname",
+	                      "fallback_application_name", "client_encoding", NULL};
+	const char *values[] = {"5", "30", conninfo, "k8s-events serve", "UTF8", NULL};
 	PGconn     *conn = PQconnectdbParams(keys, values, 1);
 	PGresult   *res;
 

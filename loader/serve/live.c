@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,10 +20,14 @@
 
 #include "serve/db_pool.h"
 
-/* A transaction's rows carry its start time (ingested_at) but show at its commit: look back. */
-#define OVERLAP_SECONDS   30
+/*
+ * A transaction's rows carry its start time (ingested_at) but show at its
+ * commit: each look reads again the last few seconds before the newest it saw.
+ * The write path's transactions (a watcher's batch, an ingest) take well under
+ * that; a long `k8s-events load` of old events is no live news anyway.
+ */
+#define OVERLAP_SECONDS   5
 #define FETCH_INTERVAL_MS 1000
-#define FETCH_LIMIT       1000
 #define RECONNECT_MS      2000
 
 /* A streamed row, remembered while a later look can read it again. */
@@ -48,6 +53,7 @@ struct Live
 	/* The ring: ids first_id .. next_id - 1, of which the newest LIVE_RING. */
 	char    *frames[LIVE_RING];
 	uint64_t next_id;
+	uint32_t run; /* this run's random prefix of every id: an id of another run is not ours */
 
 	/* The listener thread's own. */
 	double watermark; /* newest ingested_at read, seconds since the epoch; 0: not yet */
@@ -137,8 +143,8 @@ publish(Live *live, const char *json)
 	if (frame == NULL)
 		return;
 	pthread_mutex_lock(&live->lock);
-	snprintf(frame, len, "id: %llu\nevent: event\ndata: %s\n\n", (unsigned long long) live->next_id,
-	         json);
+	snprintf(frame, len, "id: %08x-%llu\nevent: event\ndata: %s\n\n", live->run,
+	         (unsigned long long) live->next_id, json);
 	free(live->frames[live->next_id % LIVE_RING]);
 	live->frames[live->next_id % LIVE_RING] = frame;
 	live->next_id++;
@@ -148,8 +154,9 @@ publish(Live *live, const char *json)
 
 /*
  * The rows stored since the watermark (less the overlap), of the last hour,
- * oldest first; each streamed once.  The message and names are the pod's own
- * text: json_build_object escapes them, and the page shows them as text.
+ * oldest first, page by page in (ingested_at, uid, resource_version) order;
+ * each streamed once.  The message and names are the pod's own text:
+ * json_build_object escapes them, and the page shows them as text.
  */
 static const char fetch_sql[] =
     "SELECT json_build_object('cluster', e.cluster, 'namespace', e.namespace, 'kind', e.kind,"
@@ -157,12 +164,17 @@ static const char fetch_sql[] =
     "  'count', e.count, 'occurrences', e.occurrences, 'event_time', e.event_time,"
     "  'source', coalesce(e.source_host, e.reporting_instance, e.source_component,"
     "                     e.reporting_controller))::text,"
-    " extract(epoch FROM e.ingested_at)::float8, e.uid::text || '/' || e.resource_version"
+    " extract(epoch FROM e.ingested_at)::float8, e.uid::text || '/' || e.resource_version,"
+    " e.ingested_at::text, e.uid::text, e.resource_version"
     " FROM k8s_events.events AS e"
     " WHERE e.event_time OPERATOR(pg_catalog.>=) now() - interval '1 hour'"
-    "  AND e.ingested_at OPERATOR(pg_catalog.>=) to_timestamp($1::float8 - 30)"
-    " ORDER BY e.ingested_at, e.event_time LIMIT 1000";
+    "  AND e.ingested_at OPERATOR(pg_catalog.>=) to_timestamp($1::float8 - 5)"
+    "  AND ($2::timestamptz IS NULL"
+    "       OR (e.ingested_at, e.uid, e.resource_version) > ($2::timestamptz, $3::uuid, $4::text))"
+    " ORDER BY e.ingested_at, e.uid, e.resource_version LIMIT 1000";
+#define FETCH_PAGE 1000
 
+/* Where a look starts: the server's now (its clock stamps ingested_at). */
 static bool
 start_watermark(Live *live, PGconn *conn)
 {
@@ -176,40 +188,80 @@ start_watermark(Live *live, PGconn *conn)
 }
 
 /*
- * Read what was stored since the watermark; publish it, or (the first look,
- * when the server starts) only remember it: a page sees what is stored after
- * it opened.
+ * Read what was stored since the watermark, every page of it; publish it, or
+ * (priming) only remember it.  false if a query failed (the connection is
+ * looked at again by the caller).
  */
-static void
+static bool
 fetch(Live *live, PGconn *conn, bool publish_rows)
 {
 	char        mark[64];
-	const char *params[1] = {mark};
-	PGresult   *res;
+	char        after_at[64] = "", after_uid[64] = "", after_rv[256] = "";
+	const char *params[4] = {mark, NULL, NULL, NULL};
+	double      mark_value = live->watermark;
+	int         n;
 
-	snprintf(mark, sizeof(mark), "%.6f", live->watermark);
-	res = PQexecParams(conn, fetch_sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	snprintf(mark, sizeof(mark), "%.6f", mark_value);
+	do
 	{
-		fprintf(stderr, "k8s-events serve: live stream: %s", PQerrorMessage(conn));
+		PGresult *res = PQexecParams(conn, fetch_sql, 4, NULL, params, NULL, NULL, 0);
+
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		{
+			fprintf(stderr, "k8s-events serve: live stream: %s", PQerrorMessage(conn));
+			PQclear(res);
+			return false;
+		}
+		n = PQntuples(res);
+		for (int i = 0; i < n; i++)
+		{
+			const char *key = PQgetvalue(res, i, 2);
+			double      at = strtod(PQgetvalue(res, i, 1), NULL);
+
+			if (at > live->watermark)
+				live->watermark = at;
+			if (was_seen(live, key))
+				continue;
+			if (publish_rows)
+				publish(live, PQgetvalue(res, i, 0));
+			remember(live, key, at);
+		}
+		if (n == FETCH_PAGE)
+		{
+			snprintf(after_at, sizeof(after_at), "%s", PQgetvalue(res, n - 1, 3));
+			snprintf(after_uid, sizeof(after_uid), "%s", PQgetvalue(res, n - 1, 4));
+			snprintf(after_rv, sizeof(after_rv), "%s", PQgetvalue(res, n - 1, 5));
+			params[1] = after_at;
+			params[2] = after_uid;
+			params[3] = after_rv;
+		}
 		PQclear(res);
-		return;
-	}
-	for (int i = 0; i < PQntuples(res); i++)
-	{
-		const char *key = PQgetvalue(res, i, 2);
-		double      at = strtod(PQgetvalue(res, i, 1), NULL);
-
-		if (at > live->watermark)
-			live->watermark = at;
-		if (was_seen(live, key))
-			continue;
-		if (publish_rows)
-			publish(live, PQgetvalue(res, i, 0));
-		remember(live, key, at);
-	}
-	PQclear(res);
+	} while (n == FETCH_PAGE);
 	forget_old(live);
+	return true;
+}
+
+/* From now on: what is stored from here is news, what was stored before is not. */
+static void
+prime(Live *live, PGconn *conn)
+{
+	if (start_watermark(live, conn))
+		fetch(live, conn, false);
+}
+
+/* Pages lost events (the database was away): each is told to reload its views. */
+static void
+reset_pages(Live *live)
+{
+	pthread_mutex_lock(&live->lock);
+	for (int i = 0; i < LIVE_RING; i++)
+	{
+		free(live->frames[i]);
+		live->frames[i] = NULL;
+	}
+	live->next_id += LIVE_RING + 1;
+	pthread_cond_broadcast(&live->changed);
+	pthread_mutex_unlock(&live->lock);
 }
 
 static void *
@@ -217,9 +269,9 @@ listener(void *arg)
 {
 	Live   *live = arg;
 	PGconn *conn = NULL;
-	bool    dirty = true;
-	bool    primed = false;
+	bool    dirty = false;
 	bool    watched = false; /* a page was open at the last look */
+	bool    lost = false;    /* the connection went away while a page was open */
 	long    last_fetch = 0;
 
 	for (;;)
@@ -238,32 +290,36 @@ listener(void *arg)
 		subscribers = live->subscribers;
 		pthread_mutex_unlock(&live->lock);
 
-		if (conn == NULL || PQstatus(conn) != CONNECTION_OK)
+		if (conn != NULL && PQstatus(conn) != CONNECTION_OK)
 		{
-			PGresult *res;
-
-			if (conn)
-				PQfinish(conn);
+			PQfinish(conn);
+			conn = NULL;
+			lost = lost || watched;
+		}
+		if (conn == NULL)
+		{
 			conn = db_connect(live->conninfo, err, sizeof(err));
 			if (conn != NULL)
 			{
-				res = PQexec(conn, "LISTEN k8s_events");
-				if (PQresultStatus(res) != PGRES_COMMAND_OK ||
-				    (live->watermark == 0 && !start_watermark(live, conn)))
+				PGresult *res = PQexec(conn, "LISTEN k8s_events");
+
+				if (PQresultStatus(res) != PGRES_COMMAND_OK)
 				{
 					PQfinish(conn);
 					conn = NULL;
 				}
-				else if (!primed)
-				{
-					fetch(live, conn, false);
-					primed = true;
-				}
 				PQclear(res);
-				dirty = true; /* what was stored while it was away */
 			}
-			else
+			if (conn == NULL)
 				fprintf(stderr, "k8s-events serve: live stream: %s; trying again\n", err);
+			else
+			{
+				/* What was stored while it was away cannot be told apart: pages reload. */
+				if (lost && subscribers > 0)
+					reset_pages(live);
+				lost = false;
+				watched = false;
+			}
 		}
 		/*
 		 * A first page after none: what was stored while nobody watched is in
@@ -271,11 +327,12 @@ listener(void *arg)
 		 */
 		if (conn != NULL && subscribers > 0 && !watched)
 		{
-			fetch(live, conn, false);
+			prime(live, conn);
 			last_fetch = now_ms();
 			dirty = false;
 		}
-		watched = conn != NULL && subscribers > 0;
+		if (conn != NULL)
+			watched = subscribers > 0;
 		if (conn != NULL && dirty && subscribers > 0)
 		{
 			long wait = last_fetch + FETCH_INTERVAL_MS - now_ms();
@@ -304,7 +361,6 @@ listener(void *arg)
 
 			while (read(live->wake[0], buf, sizeof(buf)) > 0)
 				;
-			dirty = true; /* a page arrived: read what it should see */
 		}
 		if (conn != NULL && (fds[1].revents & (POLLIN | POLLERR | POLLHUP)))
 		{
@@ -343,6 +399,8 @@ live_start(const char *conninfo, char *err, size_t errlen)
 		return NULL;
 	}
 	live->next_id = 1;
+	if (getrandom(&live->run, sizeof(live->run), 0) != (ssize_t) sizeof(live->run))
+		live->run = (uint32_t) time(NULL) ^ (uint32_t) getpid();
 	pthread_mutex_init(&live->lock, NULL);
 	pthread_cond_init(&live->changed, NULL);
 	if (pthread_create(&live->thread, NULL, listener, live) != 0)
@@ -409,6 +467,12 @@ live_unsubscribe(Live *live)
 	pthread_mutex_unlock(&live->lock);
 }
 
+uint32_t
+live_run(Live *live)
+{
+	return live->run;
+}
+
 uint64_t
 live_newest(Live *live)
 {
@@ -452,15 +516,20 @@ live_wait(Live *live, uint64_t after, int wait_ms, char **frames, uint64_t *last
 			*missed = true;
 			after = first - 1;
 		}
+		/* After a reset the ring is empty: only the reset is news. */
 		for (uint64_t id = after + 1; id < live->next_id; id++)
-			len += strlen(live->frames[id % LIVE_RING]);
+			if (live->frames[id % LIVE_RING] != NULL)
+				len += strlen(live->frames[id % LIVE_RING]);
 		*frames = malloc(len + 1);
 		if (*frames != NULL)
 		{
 			for (uint64_t id = after + 1; id < live->next_id; id++)
 			{
-				size_t n = strlen(live->frames[id % LIVE_RING]);
+				size_t n;
 
+				if (live->frames[id % LIVE_RING] == NULL)
+					continue;
+				n = strlen(live->frames[id % LIVE_RING]);
 				memcpy(*frames + pos, live->frames[id % LIVE_RING], n);
 				pos += n;
 			}

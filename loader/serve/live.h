@@ -35,7 +35,10 @@ extern void live_free(Live *live);
 extern void live_subscribe(Live *live);
 extern void live_unsubscribe(Live *live);
 
-/* The id of the newest event kept (0: none yet): where a new page starts. */
+/* This run's prefix of every event id ("%08x-N"): a page's id of another run is not ours. */
+extern uint32_t live_run(Live *live);
+
+/* The number of the newest event kept (0: none yet): where a new page starts. */
 extern uint64_t live_newest(Live *live);
 
 /*

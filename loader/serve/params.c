@@ -115,6 +115,23 @@ kind_text(const char *s)
 	return true;
 }
 
+/*
+ * Times from 1970 to 2200: Kubernetes has no events before, and every bound the
+ * database gets is then a finite time it prints and adds intervals to (an
+ * unprintable one would have gone to it as -infinity, and a series of buckets
+ * from there never ends).
+ */
+#define ERA_FIRST_US INT64_C(0)
+#define ERA_END_US   (INT64_C(7258118400) * 1000000) /* 2200-01-01 */
+
+static bool
+in_era(int64_t us, ParamError *err, const char *parameter)
+{
+	if (us < ERA_FIRST_US || us >= ERA_END_US)
+		return fail(err, parameter, "a time from 1970 to 2199");
+	return true;
+}
+
 static bool
 parse_time(const char *text, int64_t *us, ParamError *err, const char *parameter)
 {
@@ -124,7 +141,7 @@ parse_time(const char *text, int64_t *us, ParamError *err, const char *parameter
 	{
 		if (msg[0])
 			return fail(err, parameter, msg);
-		return true;
+		return in_era(*us, err, parameter);
 	}
 	if (!rfc3339_parse(text, strlen(text), us, msg, sizeof(msg)))
 	{
@@ -133,7 +150,7 @@ parse_time(const char *text, int64_t *us, ParamError *err, const char *parameter
 		snprintf(detail, sizeof(detail), "expected an RFC 3339 time or now-N[dhms]: %s", msg);
 		return fail(err, parameter, detail);
 	}
-	return true;
+	return in_era(*us, err, parameter);
 }
 
 bool
@@ -202,7 +219,15 @@ params_add(Params *p, unsigned allowed, const char *key, const char *value, size
 		case P_FROM:
 			return parse_time(value, &p->from_us, err, names[id]);
 		case P_TO:
-			return parse_time(value, &p->to_us, err, names[id]);
+			if (!parse_time(value, &p->to_us, err, names[id]))
+				return false;
+			/*
+			 * "now" is read to the second and the range ends before it: take the
+			 * whole current second, so that what was stamped in it is in.
+			 */
+			if (strcmp(value, "now") == 0)
+				p->to_us += 1000000;
+			return true;
 		case P_BUCKET:
 			if (strcmp(value, "auto") == 0)
 				p->bucket_s = 0;
@@ -271,6 +296,8 @@ params_finish(Params *p, int64_t now_us, bool bounded, ParamError *err)
 		p->to_us = bounded ? now_us : INT64_MAX;
 	if (p->text[P_FROM] == NULL)
 		p->from_us = bounded ? p->to_us - (int64_t) 86400 * 1000000 : INT64_MIN;
+	if (bounded && !in_era(p->from_us, err, "from"))
+		return false;
 	if (p->from_us >= p->to_us)
 		return fail(err, "from", "must be before to");
 	if (!bounded)

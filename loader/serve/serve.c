@@ -267,19 +267,21 @@ cmd_serve(int argc, char **argv)
 		return 1;
 	}
 	PQfinish(check);
+	/*
+	 * Signals go to this thread only, which waits for them: blocked before any
+	 * other thread starts (they inherit the mask), so none of them takes one.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	if ((st.pool = db_pool_open(conninfo, (int) pool_size, err, sizeof(err))) == NULL ||
 	    (st.live = live_start(conninfo, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "k8s-events serve: %s\n", err);
 		return 1;
 	}
-
-	/* Signals go to this thread only, which waits for them; the others never see one. */
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
 	daemon = serve_http_start(&st, (struct sockaddr *) &addr, cert_pem, key_pem, &port, err,
 	                          sizeof(err));

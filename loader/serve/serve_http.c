@@ -10,11 +10,13 @@
  */
 #include "serve/serve_http.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,6 +54,24 @@ security_headers(struct MHD_Response *resp)
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(resp, "Cross-Origin-Opener-Policy", "same-origin");
 	MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+}
+
+/* -v: one line a request; the path is the client's text, control characters shown as '?'. */
+static void
+log_request(ServeState *st, const char *method, const char *url, int status)
+{
+	char clean[256];
+	int  i;
+
+	if (!st->verbose)
+		return;
+	for (i = 0; url[i] != '\0' && i < (int) sizeof(clean) - 1; i++)
+		clean[i] = (unsigned char) url[i] < 0x20 || url[i] == 0x7f ? '?' : url[i];
+	clean[i] = '\0';
+	if (status)
+		fprintf(stderr, "k8s-events serve: %s %s %d\n", method, clean, status);
+	else
+		fprintf(stderr, "k8s-events serve: %s %s stream\n", method, clean);
 }
 
 static bool
@@ -129,8 +149,7 @@ send_reply(ServeState *st, struct MHD_Connection *c, const char *method, const c
 	security_headers(resp);
 	ret = MHD_queue_response(c, (unsigned int) r->status, resp);
 	MHD_destroy_response(resp);
-	if (st->verbose)
-		fprintf(stderr, "k8s-events serve: %s %s %d\n", method, url, r->status);
+	log_request(st, method, url, r->status);
 	return ret;
 }
 
@@ -168,8 +187,7 @@ send_file(ServeState *st, struct MHD_Connection *c, const char *method, const ch
 	security_headers(resp);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
-	if (st->verbose)
-		fprintf(stderr, "k8s-events serve: %s %s 200\n", method, url);
+	log_request(st, method, url, 200);
 	return ret;
 }
 
@@ -208,7 +226,10 @@ send_login(ServeState *st, struct MHD_Connection *c, const char *method, int sta
 static char *
 form_token(char *body)
 {
-	for (char *p = strtok(body, "&"); p != NULL; p = strtok(NULL, "&"))
+	char *save = NULL;
+
+	/* strtok_r: each connection has its own thread. */
+	for (char *p = strtok_r(body, "&", &save); p != NULL; p = strtok_r(NULL, "&", &save))
 		if (strncmp(p, "token=", 6) == 0)
 		{
 			char *v = p + 6;
@@ -233,12 +254,18 @@ do_login(ServeState *st, struct MHD_Connection *c, const char *method, Request *
 
 	if (req->too_big)
 		return send_error(st, c, method, "/login", 413, "the form is too large", NULL, NULL);
+	if (!auth_login_allowed(st->auth))
+	{
+		explicit_bzero(req->body, sizeof(req->body));
+		return send_error(st, c, method, "/login", 429, "too many failed sign-ins", NULL,
+		                  "try again in a minute");
+	}
 	req->body[req->len] = '\0';
 	token = form_token(req->body);
 	if (token == NULL || !auth_token_ok(st->auth, token, strlen(token)))
 	{
 		explicit_bzero(req->body, sizeof(req->body));
-		sleep(1); /* a guess a second */
+		auth_login_failed(st->auth);
 		return send_login(st, c, method, 401, true);
 	}
 	explicit_bzero(req->body, sizeof(req->body));
@@ -254,6 +281,40 @@ do_login(ServeState *st, struct MHD_Connection *c, const char *method, Request *
 	ret = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, resp);
 	MHD_destroy_response(resp);
 	return ret;
+}
+
+/*
+ * Without a token, only a request for a loopback name is answered: a web page
+ * elsewhere cannot rebind its own name to 127.0.0.1 and read the dashboard
+ * (DNS rebinding), since the browser then sends that name as Host.
+ */
+static bool
+loopback_host(const char *host)
+{
+	char   name[256];
+	size_t len;
+
+	if (host == NULL)
+		return false;
+	if (host[0] == '[')
+	{
+		const char *end = strchr(host, ']');
+
+		return end != NULL && (size_t) (end - host) == 4 && strncmp(host, "[::1]", 5) == 0 &&
+		       (end[1] == '\0' || end[1] == ':');
+	}
+	len = strcspn(host, ":");
+	if (len == 0 || len >= sizeof(name))
+		return false;
+	memcpy(name, host, len);
+	name[len] = '\0';
+	if (strcasecmp(name, "localhost") == 0)
+		return true;
+	{
+		struct in_addr a;
+
+		return inet_pton(AF_INET, name, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+	}
 }
 
 static bool
@@ -394,7 +455,6 @@ open_stream(ServeState *st, struct MHD_Connection *c, const char *method, const 
 	struct MHD_Response *resp;
 	enum MHD_Result      ret;
 	uint64_t             newest = live_newest(st->live);
-	uint64_t             asked;
 
 	if (MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, NULL, NULL) > 0)
 		return send_error(st, c, method, url, 400, "bad parameter", NULL,
@@ -415,17 +475,19 @@ open_stream(ServeState *st, struct MHD_Connection *c, const char *method, const 
 	s->last = newest;
 	if (last_id != NULL)
 	{
-		char *end;
+		unsigned int       run;
+		unsigned long long n;
+		int                used = 0;
 
-		asked = strtoull(last_id, &end, 10);
-		if (*last_id >= '0' && *last_id <= '9' && *end == '\0' && asked <= newest)
+		/* "RUN-N" of this run, no later than the newest: what it missed comes next. */
+		if (sscanf(last_id, "%8x-%llu%n", &run, &n, &used) == 2 && last_id[used] == '\0' &&
+		    run == live_run(st->live) && n <= newest)
 		{
-			s->last = asked;
-			/* live_wait says so too, but a page that missed nothing new must know now. */
-			s->missed_before = newest > LIVE_RING && asked + LIVE_RING < newest;
+			s->last = n;
+			s->missed_before = newest > LIVE_RING && n + LIVE_RING < newest;
 		}
 		else
-			s->missed_before = true; /* an id of another run of the server */
+			s->missed_before = true; /* an id of another run of the server, or none of ours */
 	}
 	live_subscribe(st->live);
 	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, s, stream_free);
@@ -435,8 +497,7 @@ open_stream(ServeState *st, struct MHD_Connection *c, const char *method, const 
 	security_headers(resp);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
-	if (st->verbose)
-		fprintf(stderr, "k8s-events serve: %s %s stream\n", method, url);
+	log_request(st, method, url, 0);
 	return ret;
 }
 
@@ -492,6 +553,11 @@ handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	}
 	if (strlen(url) > 1024)
 		return send_error(st, c, method, "(long)", 414, "the path is too long", NULL, NULL);
+	if (st->auth == NULL &&
+	    !loopback_host(MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST)))
+		return send_error(
+		    st, c, method, url, 421, "not a loopback host name", NULL,
+		    "without a token the dashboard answers only to 127.0.0.1, localhost and [::1]");
 	if (!get)
 	{
 		Reply r = {0};
