@@ -114,6 +114,22 @@ own_server_cleanup() {
 	rm -rf "$dir"
 }
 
+# login_role NAME GRANTED: a login role NAME (cluster-wide, made once) granted role GRANTED,
+# such as the reader role k8s-events serve wants.
+login_role() {
+	psql -X -q -d postgres >/dev/null <<SQL
+SET client_min_messages = warning;
+DO \$\$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN
+        CREATE ROLE $1 LOGIN;
+    END IF;
+END
+\$\$;
+GRANT $2 TO $1;
+SQL
+}
+
 # sql QUERY: run one query in database postgres, printing the bare values (one row a line,
 # columns separated by |), for comparing with expected text.
 sql() { psql -X -q -At -d postgres -c "$1"; }

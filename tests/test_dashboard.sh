@@ -30,17 +30,7 @@ trap cleanup EXIT
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
 	-c "CREATE DATABASE $db" >/dev/null
 psql -X -q -d "$db" -c "CREATE EXTENSION k8s_events" >/dev/null
-psql -X -q -d postgres >/dev/null <<'SQL'
-SET client_min_messages = warning;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'k8s_dashboard_reader') THEN
-        CREATE ROLE k8s_dashboard_reader LOGIN;
-    END IF;
-END
-$$;
-GRANT k8s_events_reader TO k8s_dashboard_reader;
-SQL
+login_role k8s_dashboard_reader k8s_events_reader
 "$BIN" generate --seed 31 --start now-2d --hours 48 --nodes 4 --namespaces 3 >"$dir/events.ndjson" 2>/dev/null
 "$BIN" load -q -d "$db" --cluster prod "$dir/events.ndjson"
 

@@ -25,21 +25,8 @@ trap cleanup EXIT
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
 	-c "CREATE DATABASE $db" >/dev/null
 psql -X -q -d "$db" -c "CREATE EXTENSION k8s_events" >/dev/null
-psql -X -q -d postgres >/dev/null <<'SQL'
-SET client_min_messages = warning;
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'k8s_serve_reader') THEN
-        CREATE ROLE k8s_serve_reader LOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'k8s_serve_writer') THEN
-        CREATE ROLE k8s_serve_writer LOGIN;
-    END IF;
-END
-$$;
-GRANT k8s_events_reader TO k8s_serve_reader;
-GRANT k8s_events_writer TO k8s_serve_writer;
-SQL
+login_role k8s_serve_reader k8s_events_reader
+login_role k8s_serve_writer k8s_events_writer
 
 # Two days of a simulated cluster ending now, and a second cluster, loaded as the owner.
 "$BIN" generate --seed 21 --start now-2d --hours 48 --nodes 4 --namespaces 3 >"$dir/events.ndjson" 2>/dev/null

@@ -10,6 +10,7 @@ import { go, href, rangeMs, isoSeconds } from "./state.js";
 
 const BUCKETS = ["auto", "1m", "10m", "1h", "1d"];
 const TABLE_ROWS = 100;
+const MAX_FOLDED = 30;
 
 export async function renderResource(app, state, signal) {
   const obj = { cluster: state.cluster, namespace: state.namespace, kind: state.kind, name: state.name };
@@ -28,7 +29,8 @@ export async function renderResource(app, state, signal) {
   }
   const related = summary.related || [];
   const withRelated = state.related === "1" && related.length > 0;
-  const objects = [obj, ...(withRelated ? related.map((r) => ({ cluster: obj.cluster, namespace: r.kind === "Node" ? nodeNamespace(r) : obj.namespace, kind: r.kind, name: r.name })) : [])];
+  // Folded in: the first MAX_FOLDED related (a ReplicaSet's newest pods first), each its own requests.
+  const objects = [obj, ...(withRelated ? related.slice(0, MAX_FOLDED).map((r) => ({ cluster: obj.cluster, namespace: r.kind === "Node" ? nodeNamespace(r) : obj.namespace, kind: r.kind, name: r.name })) : [])];
 
   head.append(
     h("h1", {}, h("span", { class: "kind", text: summary.kind }), " ", h("span", { class: "muted", text: summary.namespace ? `${summary.namespace}/` : "" }), summary.name),
@@ -44,7 +46,8 @@ export async function renderResource(app, state, signal) {
   relBox.append(h("h2", { text: "Related" }));
   if (!related.length) relBox.append(h("p", { class: "muted", text: "No related resource in the events." }));
   else {
-    relBox.append(h("label", { class: "field" }, h("input", { type: "checkbox", id: "include-related", checked: withRelated, onchange: (e) => go({ related: e.target.checked ? "1" : undefined, sel: undefined }) }), " include related in the chart and table"));
+    relBox.append(h("label", { class: "field" }, h("input", { type: "checkbox", id: "include-related", checked: withRelated, onchange: (e) => go({ related: e.target.checked ? "1" : undefined, sel: undefined }) }),
+      related.length > MAX_FOLDED ? ` include the first ${MAX_FOLDED} related in the chart and table` : " include related in the chart and table"));
     relBox.append(h("ul", { class: "rel-list" }, related.map((r) => h("li", {},
       h("span", { class: "muted", text: `${r.relation.replace("_", " ")} ` }),
       h("a", { href: href({ page: "resource", cluster: obj.cluster, namespace: r.kind === "Node" ? nodeNamespace(r) : obj.namespace, kind: r.kind, name: r.name, from: state.from, to: state.to }), "data-nav": true, text: `${r.kind} ${r.name}` })))));

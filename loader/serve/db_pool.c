@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "serve/deadline.h"
+
 struct DbPool
 {
 	pthread_mutex_t lock;
@@ -209,14 +211,7 @@ db_pool_get(DbPool *pool, int wait_ms)
 	struct timespec until;
 	PGconn         *conn = NULL;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L)
-	{
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = deadline_after_ms(wait_ms);
 	pthread_mutex_lock(&pool->lock);
 	while (pool->nfree == 0)
 		if (pthread_cond_timedwait(&pool->freed, &pool->lock, &until) == ETIMEDOUT)

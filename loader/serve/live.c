@@ -19,6 +19,7 @@
 #include <libpq-fe.h>
 
 #include "serve/db_pool.h"
+#include "serve/deadline.h"
 
 /*
  * A transaction's rows carry its start time (ingested_at) but show at its
@@ -493,14 +494,7 @@ live_wait(Live *live, uint64_t after, int wait_ms, char **frames, uint64_t *last
 	*frames = NULL;
 	*missed = false;
 	*last = after;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long) (wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L)
-	{
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = deadline_after_ms(wait_ms);
 	pthread_mutex_lock(&live->lock);
 	while (!live->stopping && live->next_id - 1 <= after)
 		if (pthread_cond_timedwait(&live->changed, &live->lock, &until) == ETIMEDOUT)
