@@ -90,6 +90,16 @@ try {
   ok("the back button restores the unfiltered list", await until(page, () => !location.search.includes("namespace=alpha") &&
     new Set([...document.querySelectorAll("table.res-table tbody tr td:nth-child(2)")].map((td) => td.textContent)).size > 1), page.url());
 
+  // Most warned first: click the Warnings column.
+  await page.click("th button.sort:has-text('Warnings')");
+  await page.waitForURL(/sort=warnings/);
+  ok("clicking Warnings sorts the resources by the range's warnings, most first", await until(page, () => {
+    const ws = [...document.querySelectorAll("table.res-table tbody td.warn-count")].map((td) => Number(td.textContent.replace(/\D/g, "")));
+    return ws.length > 1 && ws[0] > 0 && ws.every((w, i) => i === 0 || w <= ws[i - 1]);
+  }), page.url());
+  await page.goBack();
+  await page.waitForURL((u) => !u.search.includes("sort=warnings"));
+
   // Search, then open one of two objects of the same name: the one clicked.
   await page.fill("#f-q", "twin");
   await page.waitForURL(/q=twin/);
