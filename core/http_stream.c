@@ -67,41 +67,72 @@ timer_changed(CURLM *multi, long timeout_ms, void *arg)
 	return 0;
 }
 
-/*
- * "name::host:port" for CURLOPT_CONNECT_TO, so a request to https://name:port/
- * goes to the server's real address (kubeconfig's tls-server-name).  NULL
- * with err set when the URL cannot be taken apart.
- */
-static struct curl_slist *
-connect_to_for(const HttpStream *s, const char *api_server, const char *tls_server_name, char *err,
-               size_t errlen)
+/* A host name as kubeconfig's tls-server-name may give it: DNS labels, nothing else. */
+static bool
+is_host_name(const char *name)
 {
-	CURLU             *url = curl_url();
-	char              *host = NULL, *port = NULL;
-	struct curl_slist *list = NULL;
+	size_t len = strlen(name);
 
-	if (url != NULL && curl_url_set(url, CURLUPART_URL, api_server, 0) == CURLUE_OK &&
-	    curl_url_get(url, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-	    curl_url_get(url, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+	if (len == 0 || len > 253 || name[0] == '.' || name[0] == '-')
+		return false;
+	for (const char *c = name; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		      *c == '-' || *c == '.'))
+			return false;
+	return true;
+}
+
+/*
+ * kubeconfig's tls-server-name: the name the server's certificate is checked
+ * against (and sent as SNI) in place of the URL's host.  curl takes both from
+ * the URL's host, so the URL asked for names the server by tls_server_name
+ * and CURLOPT_CONNECT_TO ("name::host:port") sends its connection to the
+ * URL's real address.  The rewritten URL goes in *url_out (curl_free it).
+ * False with err set when the URL cannot be taken apart, or the name is no
+ * host name.
+ */
+static bool
+aim_at_server_name(HttpStream *s, const char *url, const char *tls_server_name, char **url_out,
+                   char *err, size_t errlen)
+{
+	CURLU *u = curl_url();
+	char  *host = NULL, *port = NULL;
+	bool   ok = false;
+
+	*url_out = NULL;
+	if (!is_host_name(tls_server_name))
+		snprintf(err, errlen, "tls-server-name \"%.100s\" is not a host name", tls_server_name);
+	else if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	         curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+	         curl_url_set(u, CURLUPART_HOST, tls_server_name, 0) == CURLUE_OK &&
+	         curl_url_get(u, CURLUPART_URL, url_out, 0) == CURLUE_OK)
 	{
+		/* An IPv6 host comes back in brackets, as CONNECT_TO wants it. */
 		size_t len = strlen(tls_server_name) + strlen(host) + strlen(port) + 4;
 		char  *entry = core_alloc(s->allocator, len);
 
 		if (entry != NULL)
 		{
 			snprintf(entry, len, "%s::%s:%s", tls_server_name, host, port);
-			list = curl_slist_append(NULL, entry);
+			s->connect_to = curl_slist_append(NULL, entry);
 			core_free(s->allocator, entry);
 		}
-		if (list == NULL)
+		ok = s->connect_to != NULL;
+		if (!ok)
 			snprintf(err, errlen, "out of memory");
 	}
 	else
 		snprintf(err, errlen, "cannot take the API server URL apart for tls-server-name");
+	if (!ok)
+	{
+		curl_free(*url_out);
+		*url_out = NULL;
+	}
 	curl_free(host);
 	curl_free(port);
-	curl_url_cleanup(url);
-	return list;
+	curl_url_cleanup(u);
+	return ok;
 }
 
 /* Abort the transfer from a callback, saying why in place of curl's message. */
@@ -275,8 +306,17 @@ http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const char *path,
 	}
 	snprintf(url, url_len, "%s%s", endpoint->api_server, path);
 	{
-		CURLcode rc = curl_easy_setopt(s->easy, CURLOPT_URL, url); /* curl copies it */
+		char    *named = NULL;
+		CURLcode rc;
 
+		if (endpoint->tls_server_name != NULL &&
+		    !aim_at_server_name(s, url, endpoint->tls_server_name, &named, err, errlen))
+		{
+			core_free(allocator, url);
+			goto fail;
+		}
+		rc = curl_easy_setopt(s->easy, CURLOPT_URL, named != NULL ? named : url); /* copied */
+		curl_free(named);
 		core_free(allocator, url);
 		if (rc != CURLE_OK)
 		{
@@ -308,18 +348,8 @@ http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const char *path,
 		SET_BLOB(CURLOPT_SSLKEY_BLOB, endpoint->client_key_data, endpoint->client_key_len);
 	if (endpoint->proxy_url != NULL)
 		SET_OPTION(CURLOPT_PROXY, endpoint->proxy_url);
-	if (endpoint->tls_server_name != NULL)
-	{
-		/*
-		 * curl has no SNI override; connect to the URL's address but present
-		 * and verify the given name by resolving it there.
-		 */
-		s->connect_to =
-		    connect_to_for(s, endpoint->api_server, endpoint->tls_server_name, err, errlen);
-		if (s->connect_to == NULL)
-			goto fail;
+	if (s->connect_to != NULL)
 		SET_OPTION(CURLOPT_CONNECT_TO, s->connect_to);
-	}
 	if (endpoint->insecure_skip_tls_verify)
 	{
 		SET_OPTION(CURLOPT_SSL_VERIFYPEER, 0L);

@@ -714,6 +714,26 @@ yaml_error(Parse *ps, const yaml_parser_t *parser)
 	}
 }
 
+/*
+ * libyaml keeps copies of the text (its input buffers) and of every scalar (the
+ * document's nodes), tokens and keys among them, and frees them without
+ * wiping: wipe them first.  Its own allocations, so malloc'd, and its public
+ * structs say where they are.
+ */
+static void
+wipe_yaml(yaml_parser_t *parser, yaml_document_t *doc)
+{
+	if (doc != NULL)
+		for (yaml_node_t *n = doc->nodes.start; n != NULL && n < doc->nodes.top; n++)
+			if (n->type == YAML_SCALAR_NODE && n->data.scalar.value != NULL)
+				kc_wipe(n->data.scalar.value, n->data.scalar.length);
+	if (parser->buffer.start != NULL)
+		kc_wipe(parser->buffer.start, (size_t) (parser->buffer.end - parser->buffer.start));
+	if (parser->raw_buffer.start != NULL)
+		kc_wipe(parser->raw_buffer.start,
+		        (size_t) (parser->raw_buffer.end - parser->raw_buffer.start));
+}
+
 bool
 kube_config_parse(const char *text, size_t len, const char *name, const char *base_dir,
                   const char *context, const CoreAllocator *allocator, KubeConfig *out, char *err,
@@ -738,10 +758,12 @@ kube_config_parse(const char *text, size_t len, const char *name, const char *ba
 	if (!yaml_parser_load(&parser, &doc))
 	{
 		yaml_error(&ps, &parser);
+		wipe_yaml(&parser, NULL);
 		yaml_parser_delete(&parser);
 		return false;
 	}
 	ok = parse_document(&ps, context, out);
+	wipe_yaml(&parser, &doc);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 	if (!ok)

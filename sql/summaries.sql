@@ -193,7 +193,14 @@ FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', in
              ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', 'shuffled', NULL, 'Pod', 'Warning'),
              ('2026-04-27 00:00', '2026-05-11 00:00', '7 days', 'reversed', NULL, NULL, NULL),
              ('2026-05-04 00:00', '2026-05-07 00:00', '36 hours', 'in_order', NULL, 'Node', NULL),
-             ('2026-05-04 06:00', '2026-05-05 18:00', '2 hours', 'nowhere', NULL, NULL, NULL))
+             ('2026-05-04 06:00', '2026-05-05 18:00', '2 hours', 'nowhere', NULL, NULL, NULL),
+             -- Whole days of a range on the hour, off midnight: its whole days from
+             -- counts_by_day, the hours at its ends from counts_by_hour.
+             ('2026-05-03 05:00', '2026-05-08 17:00', '1 day', 'shuffled', NULL, NULL, NULL),
+             ('2026-05-03 05:00', '2026-05-08 17:00', '1 day', NULL, NULL, 'Pod', 'Warning'),
+             ('2026-05-02 13:00', '2026-05-10 07:00', '7 days', 'reversed', NULL, NULL, NULL),
+             ('2026-05-04 05:00', '2026-05-05 03:00', '1 day', 'in_order', NULL, NULL, NULL),
+             ('2026-05-05 00:00', '2026-05-06 03:00', '1 day', 'in_order', NULL, NULL, NULL))
      AS args(f, t, bucket, cl, ns, kd, ty)
 ORDER BY 1, 2, 3, 4, 5;
 

@@ -264,6 +264,51 @@ rc=$?
 test "$rc" = 0 && grep -q "stopped by SIGINT" "$dir/watch_kc.log"
 check "SIGINT stops it too, exit 0" $? "rc=$rc $(cat "$dir/watch_kc.log")"
 
+# --- 13b. kubeconfig's tls-server-name: a server whose certificate names it only by a DNS
+# name nobody resolves, reached at 127.0.0.1. Without the name, the hostname check refuses
+# it; with it, the name is what is sent (SNI) and checked, and the 30 Events are stored.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/named-key.pem" -out "$dir/named.pem" -days 1 \
+	-subj "/CN=api.k8s-events.invalid" -addext "subjectAltName=DNS:api.k8s-events.invalid" 2>/dev/null
+start_sim n --speed 0 --initial-events 30 --seed 17 --bookmark-interval 1 --tls-cert "$dir/named.pem" --tls-key "$dir/named-key.pem" --token-file "$dir/token"
+echo "$n_port" >>"$dir/https"
+named_kubeconfig() {
+	cat <<EOF
+apiVersion: v1
+kind: Config
+current-context: n
+clusters:
+- name: n
+  cluster:
+    server: https://127.0.0.1:$n_port
+    certificate-authority: named.pem
+$1
+users:
+- name: reader
+  user:
+    tokenFile: token
+contexts:
+- name: n
+  context: {cluster: n, user: reader}
+EOF
+}
+named_kubeconfig "" >"$dir/kubeconfig-noname"
+$K8S watch --cluster noname --kubeconfig "$dir/kubeconfig-noname" -d postgres 2>"$dir/noname.log"
+rc=$?
+test "$rc" = 2
+check "a certificate for another name, without tls-server-name: refused (exit 2)" $? "rc=$rc $(cat "$dir/noname.log")"
+named_kubeconfig "    tls-server-name: api.k8s-events.invalid" >"$dir/kubeconfig-named"
+start_watch watch_named.log --cluster named --kubeconfig "$dir/kubeconfig-named" -d postgres
+caught_up named "$n_port"
+rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'named'")
+test "$rows" = 30
+check "kubeconfig tls-server-name: the name is checked against the certificate and sent, the address is the URL's: 30 Events stored" $? "rows=$rows $(cat "$dir/watch_named.log")"
+stop_watch "$watch_pid"
+named_kubeconfig "    tls-server-name: api.other.invalid" >"$dir/kubeconfig-othername"
+$K8S watch --cluster othername --kubeconfig "$dir/kubeconfig-othername" -d postgres 2>"$dir/othername.log"
+rc=$?
+test "$rc" = 2
+check "a tls-server-name the certificate does not name: refused (exit 2)" $? "rc=$rc $(cat "$dir/othername.log")"
+
 # --- 14. With the background worker (the library preloaded from here on): it does not write
 # a cluster an external watcher holds, and says who does; once the watcher stops, the worker
 # takes over from the same checkpoint, with a WATCH.

@@ -541,6 +541,12 @@ test_bad_url(void)
 	check(!http_stream_start(&s, &e, "/x", NULL, NULL, NULL, err, sizeof(err)) &&
 	          strstr(err, "tls-server-name") != NULL,
 	      "an API server URL that cannot be taken apart for tls-server-name is an error (%s)", err);
+	e.api_server = "https://127.0.0.1:1";
+	e.proxy_url = NULL;
+	e.tls_server_name = "name:1@evil/x";
+	check(!http_stream_start(&s, &e, "/x", NULL, NULL, NULL, err, sizeof(err)) &&
+	          strstr(err, "is not a host name") != NULL,
+	      "a tls-server-name that is no host name is an error, not a URL part (%s)", err);
 }
 
 int
