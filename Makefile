@@ -105,3 +105,9 @@ bench: all
 	SCALE=$(or $(SCALE),1M) ROUNDS=$(or $(ROUNDS),3) OUT=$(or $(OUT),BENCHMARKS.md) python3 tests/bench/bench.py
 
 .PHONY: bench
+
+# libFuzzer targets of every parser of outside input (fuzz/run.sh): FUZZ_SECONDS each.
+fuzz:
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) fuzz/run.sh
+
+.PHONY: fuzz

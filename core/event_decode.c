@@ -128,8 +128,31 @@ jansson_first_member(const JsonReader *r, const void *object)
 	return it != NULL ? json_object_iter_value(it) : NULL;
 }
 
+static const char *
+jansson_cstring(const JsonReader *r, const void *value)
+{
+	(void) r;
+	return json_string_value(value);
+}
+
+static bool
+jansson_integer(const JsonReader *r, const void *value, int64_t *result)
+{
+	(void) r;
+	if (!json_is_integer((const json_t *) value))
+		return false;
+	*result = json_integer_value(value);
+	return true;
+}
+
 static const JsonReader jansson_reader = {
-    jansson_member, jansson_kind, jansson_string, jansson_size, jansson_first_member, NULL,
+    .member = jansson_member,
+    .kind = jansson_kind,
+    .string = jansson_string,
+    .size = jansson_size,
+    .first_member = jansson_first_member,
+    .cstring = jansson_cstring,
+    .integer = jansson_integer,
 };
 
 /* An object member that may be absent or null; anything else must be an object. */
@@ -149,37 +172,33 @@ read_object(const JsonReader *r, const void *parent, const char *key, const char
 	return true;
 }
 
-static bool
-get_object(json_t *parent, const char *key, const char *path, json_t **result, char *err,
-           size_t errlen)
-{
-	return read_object(&jansson_reader, parent, key, path, (const void **) result, err, errlen);
-}
-
 /*
  * A string member; absent, null and "" all read as NULL, because Kubernetes
  * writes "" for an unset string in core/v1 and omits it in events.k8s.io/v1.
  */
 static bool
-get_string(json_t *parent, const char *key, const char *path, const char **result, char *err,
-           size_t errlen)
+read_string(const JsonReader *r, const void *parent, const char *key, const char *path,
+            const char **result, char *err, size_t errlen)
 {
-	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
+	const void *value = parent != NULL ? r->member(r, parent, key) : NULL;
+	JsonKind    kind;
+	size_t      len;
 
 	*result = NULL;
-	if (value == NULL || json_is_null(value))
+	if (value == NULL || (kind = r->kind(r, value)) == JSON_KIND_NULL)
 		return true;
-	if (!json_is_string(value))
-		return set_err(err, errlen, "%s is %s, not a string", path, json_type_name(value));
-	if (json_string_length(value) > 0)
-		*result = json_string_value(value);
+	if (kind != JSON_KIND_STRING)
+		return set_err(err, errlen, "%s is %s, not a string", path, json_kind_name(kind));
+	(void) r->string(r, value, &len);
+	if (len > 0 && (*result = r->cstring(r, value)) == NULL)
+		return set_err(err, errlen, "out of memory reading %s", path, NULL);
 	return true;
 }
 
 /* A timestamp member; Go's zero time counts as unset, as it does in Kubernetes. */
 static bool
-read_time(const JsonReader *r, const void *parent, const char *key, const char *path,
-          bool *present, int64_t *usecs, char *err, size_t errlen)
+read_time(const JsonReader *r, const void *parent, const char *key, const char *path, bool *present,
+          int64_t *usecs, char *err, size_t errlen)
 {
 	const void *value = parent != NULL ? r->member(r, parent, key) : NULL;
 	JsonKind    kind;
@@ -206,30 +225,25 @@ read_time(const JsonReader *r, const void *parent, const char *key, const char *
 	return true;
 }
 
-static bool
-get_time(json_t *parent, const char *key, const char *path, bool *present, int64_t *usecs,
-         char *err, size_t errlen)
-{
-	return read_time(&jansson_reader, parent, key, path, present, usecs, err, errlen);
-}
-
 /* A count member: a positive integer is a count, 0/absent/null is "not set". */
 static bool
-get_count(json_t *parent, const char *key, const char *path, int64_t *count, char *err,
-          size_t errlen)
+read_count(const JsonReader *r, const void *parent, const char *key, const char *path,
+           int64_t *count, char *err, size_t errlen)
 {
-	json_t *value = parent != NULL ? json_object_get(parent, key) : NULL;
+	const void *value = parent != NULL ? r->member(r, parent, key) : NULL;
+	JsonKind    kind;
+	int64_t     n;
 
-	if (value == NULL || json_is_null(value))
+	if (value == NULL || (kind = r->kind(r, value)) == JSON_KIND_NULL)
 		return true;
-	if (!json_is_integer(value))
-		return set_err(err, errlen, "%s is %s, not an integer", path, json_type_name(value));
+	if (kind != JSON_KIND_NUMBER || !r->integer(r, value, &n))
+		return set_err(err, errlen, "%s is %s, not an integer", path, json_kind_name(kind));
 	/* Kubernetes counts are int32; anything larger is not from an API server. */
-	if (json_integer_value(value) > INT32_MAX || json_integer_value(value) < 0)
+	if (n > INT32_MAX || n < 0)
 		return set_err(err, errlen, "%s is out of range: must be between 0 and 2147483647", path,
 		               NULL);
-	if (*count == 0 && json_integer_value(value) > 0)
-		*count = json_integer_value(value);
+	if (*count == 0 && n > 0)
+		*count = n;
 	return true;
 }
 
@@ -263,8 +277,8 @@ static const TimeField first_time_fields[] = {
 };
 
 static bool
-first_present_time(const JsonReader *r, const void *event, const TimeField *fields,
-                   size_t nfields, bool *present, int64_t *usecs, char *err, size_t errlen)
+first_present_time(const JsonReader *r, const void *event, const TimeField *fields, size_t nfields,
+                   bool *present, int64_t *usecs, char *err, size_t errlen)
 {
 	*present = false;
 	for (size_t i = 0; i < nfields; i++)
@@ -322,33 +336,34 @@ is_uuid(const char *s)
 }
 
 bool
-event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
+reader_event_decode(const JsonReader *r, const void *event, EventRow *row, char *err, size_t errlen)
 {
-	json_t *metadata, *involved, *series, *source;
-	bool    present;
-	int64_t created;
+	const void *metadata, *involved, *series, *source;
+	bool        present;
+	int64_t     created;
+	JsonKind    kind = r->kind(r, event);
 
 	memset(row, 0, sizeof(*row));
-	if (!json_is_object(event))
-		return set_err(err, errlen, "the event is %s, not an object", json_type_name(event), NULL);
+	if (kind != JSON_KIND_OBJECT)
+		return set_err(err, errlen, "the event is %s, not an object", json_kind_name(kind), NULL);
 
-	if (!get_object(event, "metadata", "metadata", &metadata, err, errlen))
+	if (!read_object(r, event, "metadata", "metadata", &metadata, err, errlen))
 		return false;
 	if (metadata == NULL)
 		return set_err(err, errlen, "the event has no metadata", NULL, NULL);
-	if (!get_string(metadata, "uid", "metadata.uid", &row->uid, err, errlen))
+	if (!read_string(r, metadata, "uid", "metadata.uid", &row->uid, err, errlen))
 		return false;
 	if (row->uid == NULL)
 		return set_err(err, errlen, "the event has no metadata.uid", NULL, NULL);
 	if (!is_uuid(row->uid))
 		return set_err(err, errlen, "metadata.uid \"%.64s\" is not a UUID", row->uid, NULL);
-	if (!get_string(metadata, "resourceVersion", "metadata.resourceVersion", &row->resource_version,
-	                err, errlen))
+	if (!read_string(r, metadata, "resourceVersion", "metadata.resourceVersion",
+	                 &row->resource_version, err, errlen))
 		return false;
 	if (row->resource_version == NULL)
 		row->resource_version = "";
 
-	if (!event_time_of(event, &present, &row->event_time, err, errlen))
+	if (!reader_event_time(r, event, &present, &row->event_time, err, errlen))
 		return false;
 	if (!present)
 		return set_err(err, errlen,
@@ -366,7 +381,7 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 			               NULL);
 		return set_err(err, errlen, "event_time is outside 1970-01-01 .. 8999-12-31", NULL, NULL);
 	}
-	if (!first_present_time(&jansson_reader, event, first_time_fields,
+	if (!first_present_time(r, event, first_time_fields,
 	                        sizeof(first_time_fields) / sizeof(first_time_fields[0]), &present,
 	                        &row->first_time, err, errlen))
 		return false;
@@ -377,9 +392,9 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 	 * observations, and never let first_time come after event_time.
 	 */
 	row->earliest_time = present ? Min64(row->first_time, row->event_time) : row->event_time;
-	if (!get_object(event, "metadata", "metadata", &metadata, err, errlen) ||
-	    !get_time(metadata, "creationTimestamp", "metadata.creationTimestamp", &present, &created,
-	              err, errlen))
+	if (!read_object(r, event, "metadata", "metadata", &metadata, err, errlen) ||
+	    !read_time(r, metadata, "creationTimestamp", "metadata.creationTimestamp", &present,
+	               &created, err, errlen))
 		return false;
 	if (present)
 		row->earliest_time = Min64(row->earliest_time, created);
@@ -387,55 +402,63 @@ event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 		row->first_time = row->event_time;
 
 	/* core/v1 names the object involvedObject, events.k8s.io/v1 regarding. */
-	if (!get_object(event, "involvedObject", "involvedObject", &involved, err, errlen))
+	if (!read_object(r, event, "involvedObject", "involvedObject", &involved, err, errlen))
 		return false;
-	if (involved == NULL && !get_object(event, "regarding", "regarding", &involved, err, errlen))
+	if (involved == NULL &&
+	    !read_object(r, event, "regarding", "regarding", &involved, err, errlen))
 		return false;
-	if (!get_string(involved, "namespace", "involvedObject.namespace", &row->namespace, err,
-	                errlen) ||
-	    !get_string(involved, "kind", "involvedObject.kind", &row->kind, err, errlen) ||
-	    !get_string(involved, "name", "involvedObject.name", &row->name, err, errlen))
+	if (!read_string(r, involved, "namespace", "involvedObject.namespace", &row->namespace, err,
+	                 errlen) ||
+	    !read_string(r, involved, "kind", "involvedObject.kind", &row->kind, err, errlen) ||
+	    !read_string(r, involved, "name", "involvedObject.name", &row->name, err, errlen))
 		return false;
 	if (row->namespace == NULL &&
-	    !get_string(metadata, "namespace", "metadata.namespace", &row->namespace, err, errlen))
+	    !read_string(r, metadata, "namespace", "metadata.namespace", &row->namespace, err, errlen))
 		return false;
 
-	if (!get_string(event, "type", "type", &row->type, err, errlen) ||
-	    !get_string(event, "reason", "reason", &row->reason, err, errlen) ||
-	    !get_string(event, "message", "message", &row->message, err, errlen) ||
-	    !get_string(event, "action", "action", &row->action, err, errlen) ||
-	    !get_string(event, "reportingInstance", "reportingInstance", &row->reporting_instance, err,
-	                errlen))
+	if (!read_string(r, event, "type", "type", &row->type, err, errlen) ||
+	    !read_string(r, event, "reason", "reason", &row->reason, err, errlen) ||
+	    !read_string(r, event, "message", "message", &row->message, err, errlen) ||
+	    !read_string(r, event, "action", "action", &row->action, err, errlen) ||
+	    !read_string(r, event, "reportingInstance", "reportingInstance", &row->reporting_instance,
+	                 err, errlen))
 		return false;
-	if (row->message == NULL && !get_string(event, "note", "note", &row->message, err, errlen))
+	if (row->message == NULL && !read_string(r, event, "note", "note", &row->message, err, errlen))
 		return false;
-	if (!get_string(event, "reportingComponent", "reportingComponent", &row->reporting_controller,
-	                err, errlen))
+	if (!read_string(r, event, "reportingComponent", "reportingComponent",
+	                 &row->reporting_controller, err, errlen))
 		return false;
 	if (row->reporting_controller == NULL &&
-	    !get_string(event, "reportingController", "reportingController", &row->reporting_controller,
-	                err, errlen))
+	    !read_string(r, event, "reportingController", "reportingController",
+	                 &row->reporting_controller, err, errlen))
 		return false;
 
-	if (!get_object(event, "source", "source", &source, err, errlen))
+	if (!read_object(r, event, "source", "source", &source, err, errlen))
 		return false;
 	if (source == NULL &&
-	    !get_object(event, "deprecatedSource", "deprecatedSource", &source, err, errlen))
+	    !read_object(r, event, "deprecatedSource", "deprecatedSource", &source, err, errlen))
 		return false;
-	if (!get_string(source, "component", "source.component", &row->source_component, err, errlen) ||
-	    !get_string(source, "host", "source.host", &row->source_host, err, errlen))
+	if (!read_string(r, source, "component", "source.component", &row->source_component, err,
+	                 errlen) ||
+	    !read_string(r, source, "host", "source.host", &row->source_host, err, errlen))
 		return false;
 
-	if (!get_object(event, "series", "series", &series, err, errlen))
+	if (!read_object(r, event, "series", "series", &series, err, errlen))
 		return false;
 	row->count = 0;
-	if (!get_count(series, "count", "series.count", &row->count, err, errlen) ||
-	    !get_count(event, "count", "count", &row->count, err, errlen) ||
-	    !get_count(event, "deprecatedCount", "deprecatedCount", &row->count, err, errlen))
+	if (!read_count(r, series, "count", "series.count", &row->count, err, errlen) ||
+	    !read_count(r, event, "count", "count", &row->count, err, errlen) ||
+	    !read_count(r, event, "deprecatedCount", "deprecatedCount", &row->count, err, errlen))
 		return false;
 	if (row->count == 0)
 		row->count = 1;
 	return true;
+}
+
+bool
+event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
+{
+	return reader_event_decode(&jansson_reader, event, row, err, errlen);
 }
 
 /* A member that is there and is a string. */

@@ -90,6 +90,14 @@ typedef struct EventRow
 extern bool event_decode(json_t *event, EventRow *row, char *err, size_t errlen);
 
 /*
+ * The same, of an Event in any form a JsonReader reads (the extension's jsonb:
+ * ingest_copied() decodes each stored Event again).  The row's strings are the
+ * reader's cstring()s.
+ */
+extern bool reader_event_decode(const JsonReader *r, const void *event, EventRow *row, char *err,
+                                size_t errlen);
+
+/*
  * The time of the newest occurrence an observation reports: the first present
  * of series.lastObservedTime, lastTimestamp, eventTime, deprecatedLastTimestamp,
  * firstTimestamp, deprecatedFirstTimestamp, metadata.creationTimestamp.

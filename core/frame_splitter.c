@@ -280,6 +280,12 @@ frame_splitter_finish(FrameSplitter *fs, FrameCallback callback, void *arg)
 		frame.data = fs->buf;
 		frame.len = fs->buf_len - (fs->buf[fs->buf_len - 1] == '\r' ? 1 : 0);
 		frame.length = frame.len;
+		/* buf holds max_frame + 1 bytes (room for a "\r" before a "\n"): one more is too long. */
+		if (frame.len > fs->max_frame)
+		{
+			frame.kind = FRAME_TOO_LONG;
+			frame.len = fs_prefix_len(fs);
+		}
 	}
 	if (frame.length > 0)
 	{

@@ -1,16 +1,19 @@
 /*
  * json_reader.h
  *	  Reading a JSON document through callbacks, so that one implementation of
- *	  a rule serves every form the document comes in: jansson's json_t in the
- *	  decoder, PostgreSQL's jsonb in the extension's event_time() (which reads
- *	  the few members it needs in place, without converting the Event).
+ *	  a rule serves every form the document comes in: jansson's json_t where
+ *	  the text was parsed, PostgreSQL's jsonb in the extension (event_time(),
+ *	  and ingest_copied(), which decodes each stored Event again), read in place
+ *	  without converting the Event.
  *
  * Values are opaque pointers the reader hands out; NULL means "absent".
  */
 #ifndef K8S_EVENTS_JSON_READER_H
 #define K8S_EVENTS_JSON_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum JsonKind
 {
@@ -34,6 +37,13 @@ struct JsonReader
 	size_t (*size)(const JsonReader *r, const void *object);
 	/* The value of an object's first member, or NULL when it has none. */
 	const void *(*first_member)(const JsonReader *r, const void *object);
+	/*
+	 * A string's bytes NUL-terminated, living as long as the document (a copy
+	 * where the form keeps them unterminated), or NULL when memory ran out.
+	 */
+	const char *(*cstring)(const JsonReader *r, const void *value);
+	/* A number's value when it is an integer that fits; false for any other number. */
+	bool (*integer)(const JsonReader *r, const void *value, int64_t *result);
 	void *arg;
 };
 

@@ -8,8 +8,14 @@
  * (made by k8s_events.create_load_table()), and calls
  * k8s_events.ingest_copied(cluster), which hands the rows to ingest.c exactly
  * as ingest() would have: same key, occurrences, retention and rejects.  The
- * JSON is parsed once, by COPY, and the decoding runs in the client, beside
- * the server rather than inside it.
+ * JSON is parsed once, by COPY.
+ *
+ * The client's columns are hints, never the truth: whoever fills the load
+ * table could write any uid, time or earliest time beside any Event, and
+ * those pick the row's key, its partition and which rows count as earlier
+ * observations.  So each Event is decoded again here, in place in its jsonb,
+ * with the decoder ingest() uses, and a row whose columns say anything else
+ * is rejected with the column that differs.
  *
  * ingest_copied() runs as the extension owner (writers may not insert into
  * the events table themselves), so it reads nothing but a plain temporary
@@ -29,13 +35,19 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "pg_builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/uuid.h"
 
+#include "core/event_decode.h"
 #include "ingest.h"
+#include "jsonb_reader.h"
 #include "partitions.h"
 #include "sql_function.h"
+#include "unix_time.h"
 
 SQL_FUNCTION(k8s_ingest_copied);
 
@@ -200,9 +212,94 @@ place_rows(Relation rel, Ingest *ingest, int64 *nrows)
 	return places;
 }
 
+/* A text column against what the decoder read: both absent, or the same bytes. */
+static bool
+same_text(TupleTableSlot *slot, int c, const char *expected)
+{
+	text *t;
+
+	if (slot->tts_isnull[c] || expected == NULL)
+		return slot->tts_isnull[c] && expected == NULL;
+	t = DatumGetTextPP(slot->tts_values[c]);
+	return VARSIZE_ANY_EXHDR(t) == strlen(expected) &&
+	       memcmp(VARDATA_ANY(t), expected, VARSIZE_ANY_EXHDR(t)) == 0;
+}
+
+static bool
+same_time(TupleTableSlot *slot, int c, int64 unix_usecs)
+{
+	return !slot->tts_isnull[c] &&
+	       DatumGetTimestampTz(slot->tts_values[c]) == timestamptz_from_unix_usecs(unix_usecs);
+}
+
+/*
+ * NULL when the row's columns are what the server's decoder reads from its
+ * event; otherwise why not (the first column that differs), in the current
+ * memory context.
+ */
+static const char *
+row_differs(TupleTableSlot *slot)
+{
+	JsonbValue  root;
+	EventRow    row;
+	char        err[EVENT_ERR_LEN];
+	pg_uuid_t  *uid;
+	const char *column = NULL;
+
+	jsonb_reader_root(DatumGetJsonbP(slot->tts_values[COL_EVENT]), &root);
+	if (!reader_event_decode(&jsonb_reader, &root, &row, err, sizeof(err)))
+		return psprintf("the event does not decode: %s", err);
+	uid = DatumGetUUIDP(DirectFunctionCall1(uuid_in, CStringGetDatum(row.uid)));
+	if (memcmp(DatumGetUUIDP(slot->tts_values[COL_UID]), uid, sizeof(pg_uuid_t)) != 0)
+		column = "uid";
+	else if (!same_text(slot, COL_RESOURCE_VERSION, row.resource_version))
+		column = "resource_version";
+	else if (!same_time(slot, COL_EVENT_TIME, row.event_time))
+		column = "event_time";
+	/* ingest_decoded() takes a first time after the event time as the event time. */
+	else if (!same_time(slot, COL_FIRST_TIME, row.first_time) &&
+	         !(row.first_time == row.event_time &&
+	           DatumGetTimestampTz(slot->tts_values[COL_FIRST_TIME]) >
+	               DatumGetTimestampTz(slot->tts_values[COL_EVENT_TIME])))
+		column = "first_time";
+	else if (row.first_time_known ? !same_time(slot, LT_EARLIEST, row.earliest_time)
+	                              : !slot->tts_isnull[LT_EARLIEST])
+		column = "earliest";
+	else if (DatumGetInt32(slot->tts_values[COL_COUNT]) != (int32) row.count)
+		column = "count";
+	else if (!same_text(slot, COL_NAMESPACE, row.namespace))
+		column = "namespace";
+	else if (!same_text(slot, COL_KIND, row.kind))
+		column = "kind";
+	else if (!same_text(slot, COL_NAME, row.name))
+		column = "name";
+	else if (!same_text(slot, COL_TYPE, row.type))
+		column = "type";
+	else if (!same_text(slot, COL_REASON, row.reason))
+		column = "reason";
+	else if (!same_text(slot, COL_MESSAGE, row.message))
+		column = "message";
+	else if (!same_text(slot, COL_SOURCE_COMPONENT, row.source_component))
+		column = "source_component";
+	else if (!same_text(slot, COL_SOURCE_HOST, row.source_host))
+		column = "source_host";
+	else if (!same_text(slot, COL_REPORTING_CONTROLLER, row.reporting_controller))
+		column = "reporting_controller";
+	else if (!same_text(slot, COL_REPORTING_INSTANCE, row.reporting_instance))
+		column = "reporting_instance";
+	else if (!same_text(slot, COL_ACTION, row.action))
+		column = "action";
+	if (column == NULL)
+		return NULL;
+	return psprintf("the row's %s is not what its event says (uid %s, resourceVersion \"%.64s\")",
+	                column, row.uid, row.resource_version);
+}
+
 static void
 store_rows(Relation rel, Ingest *ingest, const RowPlace *places, int64 nrows)
 {
+	MemoryContext row_cxt =
+	    AllocSetContextCreate(CurrentMemoryContext, "k8s_events load row", ALLOCSET_SMALL_SIZES);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 
 	for (int64 i = 0; i < nrows; i++)
@@ -219,7 +316,8 @@ store_rows(Relation rel, Ingest *ingest, const RowPlace *places, int64 nrows)
 			                          ? ""
 			                          : TextDatumGetCString(slot->tts_values[LT_PAYLOAD]);
 
-			ingest_reject_raw(ingest, payload, TextDatumGetCString(slot->tts_values[LT_ERROR]));
+			ingest_reject_raw(ingest, payload, strlen(payload),
+			                  TextDatumGetCString(slot->tts_values[LT_ERROR]));
 			continue;
 		}
 		for (int c = 0; c < NUM_COLUMNS; c++)
@@ -229,6 +327,22 @@ store_rows(Relation rel, Ingest *ingest, const RowPlace *places, int64 nrows)
 				ereport(ERROR, (errcode(ERRCODE_NOT_NULL_VIOLATION),
 				                errmsg("a row of pg_temp.%s has no %s and no error", LOAD_TABLE,
 				                       load_columns[c].name)));
+		{
+			MemoryContext old = MemoryContextSwitchTo(row_cxt);
+			const char   *why = row_differs(slot);
+
+			MemoryContextSwitchTo(old);
+			if (why != NULL)
+			{
+				Jsonb *event = DatumGetJsonbP(slot->tts_values[COL_EVENT]);
+				char  *text = JsonbToCString(NULL, &event->root, VARSIZE(event));
+
+				ingest_reject_raw(ingest, text, strlen(text), why);
+				MemoryContextReset(row_cxt);
+				continue;
+			}
+			MemoryContextReset(row_cxt);
+		}
 		if (ingest_is_expired(ingest, DatumGetTimestampTz(slot->tts_values[COL_EVENT_TIME])))
 			ingest_count_expired(ingest);
 		else
@@ -238,6 +352,7 @@ store_rows(Relation rel, Ingest *ingest, const RowPlace *places, int64 nrows)
 			                   : DatumGetTimestampTz(slot->tts_values[LT_EARLIEST]));
 	}
 	ExecDropSingleTupleTableSlot(slot);
+	MemoryContextDelete(row_cxt);
 }
 
 /*

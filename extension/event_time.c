@@ -14,6 +14,7 @@
 
 #include "core/event_decode.h"
 #include "json_backend.h"
+#include "jsonb_reader.h"
 #include "core/rfc3339.h"
 #include "unix_time.h"
 #include "sql_function.h"
@@ -26,76 +27,6 @@ SQL_FUNCTION(k8s_unix_millis);
  * event_time(event jsonb) → timestamptz: a bare Event of either API, a watch
  * frame or an eventrouter line; NULL when it holds no time.
  */
-/*
- * jsonb through a JsonReader (core/json_reader.h): values are JsonbValues,
- * containers are read in place (findJsonbValueFromContainer's binary search),
- * so the rule reads the few members it needs of an Event, and nothing else.
- */
-static const void *
-jsonb_member(const JsonReader *r, const void *object, const char *key)
-{
-	const JsonbValue *v = object;
-	JsonbValue        k = {.type = jbvString};
-
-	if (v->type != jbvBinary || !JsonContainerIsObject(v->val.binary.data))
-		return NULL;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	return findJsonbValueFromContainer(v->val.binary.data, JB_FOBJECT, &k);
-}
-
-static JsonKind
-jsonb_kind(const JsonReader *r, const void *value)
-{
-	const JsonbValue *v = value;
-
-	switch (v->type)
-	{
-		case jbvString:
-			return JSON_KIND_STRING;
-		case jbvNumeric:
-			return JSON_KIND_NUMBER;
-		case jbvBool:
-			return JSON_KIND_BOOLEAN;
-		case jbvBinary:
-			return JsonContainerIsObject(v->val.binary.data) ? JSON_KIND_OBJECT : JSON_KIND_ARRAY;
-		default:
-			return JSON_KIND_NULL;
-	}
-}
-
-static const char *
-jsonb_string(const JsonReader *r, const void *value, size_t *len)
-{
-	const JsonbValue *v = value;
-
-	*len = v->val.string.len;
-	return v->val.string.val;
-}
-
-static size_t
-jsonb_size(const JsonReader *r, const void *object)
-{
-	return JsonContainerSize(((const JsonbValue *) object)->val.binary.data);
-}
-
-static const void *
-jsonb_first_member(const JsonReader *r, const void *object)
-{
-	JsonbIterator     *it = JsonbIteratorInit(((const JsonbValue *) object)->val.binary.data);
-	JsonbValue        *v = palloc(sizeof(JsonbValue));
-	JsonbIteratorToken token;
-
-	while ((token = JsonbIteratorNext(&it, v, true)) != WJB_DONE)
-		if (token == WJB_VALUE)
-			return v;
-	return NULL;
-}
-
-static const JsonReader jsonb_reader = {
-    jsonb_member, jsonb_kind, jsonb_string, jsonb_size, jsonb_first_member, NULL,
-};
-
 Datum
 k8s_event_time(PG_FUNCTION_ARGS)
 {
@@ -111,10 +42,9 @@ k8s_event_time(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 
 	/* The same rule as ingest's (core/event_decode.c), read from the jsonb in place. */
-	root.val.binary.data = &jb->root;
-	root.val.binary.len = VARSIZE(jb) - VARHDRSZ;
+	jsonb_reader_root(jb, &root);
 	event = reader_payload_unwrap(&jsonb_reader, &root);
-	if (event == NULL || jsonb_kind(&jsonb_reader, event) != JSON_KIND_OBJECT)
+	if (event == NULL || jsonb_reader.kind(&jsonb_reader, event) != JSON_KIND_OBJECT)
 		PG_RETURN_NULL();
 	if (!reader_event_time(&jsonb_reader, event, &present, &usecs, err, sizeof(err)))
 		ereport(

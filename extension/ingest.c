@@ -197,12 +197,14 @@ reject(Ingest *ingest, const char *payload, const char *error)
 }
 
 void
-ingest_reject_raw(Ingest *ingest, const char *payload, const char *error)
+ingest_reject_raw(Ingest *ingest, const char *payload, int len, const char *error)
 {
-	int len = strlen(payload);
-
 	ingest->counts.received++;
-	/* Raw input may be any bytes; a text column only takes the database encoding. */
+	/*
+	 * Raw input may be any bytes; a text column only takes the database
+	 * encoding, and no NUL byte (which would cut it): anything else is kept
+	 * whole, as hex.
+	 */
 	if (!pg_verifymbstr(payload, len, true))
 	{
 		StringInfoData hex;
@@ -215,7 +217,7 @@ ingest_reject_raw(Ingest *ingest, const char *payload, const char *error)
 		       psprintf("%s (the payload is not valid text; stored as hex)", error));
 		return;
 	}
-	reject(ingest, payload, error);
+	reject(ingest, pnstrdup(payload, len), error);
 }
 
 static void
@@ -617,7 +619,15 @@ ingest_end(Ingest *ingest)
 {
 	flush(ingest);
 	summary_batch_write(ingest->summaries, ingest->cluster);
-	if (ingest->counts.stored > 0)
+	if (ingest->counts.stored > 0 && !k8s_events_notify_details)
+	{
+		/*
+		 * Listeners (the dashboard) learn that rows arrived.  Any role can
+		 * LISTEN, so no more than that unless k8s_events.notify_details.
+		 */
+		Async_Notify("k8s_events", "");
+	}
+	else if (ingest->counts.stored > 0)
 	{
 		char    newest[RFC3339_BUFLEN];
 		json_t *note;
@@ -625,7 +635,7 @@ ingest_end(Ingest *ingest)
 
 		if (!rfc3339_format(unix_usecs_from_timestamptz(ingest->counts.newest), newest))
 			newest[0] = '\0';
-		/* Listeners (the dashboard) learn that rows arrived, and how recent they are. */
+		/* Which cluster, how many rows, and how recent they are. */
 		note = json_pack("{s:s, s:I, s:s}", "cluster", ingest->cluster, "rows",
 		                 (json_int_t) ingest->counts.stored, "newest", newest);
 		text = json_to_cstring(note);
@@ -652,7 +662,11 @@ ingest_sql_call(FunctionCallInfo fcinfo)
 	ingest = ingest_begin(cluster, "ingest()");
 	root = json_from_jsonb(payload, &error);
 	if (root == NULL)
-		ingest_reject_raw(ingest, JsonbToCString(NULL, &payload->root, VARSIZE(payload)), error);
+	{
+		char *text = JsonbToCString(NULL, &payload->root, VARSIZE(payload));
+
+		ingest_reject_raw(ingest, text, strlen(text), error);
+	}
 	else
 		ingest_payload(ingest, root);
 	counts = ingest_end(ingest);

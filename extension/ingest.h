@@ -79,7 +79,7 @@ extern bool ingest_is_expired(const Ingest *ingest, TimestampTz event_time);
 extern void ingest_count_expired(Ingest *ingest);
 
 /* Record raw input that is not even JSON; bytes that are not valid text are kept as hex. */
-extern void ingest_reject_raw(Ingest *ingest, const char *payload, const char *error);
+extern void ingest_reject_raw(Ingest *ingest, const char *payload, int len, const char *error);
 
 /* Write what is buffered, send NOTIFY k8s_events, and return the counts. */
 extern IngestCounts ingest_end(Ingest *ingest);

@@ -1,7 +1,7 @@
 /*
  * messages.c
- *	  Pull the pod name or the image out of the free-text message of a Kubernetes
- *	  event, and split an image reference into its parts.
+ *	  The SQL functions pod_from_message(), image_from_message() and
+ *	  parse_image(), over core/messages.c and core/image_ref.c.
  *
  * The message parsers are hand-written prefix matches rather than regular
  * expressions: they run once per row over millions of events, and the message
@@ -32,172 +32,15 @@
 #include "utils/builtins.h"
 
 #include "core/image_ref.h"
-#include "messages.h"
+#include "core/messages.h"
 #include "sql_function.h"
 
 SQL_FUNCTION(pod_from_message);
 SQL_FUNCTION(image_from_message);
 SQL_FUNCTION(parse_image);
 
-#define COMBINED_PREFIX "(combined from similar events): "
-
 /* How much of a bad reference the error message repeats. */
 #define REF_QUOTE_MAX 200
-
-typedef struct Cursor
-{
-	const char *p;
-	const char *end;
-} Cursor;
-
-/* Consume lit if the cursor starts with it. */
-static bool
-skip_literal(Cursor *c, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t) (c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
-		return false;
-	c->p += n;
-	return true;
-}
-
-static Cursor
-message_cursor(const char *message, size_t len)
-{
-	Cursor c;
-
-	c.p = message;
-	c.end = message + len;
-	skip_literal(&c, COMBINED_PREFIX);
-	return c;
-}
-
-static bool
-is_name_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
-}
-
-/*
- * A DNS-1123 subdomain (what object names are): the longest run of lower-case
- * letters, digits, '-' and '.', less trailing '-' and '.' (a name ends with an
- * alphanumeric, so those are sentence punctuation).  Consumes it; false when the
- * run does not start with an alphanumeric.
- */
-static bool
-scan_name(Cursor *c, const char **start, size_t *len)
-{
-	const char *s = c->p;
-	const char *e = s;
-
-	while (e < c->end && is_name_char(*e))
-		e++;
-	c->p = e;
-	while (e > s && (e[-1] == '-' || e[-1] == '.'))
-		e--;
-	if (e == s || s[0] == '-' || s[0] == '.')
-		return false;
-	*start = s;
-	*len = (size_t) (e - s);
-	return true;
-}
-
-/* "ns/name" or (older messages) just "name": the name. */
-static bool
-scan_namespaced_name(Cursor *c, const char **start, size_t *len)
-{
-	if (!scan_name(c, start, len))
-		return false;
-	if (c->p < c->end && *c->p == '/' && c->p == *start + *len)
-	{
-		c->p++;
-		return scan_name(c, start, len);
-	}
-	return true;
-}
-
-static bool
-find_pod(Cursor c, const char **start, size_t *len)
-{
-	Cursor save;
-
-	if (skip_literal(&c, "Created pod: ") || skip_literal(&c, "Deleted pod: "))
-		return scan_name(&c, start, len);
-	if (skip_literal(&c, "Successfully assigned ") ||
-	    skip_literal(&c, "skip schedule deleting pod: "))
-		return scan_namespaced_name(&c, start, len);
-
-	/* StatefulSet: "<verb> Pod X in StatefulSet" or "<verb> Claim C [for ]Pod X in StatefulSet". */
-	if (!(skip_literal(&c, "create ") || skip_literal(&c, "update ") ||
-	      skip_literal(&c, "delete ")))
-		return false;
-	if (skip_literal(&c, "Claim "))
-	{
-		const char *claim;
-		size_t      claim_len;
-
-		if (!scan_name(&c, &claim, &claim_len) || !skip_literal(&c, " "))
-			return false;
-		skip_literal(&c, "for ");
-	}
-	if (!skip_literal(&c, "Pod ") || !scan_name(&c, start, len))
-		return false;
-	/* Only the whole name may stand before " in StatefulSet ". */
-	save = c;
-	save.p = *start + *len;
-	return skip_literal(&save, " in StatefulSet ");
-}
-
-static const char *const image_prefixes[] = {
-    "Pulling image \"",
-    "pulling image \"",
-    "Successfully pulled image \"",
-    "Container image \"",
-    "Failed to pull image \"",
-    "Back-off pulling image \"",
-    "Failed to inspect image \"",
-    "Failed to apply default image tag \"",
-    "Image \"",
-};
-
-/*
- * The text between the quotes after one of image_prefixes.  The kubelet quotes
- * with Go's %q, which escapes an inner '"' as \", so a quote after a backslash
- * does not close.
- */
-static bool
-find_image(Cursor c, const char **start, size_t *len)
-{
-	size_t      i;
-	const char *q;
-
-	for (i = 0; i < lengthof(image_prefixes); i++)
-		if (skip_literal(&c, image_prefixes[i]))
-			break;
-	if (i == lengthof(image_prefixes))
-		return false;
-	for (q = c.p; q < c.end && *q != '"'; q++)
-		if (*q == '\\' && q + 1 < c.end)
-			q++;
-	if (q >= c.end || q == c.p)
-		return false;
-	*start = c.p;
-	*len = (size_t) (q - c.p);
-	return true;
-}
-
-bool
-message_pod(const char *message, size_t len, const char **pod, size_t *pod_len)
-{
-	return find_pod(message_cursor(message, len), pod, pod_len);
-}
-
-bool
-message_image(const char *message, size_t len, const char **image, size_t *image_len)
-{
-	return find_image(message_cursor(message, len), image, image_len);
-}
 
 Datum
 pod_from_message(PG_FUNCTION_ARGS)

@@ -29,7 +29,7 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "messages.h"
+#include "core/messages.h"
 #include "rollouts.h"
 #include "spi_plan.h"
 

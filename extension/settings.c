@@ -26,6 +26,7 @@ char *k8s_events_database = NULL;
 int   k8s_events_flush_interval_ms = 250;
 int   k8s_events_maintenance_interval_s = 3600;
 int   k8s_events_watch_stall_timeout_s = 300;
+bool  k8s_events_notify_details = false;
 
 /*
  * Parse an interval without throwing: check hooks report through
@@ -163,6 +164,18 @@ settings_define(void)
 	DefineCustomIntVariable(
 	    "k8s_events.batch_size", "Events written per INSERT statement by ingest.", NULL,
 	    &k8s_events_batch_size, 1000, 1, 100000, PGC_USERSET, 0, NULL, NULL, NULL);
+
+	/*
+	 * Any role may LISTEN on any channel: by default the notification only
+	 * says that rows were stored, not in which cluster nor how many.
+	 */
+	DefineCustomBoolVariable(
+	    "k8s_events.notify_details",
+	    "Whether the notification on channel k8s_events names the cluster, the rows stored and "
+	    "the newest event time.",
+	    "Every role can LISTEN, whatever it may read: leave off unless every role may know "
+	    "which clusters exist and how busy they are.",
+	    &k8s_events_notify_details, false, PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
 static Interval

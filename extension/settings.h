@@ -17,6 +17,7 @@ extern char *k8s_events_database;
 extern int   k8s_events_flush_interval_ms;
 extern int   k8s_events_maintenance_interval_s;
 extern int   k8s_events_watch_stall_timeout_s;
+extern bool  k8s_events_notify_details;
 
 extern void settings_define(void);
 

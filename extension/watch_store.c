@@ -438,7 +438,7 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 			json_t *root = json_loadb(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), 0, &error);
 
 			if (root == NULL)
-				ingest_reject_raw(ingest, text_to_cstring(payload),
+				ingest_reject_raw(ingest, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
 				                  psprintf("malformed watch batch: %s", error.text));
 			else
 				ingest_payload(ingest, root);
@@ -447,8 +447,8 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 		{
 			bytea *raw = DatumGetByteaPP(rejects[i]);
 
-			/* Raw bytes as the worker keeps them: up to a NUL, as hex if not text. */
-			ingest_reject_raw(ingest, pnstrdup(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw)),
+			/* Raw bytes as the worker keeps them: all of them, as hex if not text. */
+			ingest_reject_raw(ingest, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw),
 			                  TextDatumGetCString(reasons[i]));
 		}
 		counts = ingest_end(ingest);

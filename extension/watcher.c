@@ -369,13 +369,13 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 		 * Rows come from the values the engine parsed the frames or the page
 		 * into: each event is parsed once.  They are ours, in scratch_cxt,
 		 * which is reset below; an error ends the process, and them with it.
-		 * The raw rejects are copied into SPI's context, gone at SPI_finish.
+		 * A raw reject is stored whole (as hex if it is not text, a NUL byte
+		 * included), straight from the engine's buffer.
 		 */
 		if (b->values != NULL)
 			ingest_payload(ingest, b->values);
 		for (int i = 0; i < b->nrejects; i++)
-			ingest_reject_raw(ingest, pnstrdup(b->rejects[i].data, b->rejects[i].len),
-			                  b->rejects[i].reason);
+			ingest_reject_raw(ingest, b->rejects[i].data, b->rejects[i].len, b->rejects[i].reason);
 		counts = ingest_end(ingest);
 	}
 	if (b->resource_version != NULL)

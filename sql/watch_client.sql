@@ -32,11 +32,13 @@ SELECT * FROM k8s_events.watch_store('wc',
 SELECT resource_version FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'wc';
 
 -- A batch of frames (one new Event, one already stored, one DELETED), a raw reject whose
--- bytes are not UTF-8, and the resourceVersion it reaches.
+-- bytes are not UTF-8 and one with a NUL byte inside (both kept whole, as hex), and the
+-- resourceVersion it reaches.
 SELECT * FROM k8s_events.watch_store('wc',
   '[{"type":"ADDED","object":' || :'ev2' || '},{"type":"MODIFIED","object":' || :'ev1' || '},'
   '{"type":"DELETED","object":' || :'ev1' || '}]', '9',
-  ARRAY['\x7b6e6f74ff'::bytea], ARRAY['malformed watch frame: invalid token']);
+  ARRAY['\x7b6e6f74ff'::bytea, '\x7b2261006263227d'::bytea],
+  ARRAY['malformed watch frame: invalid token', 'malformed watch frame: a NUL byte']);
 SELECT source, error, payload FROM k8s_events.rejected WHERE cluster = 'wc' ORDER BY id;
 SELECT uid, resource_version, reason, count, occurrences FROM k8s_events.events WHERE cluster = 'wc' ORDER BY uid;
 

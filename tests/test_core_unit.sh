@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/test_core_unit.sh - unit tests of the plain-C pieces in core/ (frame splitter,
 # kubeconfig, base64, the list/watch engine over HTTP, also when memory runs out) and loader/
-# (the dump reader), compiled against their sources without PostgreSQL, then run again under
-# valgrind, which must find no memory error and no leak.
+# (the dump reader), compiled against their sources without PostgreSQL, then run again built
+# with AddressSanitizer and UBSan, and under valgrind: no memory error, leak or undefined
+# behaviour.
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any check failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -35,6 +36,20 @@ build_and_run() {
 	fi
 	# The test prints its own ok/not ok lines.
 	"$TMP/$name" || FAILED=$((FAILED + 1))
+	# Again built with AddressSanitizer and UBSan: any memory error, leak or undefined
+	# behaviour ends it with an error (the allocation-failure test is valgrind's: ASan's
+	# allocator does not fail the way it injects).
+	if [ "$name" != test_alloc_failure ]; then
+		if $CC $CFLAGS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+			-o "$TMP/$name.asan" "tests/unit/$name.c" $srcs $libs -ljansson 2>"$TMP/$name.asan.cc" &&
+			ASAN_OPTIONS=detect_leaks=1 K8S_EVENTS_UNDER_SANITIZER=1 "$TMP/$name.asan" >"$TMP/$name.asan.out" 2>&1; then
+			echo "ok - $name with AddressSanitizer and UBSan: no memory error, leak or undefined behaviour"
+		else
+			echo "not ok - $name with AddressSanitizer and UBSan: no memory error, leak or undefined behaviour"
+			cat "$TMP/$name.asan.cc" "$TMP/$name.asan.out" | grep -v '^ok - ' | head -40 | sed 's/^/# /'
+			FAILED=$((FAILED + 1))
+		fi
+	fi
 	if command -v valgrind >/dev/null; then
 		# Tests skip their slowest checks (K8S_EVENTS_UNDER_VALGRIND).
 		if K8S_EVENTS_UNDER_VALGRIND=1 valgrind -q --leak-check=full --show-leak-kinds=all \

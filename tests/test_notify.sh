@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ingest() tells listeners on channel k8s_events what it stored, at commit.
+# ingest() tells listeners on channel k8s_events that it stored rows, at commit (what, only
+# with k8s_events.notify_details).
 # Runs against the server tests/run started (PGHOST/PGPORT/PGUSER in the environment).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -11,7 +12,16 @@ event='{"kind":"Event","metadata":{"uid":"12345678-1234-4123-8123-123456789abc",
         "involvedObject":{"kind":"Pod","namespace":"shop","name":"web-1"},"reason":"Started","type":"Normal",
         "lastTimestamp":"2026-06-01T10:00:00Z","count":1}'
 
-# psql prints notifications delivered to its own session after each command.
+# psql prints notifications delivered to its own session after each command. Any role can
+# LISTEN: by default the notification says only that rows were stored, with no payload.
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS k8s_notify_nobody" -c "CREATE ROLE k8s_notify_nobody LOGIN" >/dev/null
+listener=$(mktemp)
+psql -X -d "$db" -U k8s_notify_nobody >"$listener" 2>&1 <<SQL &
+LISTEN k8s_events;
+SELECT pg_sleep(3);
+SQL
+listen_pid=$!
+sleep 1
 out=$(psql -X -e -d "$db" 2>&1 <<SQL
 SET k8s_events.retention = '0';
 LISTEN k8s_events;
@@ -19,10 +29,31 @@ SELECT k8s_events.ingest('$event', 'prod-eu');
 SELECT k8s_events.ingest('$event', 'prod-eu');
 SQL
 )
-grep -q 'Asynchronous notification "k8s_events" with payload "{"cluster":"prod-eu","rows":1,"newest":"2026-06-01T10:00:00Z"}"' <<<"$out"
-check "ingest notifies k8s_events with cluster, rows and newest event time" $? "$out"
+wait "$listen_pid"
+grep -q 'Asynchronous notification "k8s_events" received' <<<"$out"
+check "ingest notifies k8s_events, by default with no payload" $? "$out"
 test "$(grep -c 'Asynchronous notification' <<<"$out")" = 1
 check "a payload that stores nothing new sends no notification" $? "$out"
+grep -q 'Asynchronous notification "k8s_events" received' "$listener" && ! grep -q "prod-eu\|payload" "$listener"
+check "a role with no grant at all hears that rows were stored, not of which cluster nor how many" $? "$(cat "$listener")"
+rm -f "$listener"
+
+# k8s_events.notify_details (superuser only) adds the cluster, the rows and the newest time.
+out=$(psql -X -e -d "$db" 2>&1 <<SQL
+SET k8s_events.retention = '0';
+SET k8s_events.notify_details = on;
+LISTEN k8s_events;
+SELECT k8s_events.ingest(replace('$event', '"7"', '"9"')::jsonb, 'prod-eu');
+SQL
+)
+grep -q 'Asynchronous notification "k8s_events" with payload "{"cluster":"prod-eu","rows":1,"newest":"2026-06-01T10:00:00Z"}"' <<<"$out"
+check "with k8s_events.notify_details: the cluster, the rows stored and the newest event time" $? "$out"
+# (The library loaded first, by a function any role may call: before that a SET only
+# makes a placeholder, which the library then refuses to take from a non-superuser.)
+out=$(psql -X -d "$db" -U k8s_notify_nobody -c "SELECT k8s_events.time_bucket('1 hour', now()) IS NOT NULL" \
+	-c "SET k8s_events.notify_details = on" 2>&1)
+grep -q "permission denied" <<<"$out"
+check "only a superuser may turn k8s_events.notify_details on" $? "$out"
 
 # Nothing is delivered for a transaction that rolls back.
 out=$(psql -X -e -d "$db" 2>&1 <<SQL
@@ -37,4 +68,4 @@ SQL
 grep -q '^ROLLBACK' <<<"$out" && ! grep -q 'Asynchronous notification' <<<"$out"
 check "a rolled-back ingest notifies nobody" $? "$out"
 
-psql -X -q -d postgres -c "DROP DATABASE $db" >/dev/null
+psql -X -q -d postgres -c "DROP DATABASE $db" -c "DROP ROLE k8s_notify_nobody" >/dev/null

@@ -96,7 +96,9 @@ dr_fill(DumpReader *r)
 	{
 		size_t from = (r->keep && !r->skipping) ? r->mark : r->pos;
 
-		memmove(r->buf, r->buf + from, r->len - from);
+		/* (Before the first read there is no buffer: memmove of NULL is undefined.) */
+		if (r->len > from)
+			memmove(r->buf, r->buf + from, r->len - from);
 		r->len -= from;
 		r->pos -= from;
 		r->mark = r->mark > from ? r->mark - from : 0;

@@ -5,8 +5,8 @@
  *	  pod_from_message() and image_from_message() and by the write path's
  *	  rollouts summary, so that both read a message the same way.
  */
-#ifndef K8S_EVENTS_MESSAGES_H
-#define K8S_EVENTS_MESSAGES_H
+#ifndef K8S_EVENTS_CORE_MESSAGES_H
+#define K8S_EVENTS_CORE_MESSAGES_H
 
 #include <stdbool.h>
 #include <stddef.h>
