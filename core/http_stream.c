@@ -500,11 +500,14 @@ http_stream_resume(HttpStream *s)
 	/* Held by us, not silent: the stall clock starts again. */
 	s->last_data = monotonic_ms();
 	rc = curl_easy_pause(s->easy, CURLPAUSE_CONT);
+	/*
+	 * The transfer is over: on_data ended it (an ERROR frame, which its caller
+	 * knows of), or curl failed.  The status stays the response's.
+	 */
 	if (rc != CURLE_OK)
 	{
 		snprintf(s->curl_error, sizeof(s->curl_error), "curl_easy_pause: %s",
 		         curl_easy_strerror(rc));
-		s->status = 0;
 		s->done = true;
 	}
 }

@@ -406,6 +406,8 @@ test_burst_batches(void)
 		                     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Event\",\"metadata\":"
 		                     "{\"uid\":\"u%d\",\"resourceVersion\":\"%d\"},\"message\":\"%s\"}}\n",
 		                     i, 10 + i, pad);
+	/* Ended by a 410, which comes while the transfer is paused: it must still count. */
+	strcpy(body + off, GONE);
 	script[0] = (Response){200, NULL, body, false};
 	memset(&h, 0, sizeof(h));
 	h.rec.settings.batch_size = BATCH;
@@ -426,6 +428,9 @@ test_burst_batches(void)
 	      "a burst of %d frames is stored in batches of batch_size %d (at most %d more): %d "
 	      "batches, the largest %d frames, %d frames in all",
 	      NFRAMES, BATCH, SLACK, batches, largest, total);
+	check(count_lines(log_text(&h.rec.log), "count relists") == 0 &&
+	          strstr(log_text(&h.requests), "resourceVersion=3009&") != NULL,
+	      "the 410 at its end: WATCH again from the burst's last resourceVersion, no relist");
 	done(&h);
 	free(body);
 }
