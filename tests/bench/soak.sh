@@ -135,7 +135,7 @@ bg_pids+=($!)
 # worker was over it.
 faults=(gone drop stall storm restart)
 inject() {
-	local kind=$1 t0 n0 e0 f0 rv0 ok=0 rc=0
+	local kind=$1 t0 n0 e0 f0 rv0 rv1 ok=0 rc=0
 	rv0=$(sim_num resource_version)
 	t0=$(now_ms)
 	case $kind in
@@ -175,7 +175,11 @@ inject() {
 		start_simulator "--rate $rate" "$sim_port" || ok=0
 		;;
 	esac
-	caught_up soak "$sim_port" || rc=1
+	# After a restart the worker's backoff may have grown to a minute (and half as much jitter)
+	# while the simulator replayed its history.
+	rv1=$(sim_num resource_version)
+	wait_for "$([ "$kind" = restart ] && echo 150 || echo 60)" \
+		"SELECT coalesce((SELECT resource_version::bigint >= $rv1 FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'soak'), false)" || rc=1
 	[ "$ok" = 1 ] || rc=1
 	echo "$t0 $kind $rv0 $(now_ms)" >>"$dir/faults"
 	return $rc
