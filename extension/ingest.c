@@ -93,7 +93,7 @@ static const char insert_sql[] =
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
     "    reporting_instance, action, event, occurrences)"
     " RETURNING event_time, namespace, kind, name, type, reason, message, resource_version, uid,"
-    "  first_time, count, occurrences";
+    "  first_time, count, occurrences, source_host";
 
 static const char reject_sql[] =
     "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
@@ -292,6 +292,8 @@ summarise_buffered(Ingest *ingest, const BatchVerdict *verdict)
 		r.type = text_or_null(ingest->values[COL_TYPE][i], ingest->nulls[COL_TYPE][i]);
 		r.reason = text_or_null(ingest->values[COL_REASON][i], ingest->nulls[COL_REASON][i]);
 		r.message = text_or_null(ingest->values[COL_MESSAGE][i], ingest->nulls[COL_MESSAGE][i]);
+		r.source_host =
+		    text_or_null(ingest->values[COL_SOURCE_HOST][i], ingest->nulls[COL_SOURCE_HOST][i]);
 		r.resource_version = TextDatumGetCString(ingest->values[COL_RESOURCE_VERSION][i]);
 		r.uid = *DatumGetUUIDP(ingest->values[COL_UID][i]);
 		r.event_time = DatumGetTimestampTz(ingest->values[COL_EVENT_TIME][i]);
@@ -334,6 +336,8 @@ summarise_returned(Ingest *ingest, SPITupleTable *table, uint64 n)
 		r.first_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 10, &isnull));
 		r.count = DatumGetInt32(SPI_getbinval(tuple, desc, 11, &isnull));
 		r.occurrences = DatumGetInt32(SPI_getbinval(tuple, desc, 12, &isnull));
+		v = SPI_getbinval(tuple, desc, 13, &isnull);
+		r.source_host = text_or_null(v, isnull);
 		summary_batch_add(ingest->summaries, &r);
 	}
 	SPI_freetuptable(table);

@@ -8,6 +8,7 @@ them); exits 1 if any failed.
 Environment: SERVE_URL, SERVE_TOKEN_URL, SERVE_TLS_URL, SERVE_CA, SERVE_PID, SERVE_TOKEN,
 SERVE_DB, and PGHOST/PGPORT/PGUSER of the owner (for the SQL the numbers are checked against).
 """
+import collections
 import gzip
 import http.client
 import json
@@ -380,6 +381,41 @@ for q in free_text:
         bad.append((q, s, len(r.get("items", [])), len(want)))
 ok("SQL fragments and LIKE wildcards as free text are only text: they find what holds them literally",
    not bad, bad)
+# The node filter: the objects a node reported events of (a pod's kubelet), and the Node
+# itself, as the raw rows say; with each sort, and with a namespace.
+node = one("SELECT source_host FROM k8s_events.events WHERE cluster = 'prod' AND source_host IS NOT NULL"
+           " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+node_lit = node.replace("'", "''")
+node_rows = (f"SELECT s.kind, coalesce(s.namespace, ''), s.name FROM k8s_events.resource_summary AS s"
+             f" WHERE s.cluster = 'prod' AND s.last_event_time >= now() - interval '3 days'"
+             f" AND (EXISTS (SELECT FROM k8s_events.events AS e WHERE e.cluster = s.cluster"
+             f"   AND e.namespace IS NOT DISTINCT FROM s.namespace AND e.kind IS NOT DISTINCT FROM s.kind"
+             f"   AND e.name IS NOT DISTINCT FROM s.name AND e.source_host = '{node_lit}')"
+             f"  OR (s.kind = 'Node' AND s.name = '{node_lit}'))")
+want = sorted(tuple(x) for x in sql(node_rows))
+s, r = api("resources", cluster="prod", node=node, limit=500, **{"from": "now-3d"})
+requests_made += 1
+got = sorted((i["kind"], i["namespace"] or "", i["name"]) for i in r.get("items", []))
+kinds = sorted({k for k, _, _ in want})
+ok(f"node filter: the {len(want)} objects node {node} reported events of ({', '.join(kinds)}), and the Node, "
+   "as the rows say", s == 200 and got == want and len(want) > 1
+   and any(k == "Node" and n == node for k, _, n in got), (s, len(got), len(want), got[:5], want[:5]))
+ns_n = collections.Counter(n for k, n, _ in want if k == "Pod" and n).most_common(1)[0][0]
+s, r = api("resources", cluster="prod", node=node, namespace=ns_n, sort="warnings", limit=500,
+           **{"from": "now-3d"})
+requests_made += 1
+got_w = {(i["kind"], i["namespace"] or "", i["name"]) for i in r.get("items", [])}
+want_w = {w for w in want if w[1] == ns_n} & {tuple(x) for x in sql(
+    "SELECT kind, coalesce(namespace, ''), name FROM k8s_events.events WHERE cluster = 'prod'"
+    f" AND namespace = '{ns_n}' AND type = 'Warning' AND event_time >= now() - interval '3 days'")}
+ok(f"node filter by warnings in namespace {ns_n}: the node's objects that had warnings ({len(want_w)})",
+   s == 200 and got_w == want_w, (s, sorted(got_w)[:5], sorted(want_w)[:5]))
+s, r = api("resources", cluster="prod", node="no-such-node'; --", **{"from": "now-3d"})
+requests_made += 1
+ok("a node nobody has finds nothing", s == 200 and r["items"] == [], r)
+s, r = api("resources", cluster="prod", node="n" * 254)
+requests_made += 1
+ok("a node name over 253 bytes gets 400", s == 400 and r.get("parameter") == "node", r)
 s, r = api("resources", cluster="x'; DROP TABLE k8s_events.events; --")
 requests_made += 1
 ok("a cluster name made of SQL is only a name no cluster has", s == 200 and r["items"] == [], r)

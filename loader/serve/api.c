@@ -455,7 +455,9 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
  * the range's partitions for the page's objects only.  Most warned first means
  * most warned in the range: the range's Warning rows (of the namespace, through
  * the object index, or of the cluster, through the partial index of warnings),
- * summed per object, then the summary's columns and filters.
+ * summed per object, then the summary's columns and filters.  A node ($13)
+ * keeps the objects it reported events of (resource_summary.nodes: a pod's
+ * kubelet), and the Node itself.
  */
 #define RESOURCES_SQL(SOURCE, ORDER)                                                               \
 	"WITH page AS ("                                                                               \
@@ -470,6 +472,8 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 	"          OR strpos(lower(s.name), lower($6)) OPERATOR(pg_catalog.>) 0"                       \
 	"          OR strpos(lower(s.last_reason), lower($6)) OPERATOR(pg_catalog.>) 0"                \
 	"          OR strpos(lower(s.last_message), lower($6)) OPERATOR(pg_catalog.>) 0)"              \
+	"     AND ($13::text IS NULL OR s.nodes OPERATOR(pg_catalog.?) $13"                            \
+	"          OR (s.kind OPERATOR(pg_catalog.=) 'Node' AND s.name OPERATOR(pg_catalog.=) $13))"   \
 	"     AND s.last_event_time OPERATOR(pg_catalog.>=) $7::timestamptz"                           \
 	"     AND s.first_event_time OPERATOR(pg_catalog.<) $8::timestamptz"                           \
 	"   ORDER BY " ORDER " LIMIT $9::int OPERATOR(pg_catalog.+) 1 OFFSET $10::int) AS s"           \
@@ -532,7 +536,7 @@ static void
 run_resources(PGconn *conn, Params *p, Reply *r)
 {
 	char from[RFC3339_BUFLEN], to[RFC3339_BUFLEN], limit[24], offset[24], spark[24], range_s[40];
-	const char *v[12] = {p->text[P_CLUSTER],
+	const char *v[13] = {p->text[P_CLUSTER],
 	                     p->text[P_NAMESPACE],
 	                     p->text[P_KIND],
 	                     p->text[P_TYPE],
@@ -543,7 +547,8 @@ run_resources(PGconn *conn, Params *p, Reply *r)
 	                     limit,
 	                     offset,
 	                     spark,
-	                     range_s};
+	                     range_s,
+	                     p->text[P_NODE]};
 
 	format_time(p->from_us, from);
 	format_time(p->to_us, to);
@@ -560,7 +565,7 @@ run_resources(PGconn *conn, Params *p, Reply *r)
 		            "days of them, or pick a namespace");
 		return;
 	}
-	run_json(conn, p->sort_warnings ? resources_by_warnings_sql : resources_by_last_sql, 12, v, r);
+	run_json(conn, p->sort_warnings ? resources_by_warnings_sql : resources_by_last_sql, 13, v, r);
 }
 
 /* ---------------------------------------------------------------- resource */
@@ -867,7 +872,8 @@ static const ApiEndpoint endpoints[] = {
      PARAM(P_CLUSTER), true, run_histogram},
     {"/api/resources",
      PARAM(P_CLUSTER) | PARAM(P_NAMESPACE) | PARAM(P_KIND) | PARAM(P_TYPE) | PARAM(P_REASON) |
-         PARAM(P_Q) | RANGE | PARAM(P_SORT) | PARAM(P_LIMIT) | PARAM(P_OFFSET) | PARAM(P_SPARK),
+         PARAM(P_Q) | PARAM(P_NODE) | RANGE | PARAM(P_SORT) | PARAM(P_LIMIT) | PARAM(P_OFFSET) |
+         PARAM(P_SPARK),
      PARAM(P_CLUSTER), true, run_resources},
     {"/api/resource", OBJECT, PARAM(P_CLUSTER) | PARAM(P_KIND) | PARAM(P_NAME), false,
      run_resource},
@@ -901,8 +907,8 @@ api_bounded(const ApiEndpoint *ep)
 }
 
 static const char *const param_names[P_COUNT] = {
-    "cluster", "namespace", "kind", "name",  "type",   "reason", "q",     "from",
-    "to",      "bucket",    "bars", "limit", "offset", "sort",   "spark", "related",
+    "cluster", "namespace", "kind",  "name",   "type", "reason", "q",       "from", "to",
+    "bucket",  "bars",      "limit", "offset", "sort", "spark",  "related", "node",
 };
 
 void
