@@ -217,6 +217,48 @@ FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', in
      AS args(f, t, bucket, cl, ns, kd, ty)
 ORDER BY 1, 2, 3, 4, 5;
 
+-- One object, its namespace, kind and name given, over a finite range: read through a plan
+-- kept for the session (object_histogram()), the same rows in the same order as its raw
+-- rows gap-filled, each call (the second with the kept plan). An object with no namespace is
+-- asked with namespace NULL (any), and goes histogram()'s general way.
+CREATE FUNCTION pg_temp.raw_object(f timestamptz, t timestamptz, bucket interval,
+                                   cl text, ns text, kd text, nm text, ty text)
+RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
+LANGUAGE sql AS $$
+    SELECT b.bucket_start, r.type, r.reason, coalesce(r.occurrences, 0)
+    FROM (SELECT timezone('UTC', g) AS bucket_start
+          FROM generate_series(timezone('UTC', k8s_events.time_bucket(bucket, f)),
+                               timezone('UTC', k8s_events.time_bucket(bucket, t - interval '1 microsecond')),
+                               bucket) AS g) AS b
+    LEFT JOIN (SELECT k8s_events.time_bucket(bucket, e.event_time) AS bucket_start, e.type, e.reason,
+                      sum(e.occurrences) AS occurrences
+               FROM k8s_events.events AS e
+               WHERE e.event_time >= f AND e.event_time < t AND e.name = nm
+                 AND (cl IS NULL OR e.cluster = cl) AND (ns IS NULL OR e.namespace = ns)
+                 AND (kd IS NULL OR e.kind = kd) AND (ty IS NULL OR e.type = ty)
+               GROUP BY 1, 2, 3) AS r USING (bucket_start)
+    ORDER BY 1, 2, 3
+$$;
+SELECT args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty, call,
+       (SELECT count(*) FILTER (WHERE h.occurrences > 0)
+        FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty) AS h) AS filled,
+       (SELECT array_agg(ROW(h.bucket_start, h.type, h.reason, h.occurrences) ORDER BY h.n)
+        FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty)
+             WITH ORDINALITY AS h(bucket_start, type, reason, occurrences, n))
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(ROW(r.bucket_start, r.type, r.reason, r.occurrences) ORDER BY r.n)
+        FROM pg_temp.raw_object(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty)
+             WITH ORDINALITY AS r(bucket_start, type, reason, occurrences, n)) AS same_rows_in_order
+FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', interval '1 hour', 'in_order', 'ns1', 'Pod', 'obj-1', NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', NULL, 'ns1', 'Pod', 'obj-1', NULL),
+             ('2026-05-04 09:10', '2026-05-05 13:20', '10 minutes', 'shuffled', 'ns2', 'Pod', 'obj-2', 'Warning'),
+             ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', 'reversed', 'ns1', 'Node', 'obj-22', NULL),
+             ('2026-05-04 05:00', '2026-05-06 07:00', '4 hours', 'in_order', NULL, 'Pod', 'obj-7', NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'in_order', 'ns0', 'Pod', 'no-such-object', NULL))
+     AS args(f, t, bucket, cl, ns, kd, nm, ty),
+     generate_series(1, 2) AS call
+ORDER BY 1, 2, 3, 4, 5, 6, 7;
+
 -- Retention: drop_partitions takes the dropped rows out of resource_summary (objects left
 -- with no row go), and keeps their hours in event_counts.
 SELECT count(*) AS hours_before FROM (SELECT DISTINCT hour FROM k8s_events.event_counts) AS h;
