@@ -128,7 +128,7 @@ SELECT count(*) AS differences FROM k8s_events.verify_summaries();
 -- histogram() answers whole-hour buckets over an hour-aligned range from event_counts, and
 -- the numbers are the rows' own.
 CREATE FUNCTION pg_temp.raw_histogram(from_time timestamptz, to_time timestamptz, bucket interval,
-                                      cl text, ns text, kd text, ty text)
+                                      cl text, ns text, kd text, ty text, nm text DEFAULT NULL)
 RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
 LANGUAGE sql AS $$
     SELECT k8s_events.time_bucket(bucket, e.event_time), e.type, e.reason, sum(e.occurrences)
@@ -136,6 +136,7 @@ LANGUAGE sql AS $$
     WHERE e.event_time >= from_time AND e.event_time < to_time
       AND (cl IS NULL OR e.cluster = cl) AND (ns IS NULL OR e.namespace = ns)
       AND (kd IS NULL OR e.kind = kd) AND (ty IS NULL OR e.type = ty)
+      AND (nm IS NULL OR e.name = nm)
     GROUP BY 1, 2, 3
 $$;
 SELECT k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 hour') AS hourly,
@@ -173,7 +174,7 @@ ORDER BY 1, 2;
 -- reason), by bucket, type, reason, whichever summary answers (one cluster's are read bucket
 -- by bucket, every cluster's in one pass).
 CREATE FUNCTION pg_temp.raw_filled(f timestamptz, t timestamptz, bucket interval,
-                                   cl text, ns text, kd text, ty text)
+                                   cl text, ns text, kd text, ty text, nm text DEFAULT NULL)
 RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
 LANGUAGE sql AS $$
     SELECT b.bucket_start, r.type, r.reason, coalesce(r.occurrences, 0)
@@ -181,7 +182,7 @@ LANGUAGE sql AS $$
           FROM generate_series(timezone('UTC', k8s_events.time_bucket(bucket, f)),
                                timezone('UTC', k8s_events.time_bucket(bucket, t - interval '1 microsecond')),
                                bucket) AS g) AS b
-    LEFT JOIN pg_temp.raw_histogram(f, t, bucket, cl, ns, kd, ty) AS r USING (bucket_start)
+    LEFT JOIN pg_temp.raw_histogram(f, t, bucket, cl, ns, kd, ty, nm) AS r USING (bucket_start)
     ORDER BY 1, 2, 3
 $$;
 SELECT args.bucket, args.cl, args.ns, args.kd, args.ty,
@@ -219,26 +220,9 @@ ORDER BY 1, 2, 3, 4, 5;
 
 -- One object, its namespace, kind and name given, over a finite range: read through a plan
 -- kept for the session (object_histogram()), the same rows in the same order as its raw
--- rows gap-filled, each call (the second with the kept plan). An object with no namespace is
--- asked with namespace NULL (any), and goes histogram()'s general way.
-CREATE FUNCTION pg_temp.raw_object(f timestamptz, t timestamptz, bucket interval,
-                                   cl text, ns text, kd text, nm text, ty text)
-RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
-LANGUAGE sql AS $$
-    SELECT b.bucket_start, r.type, r.reason, coalesce(r.occurrences, 0)
-    FROM (SELECT timezone('UTC', g) AS bucket_start
-          FROM generate_series(timezone('UTC', k8s_events.time_bucket(bucket, f)),
-                               timezone('UTC', k8s_events.time_bucket(bucket, t - interval '1 microsecond')),
-                               bucket) AS g) AS b
-    LEFT JOIN (SELECT k8s_events.time_bucket(bucket, e.event_time) AS bucket_start, e.type, e.reason,
-                      sum(e.occurrences) AS occurrences
-               FROM k8s_events.events AS e
-               WHERE e.event_time >= f AND e.event_time < t AND e.name = nm
-                 AND (cl IS NULL OR e.cluster = cl) AND (ns IS NULL OR e.namespace = ns)
-                 AND (kd IS NULL OR e.kind = kd) AND (ty IS NULL OR e.type = ty)
-               GROUP BY 1, 2, 3) AS r USING (bucket_start)
-    ORDER BY 1, 2, 3
-$$;
+-- rows gap-filled (raw_filled() of its name), each call (the second with the kept plan). An
+-- object with no namespace is asked with namespace NULL (any), and goes histogram()'s general
+-- way.
 SELECT args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty, call,
        (SELECT count(*) FILTER (WHERE h.occurrences > 0)
         FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty) AS h) AS filled,
@@ -247,7 +231,7 @@ SELECT args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty, call,
              WITH ORDINALITY AS h(bucket_start, type, reason, occurrences, n))
        IS NOT DISTINCT FROM
        (SELECT array_agg(ROW(r.bucket_start, r.type, r.reason, r.occurrences) ORDER BY r.n)
-        FROM pg_temp.raw_object(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty)
+        FROM pg_temp.raw_filled(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.ty, args.nm)
              WITH ORDINALITY AS r(bucket_start, type, reason, occurrences, n)) AS same_rows_in_order
 FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', interval '1 hour', 'in_order', 'ns1', 'Pod', 'obj-1', NULL),
              ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', NULL, 'ns1', 'Pod', 'obj-1', NULL),
