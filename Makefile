@@ -50,7 +50,8 @@ $(EXTENSION)--$(EXT_VERSION).sql: $(SQL_PARTS)
 
 $(EXTENSION)--1.0--1.1.sql: extension/upgrade/$(EXTENSION)--1.0--1.1.head.sql \
 		extension/sql/01_internal_schemas.sql extension/upgrade/$(EXTENSION)--1.0--1.1.moves.sql \
-		extension/sql/18_checkpoint_functions.sql extension/sql/45_summaries.sql \
+		extension/sql/18_checkpoint_functions.sql extension/sql/41_message_parts.sql \
+		extension/sql/45_summaries.sql \
 		extension/sql/46_rollouts.sql extension/sql/47_verify_summaries.sql extension/sql/60_histogram.sql \
 		extension/sql/61_object_events.sql extension/upgrade/$(EXTENSION)--1.0--1.1.tail.sql
 	cat $^ > $@
