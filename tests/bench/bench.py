@@ -406,8 +406,10 @@ def function_pairs(db):
          " event->>'deprecatedLastTimestamp', event->>'firstTimestamp', event->>'deprecatedFirstTimestamp',"
          f" event->'metadata'->>'creationTimestamp')::timestamptz) FROM {src}"),
         ("`time_bucket('15 minutes', t)` vs `date_bin`", ">= 1x", 1.0,
-         f"SELECT count(DISTINCT k8s_events.time_bucket('15 minutes', event_time)) FROM {src}",
-         f"SELECT count(DISTINCT date_bin('15 minutes', event_time, '2000-01-03')) FROM {src}"),
+         # max(), as for event_time: count(DISTINCT ...) spent some 600 of its 770 ms sorting,
+         # the same sort for both, which left the functions' difference in its noise.
+         f"SELECT max(k8s_events.time_bucket('15 minutes', event_time)) FROM {src}",
+         f"SELECT max(date_bin('15 minutes', event_time, '2000-01-03')) FROM {src}"),
         ("`regexp_extract(message, ...)` vs `substring(... from ...)`", ">= 1x", 1.0,
          f"SELECT count(k8s_events.regexp_extract(message, 'pod/([a-z0-9-]+)', 1)) FROM {src}",
          f"SELECT count(substring(message from 'pod/([a-z0-9-]+)')) FROM {src}"),
