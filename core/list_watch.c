@@ -17,6 +17,7 @@
 #include "kubeconfig.h"
 #include "list_watch.h"
 #include "monotonic.h"
+#include "quote_text.h"
 
 #define BACKOFF_INITIAL_MS 1000
 #define BACKOFF_MAX_MS     60000
@@ -469,7 +470,8 @@ watch_frame(void *arg, const Frame *frame)
 		           (unsigned long long) frame->length);
 		return e->nomem;
 	}
-	value = json_loadb(frame->data, frame->len, 0, &error);
+	/* A NUL in a string ("\u0000") spoils one Event, not the frame (event_decode says so). */
+	value = json_loadb(frame->data, frame->len, JSON_ALLOW_NUL, &error);
 	/*
 	 * jansson names every syntax error; when its allocator failed it mostly
 	 * says nothing.  That frame is not bad data: the next watch sends it again.
@@ -492,10 +494,14 @@ watch_frame(void *arg, const Frame *frame)
 			e->gone = true;
 		else
 		{
-			const char *message = json_string_value(json_object_get(object, "message"));
+			json_t *message = json_object_get(object, "message");
+			char    quoted[200];
 
 			snprintf(e->error, sizeof(e->error), "watch ERROR: %s",
-			         message != NULL ? message : "(no message)");
+			         json_is_string(message)
+			             ? printable_text(quoted, sizeof(quoted), json_string_value(message),
+			                              json_string_length(message), 160)
+			             : "(no message)");
 		}
 		json_decref(value);
 		return true;
@@ -615,12 +621,16 @@ start_request(Engine *e, HttpStream *s, const char *path, HttpDataCallback on_da
 static void
 describe_failure(const HttpStream *s, char *err, size_t errlen)
 {
+	/* The body is the API server's: any bytes (quote_text.h). */
+	char body[300];
+
 	if (s->status == 0 && s->abort_reason[0] != '\0')
 		snprintf(err, errlen, "unusable response from the API server: %s", s->curl_error);
 	else if (s->status == 0)
 		snprintf(err, errlen, "cannot reach the API server: %s", s->curl_error);
 	else
-		snprintf(err, errlen, "HTTP %ld from the API server: %.200s", s->status, s->error_body);
+		snprintf(err, errlen, "HTTP %ld from the API server: %s", s->status,
+		         printable_text(body, sizeof(body), s->error_body, s->error_len, 200));
 }
 
 /* Run one request to its end, storing batches that fall due on the way (watches). */
@@ -689,13 +699,15 @@ events_path(Engine *e, Buf *path)
 
 /*
  * One list page: store it, and learn the next page's token.  A host with
- * keep_values gets the page as parsed here, others its text.
+ * keep_values gets the page as parsed here, others its text.  A NUL in one
+ * Event ("\u0000") must not make the whole page unreadable, forever: the
+ * decoder rejects that Event alone.
  */
 static Outcome
 store_page(Engine *e, HttpStream *s, char **next, char *err, size_t errlen)
 {
 	json_error_t   jerror;
-	json_t        *page = json_loadb(s->body, s->body_len, 0, &jerror);
+	json_t        *page = json_loadb(s->body, s->body_len, JSON_ALLOW_NUL, &jerror);
 	json_t        *metadata;
 	const char    *cont;
 	const char    *rv;

@@ -176,16 +176,26 @@ find_image(Cursor c, const char **start, size_t *len)
 	return true;
 }
 
+/*
+ * Longer than these, what a message names is no pod (a DNS subdomain, at most
+ * 253 bytes) and no image reference (a name of at most 255 bytes, a tag of 128,
+ * a digest of at most 135): the summaries index both, and a btree entry holds at
+ * most 2,704 bytes, so such a message names nothing.
+ */
+#define POD_MAX_BYTES   253
+#define IMAGE_MAX_BYTES 1024
+
 bool
 message_pod(const char *message, size_t len, const char **pod, size_t *pod_len)
 {
-	return find_pod(message_cursor(message, len), pod, pod_len);
+	return find_pod(message_cursor(message, len), pod, pod_len) && *pod_len <= POD_MAX_BYTES;
 }
 
 bool
 message_image(const char *message, size_t len, const char **image, size_t *image_len)
 {
-	return find_image(message_cursor(message, len), image, image_len);
+	return find_image(message_cursor(message, len), image, image_len) &&
+	       *image_len <= IMAGE_MAX_BYTES;
 }
 
 /* "Successfully assigned ns/X to NODE": the node. */

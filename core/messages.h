@@ -13,10 +13,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* The pod a message names: *pod points into message.  false when it names none. */
+/*
+ * The pod a message names: *pod points into message.  false when it names none
+ * (or one longer than a pod's name can be: messages.c).
+ */
 extern bool message_pod(const char *message, size_t len, const char **pod, size_t *pod_len);
 
-/* The image reference a message quotes, as written. */
+/* The image reference a message quotes, as written (none past 1,024 bytes). */
 extern bool message_image(const char *message, size_t len, const char **image, size_t *image_len);
 
 /* The node a scheduler's message says a pod was assigned to. */

@@ -46,6 +46,7 @@
 #include "summaries.h"
 #include "unix_time.h"
 #include "sql_function.h"
+#include "text_datum.h"
 
 SQL_FUNCTION(k8s_ingest);
 SQL_FUNCTION(k8s_ingest_report);
@@ -188,8 +189,9 @@ ingest_begin(const char *cluster, const char *source)
 static void
 reject(Ingest *ingest, const char *payload, const char *error)
 {
+	/* The reason may quote the input (a parser's message): it must stay readable text. */
 	Datum args[4] = {CStringGetTextDatum(ingest->cluster), CStringGetTextDatum(ingest->source),
-	                 CStringGetTextDatum(error), CStringGetTextDatum(payload)};
+	                 text_datum_escaped(error, strlen(error)), CStringGetTextDatum(payload)};
 
 	if (SPI_execute_plan(reject_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record a rejected item");

@@ -82,6 +82,51 @@ need_program() {
 	fi
 }
 
+# ---------------------------------------------------------------- secrets and logs
+# No token or key may ever reach a log. Tests make every token with new_secret and
+# register every private key with register_key; both go to the registry file
+# $K8S_EVENTS_SECRETS (tests/run sets it), and logs are kept in $K8S_EVENTS_LOGS (keep_logs)
+# instead of being removed with their scratch directory. Once every suite ran, tests/run
+# greps the servers' logs and the kept ones for each registered value and for the prefix
+# (tests/check_leaks.sh), so that a token made by hand in this form is caught too.
+secret_prefix=k8s-events-test-secret-
+
+# new_secret: print a fresh token (the prefix and 24 random hex digits), registered.
+new_secret() {
+	local s
+	s=$secret_prefix$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	register_secret "$s"
+	printf '%s\n' "$s"
+}
+
+# register_secret VALUE...: add values to the registry (nothing when tests/run did not set one).
+register_secret() {
+	[ -n "${K8S_EVENTS_SECRETS:-}" ] && [ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" >>"$K8S_EVENTS_SECRETS"
+}
+
+# register_key FILE...: register the base64 lines of PEM private keys (a leak of any
+# 64-character line of one is found).
+register_key() {
+	local f
+	for f in "$@"; do
+		register_secret $(sed -n '/-BEGIN .*PRIVATE KEY-/,/-END .*PRIVATE KEY-/{/^[A-Za-z0-9+\/=]\{40,\}$/p}' "$f")
+	done
+}
+
+# keep_logs DIR: copy DIR's logs (*.log, *.out, *.err and the PostgreSQL server's log of an
+# own_server) to $K8S_EVENTS_LOGS before DIR is removed, for tests/check_leaks.sh.
+keep_logs() {
+	local to f
+	[ -n "${K8S_EVENTS_LOGS:-}" ] && [ -d "$1" ] || return 0
+	to=$K8S_EVENTS_LOGS/$(basename "$1")
+	mkdir -p "$to"
+	for f in "$1"/*.log "$1"/*.out "$1"/*.err "$1"/pg/server.log; do
+		[ -f "$f" ] && cp "$f" "$to/$(basename "$(dirname "$f")")-$(basename "$f")"
+	done
+	return 0
+}
+
 # ---------------------------------------------------------------- a server of the script's own
 
 # Background processes (simulators, watchers) that own_server_cleanup ends at exit. A script
@@ -111,6 +156,7 @@ own_server_cleanup() {
 	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null; done
 	tests/pg_server.sh stop "$dir/pg"
+	keep_logs "$dir"
 	rm -rf "$dir"
 }
 
