@@ -51,29 +51,36 @@ waiting_costs() {
 	below "$pct" "$wait_cpu_pct" && below "$wps" "$wait_wakeups"
 	check "$1, k8s-events watch: ${pct}% of a core ($cpu s in $secs s), $wps wake-ups/s (budgets $wait_cpu_pct%, $wait_wakeups/s)" $?
 }
-# listed CLUSTER PORT: true when CLUSTER, which listed the simulator on PORT and caught up
-# with it frozen, holds one row for each Event alive there, each once; the rows are saved as
-# $dir/base_CLUSTER.txt, for exact.
+# What a cluster holds, against the simulator (each prints its counts, true when exact):
+# served CLUSTER: every observation it served, each once (a cluster that followed it
+# from its start); listed CLUSTER: after a LIST of the frozen simulator, one row per Event
+# alive there, each once (saved as $dir/base_CLUSTER.txt); since_listed CLUSTER: those
+# rows, and every observation since $listed_rv.
+served() { exact_served "$1" "$s_port"; }
 listed() {
 	local rows distinct alive
 	sql "SELECT uid || ' ' || resource_version FROM k8s_events.events WHERE cluster = '$1'" >"$dir/base_$1.txt"
 	rows=$(wc -l <"$dir/base_$1.txt")
 	distinct=$(sort -u "$dir/base_$1.txt" | wc -l)
-	alive=$(sim_stat "$2" events_alive)
+	alive=$(sim_stat "$s_port" events_alive)
 	echo "rows=$rows distinct=$distinct alive=$alive"
 	test "$rows" = "$distinct" && test "$rows" = "$alive"
 }
+since_listed() { exact "$1" "$s_port" "$dir/base_$1.txt" "$listed_rv"; }
+# both HOW C1 C2: both clusters catch up with the simulator and HOW holds for each; their
+# counts in out1 and out2.
+both() {
+	local rc
+	caught_up "$2" "$s_port" && caught_up "$3" "$s_port"
+	rc=$?
+	out1=$("$1" "$2") || rc=1
+	out2=$("$1" "$3") || rc=1
+	return "$rc"
+}
 # recovered WHAT: back to relaying: both watchers catch up and hold exactly what was served.
 recovered() {
-	local out1 out2 rc rc1 rc2
 	mode relay
-	caught_up fw "$s_port" && caught_up fx "$s_port"
-	rc=$?
-	out1=$(exact_served fw "$s_port")
-	rc1=$?
-	out2=$(exact_served fx "$s_port")
-	rc2=$?
-	test "$rc" = 0 && test "$rc1" = 0 && test "$rc2" = 0
+	both served fw fx
 	check "$1: once it answers again, both store exactly what was served (worker: $out1; watch: $out2)" $? "$(status fw)
 $(status fx)"
 }
@@ -145,14 +152,10 @@ recovered "the HTML answers"
 mode gzip
 reconnect
 sim_advance "$s_port" 900
-caught_up fw "$s_port" && caught_up fx "$s_port"
+both served fw fx
 rc=$?
-out1=$(exact_served fw "$s_port")
-rc1=$?
-out2=$(exact_served fx "$s_port")
-rc2=$?
 n=$(grep -c '^gzip GET /api/v1/events?watch=1' "$dir/f.log")
-test "$rc" = 0 && test "$rc1" = 0 && test "$rc2" = 0 && test "$n" -ge 2
+test "$rc" = 0 && test "$n" -ge 2
 check "watches answered with gzip: exactly what was served ($n gzip watches; worker: $out1; watch: $out2)" $? "$(status fw)
 $(status fx)"
 # A LIST through it: a new cluster of `k8s-events watch`.
@@ -161,9 +164,9 @@ z_pid=$!
 bg_pids+=($z_pid)
 caught_up fz "$s_port"
 rc=$?
-out=$(listed fz "$s_port")
-rc_last=$?
-test "$rc" = 0 && test "$rc_last" = 0 && grep -q '^gzip GET /api/v1/events?limit=500' "$dir/f.log"
+out=$(listed fz)
+rc2=$?
+test "$rc" = 0 && test "$rc2" = 0 && grep -q '^gzip GET /api/v1/events?limit=500' "$dir/f.log"
 check "a LIST answered with gzip: exactly the Events alive ($out)" $? "$(cat "$dir/watch_z.log")"
 kill "$z_pid"
 mode relay
@@ -203,29 +206,18 @@ for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$nghttpx_port") 2>/dev/null &&
 sql "SELECT k8s_events.add_cluster('h2', api_server => 'https://127.0.0.1:$nghttpx_port', ca_file => '$dir/cert.pem')" >/dev/null
 "$BIN" watch --cluster h2x --api-server "https://127.0.0.1:$nghttpx_port" --ca-file "$dir/cert.pem" -d postgres 2>"$dir/watch_h2.log" &
 bg_pids+=($!)
-caught_up h2 "$s_port" && caught_up h2x "$s_port"
-rc=$?
-out1=$(listed h2 "$s_port")
-rc1=$?
-out2=$(listed h2x "$s_port")
-rc_last=$?
-test "$rc" = 0 && test "$rc1" = 0 && test "$rc_last" = 0
+both listed h2 h2x
 check "h2 over TLS through nghttpx: the LIST stores the Events alive (worker: $out1; watch: $out2)" $? "$(status h2)
 $(status h2x)"
-h2_rv=$(sim_stat "$s_port" resource_version)
+listed_rv=$(sim_stat "$s_port" resource_version)
 sim_advance "$s_port" 600
-caught_up h2 "$s_port" && caught_up h2x "$s_port"
+both since_listed h2 h2x
 rc=$?
-out1=$(exact h2 "$s_port" "$dir/base_h2.txt" "$h2_rv")
-rc1=$?
-out2=$(exact h2x "$s_port" "$dir/base_h2x.txt" "$h2_rv")
-rc2=$?
 # nghttpx logs a request when it ends: end the watches.
 reconnect
 sleep 1
 n=$(grep -c 'GET /api/v1/events?watch=1[^"]* HTTP/2' "$dir/h2.access")
-test "$rc" = 0 && test "$rc1" = 0 && test "$rc2" = 0 && test "$n" -ge 2 &&
-	! grep -q 'HTTP/1' "$dir/h2.access"
+test "$rc" = 0 && test "$n" -ge 2 && ! grep -q 'HTTP/1' "$dir/h2.access"
 check "h2 over TLS: the watches store exactly what was served, every request HTTP/2 ($n watches; worker: $out1; watch: $out2)" $? "$(status h2)
 $(status h2x)
 $(tail -3 "$dir/h2.access")"

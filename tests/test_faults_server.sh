@@ -75,6 +75,18 @@ wait_costs() {
 	check "$2: ${pct}% of a core ($cpu s in $secs s), $wps wake-ups/s (budgets $wait_cpu_pct%, $wait_wakeups/s)" $?
 }
 rows_of() { sql "SELECT count(*) FROM k8s_events.events WHERE cluster = '$1'"; }
+# resumed AFTER SEQ CONDITION: cluster k's worker is watching again (and CONDITION holds of
+# its watch_status row), and the simulator's first request after SEQ was a WATCH from a
+# resourceVersion: no LIST.
+resumed() {
+	local rc req
+	wait_for 60 "SELECT state = 'watching' AND $3 FROM k8s_events.watch_status WHERE cluster = 'k'"
+	rc=$?
+	check "after $1 the worker is watching again: $(status k)" $rc
+	req=$(first_request_after "$k_port" "$2")
+	[[ $req == "watch "[0-9]* ]]
+	check "after $1 it resumed with a WATCH from its checkpoint ($req)" $?
+}
 # first_request_after PORT SEQ: the simulator's first API request after SEQ: "verb resourceVersion".
 first_request_after() {
 	curl -s "http://127.0.0.1:$1/simulator/requests?since=$2" |
@@ -101,12 +113,7 @@ load_costs worker "at 1,000 Events a second, the worker" $(($(rows_of k) - rows0
 seq=$(sim_stat "$k_port" requests_logged)
 kill -9 "$w"
 check "killed the worker $w while it held a transaction" $rc
-wait_for 60 "SELECT state = 'watching' AND pid <> $w FROM k8s_events.watch_status WHERE cluster = 'k'"
-rc=$?
-check "after the server's reinitialisation the worker is watching again: $(status k)" $rc
-req=$(first_request_after "$k_port" "$seq")
-[[ $req == "watch "[0-9]* ]]
-check "it resumed with a WATCH from its checkpoint, no LIST ($req)" $?
+resumed "the server's reinitialisation" "$seq" "pid <> $w"
 w=$(worker_of k)
 rows0=$(rows_of k)
 begin worker "$w"
@@ -120,19 +127,14 @@ rc=$?
 seq=$(sim_stat "$k_port" requests_logged)
 crash_server
 check "killed the whole server while the worker $w held a transaction, started it again" $rc
-wait_for 60 "SELECT state = 'watching' AND pid IS NOT NULL FROM k8s_events.watch_status WHERE cluster = 'k'"
-rc=$?
-check "after the crash the worker is watching again: $(status k)" $rc
-req=$(first_request_after "$k_port" "$seq")
-[[ $req == "watch "[0-9]* ]]
-check "it resumed with a WATCH from its checkpoint, no LIST ($req)" $?
+resumed "the crash" "$seq" "pid IS NOT NULL"
 sleep 2
 sim_fault "$k_port" "rate=0&speed=0"
 caught_up k "$k_port"
 rc=$?
 out=$(exact k "$k_port" "$dir/base_k.txt" "$k_rv")
-rc_last=$?
-test "$rc" = 0 && test "$rc_last" = 0
+rc2=$?
+test "$rc" = 0 && test "$rc2" = 0
 check "two kills in the middle of batches: the worker stored exactly what was served ($out)" $? "$(status k)"
 check_summaries postgres "the worker's crashes"
 
@@ -190,8 +192,8 @@ print(f"rows={len(db)} file={len(keys)} missing={len(keys - set(db))} extra={len
 sys.exit(0 if len(db) == len(set(db)) and set(db) == keys else 1)
 PY
 )
-rc_last=$?
-test "$rc" = 0 && test "$rc_last" = 0
+rc2=$?
+test "$rc" = 0 && test "$rc2" = 0
 check "loading the file again: exactly its Events, each once ($out; $(tail -1 "$dir/load2.out"))" $? "$(cat "$dir/load2.out")"
 check_summaries postgres "the load's crash"
 
@@ -239,11 +241,13 @@ if mount -t tmpfs -o "size=8m,mode=0700,uid=$(id -u postgres),gid=$(id -g postgr
 	check "disk full: the launcher restarted the failing worker $n times (backoff, not a storm)" $?
 	wait_costs launcher "disk full, the launcher"
 	rm -f "$dir/ts/filler"
-	caught_up df "$df_port"
+	# The launcher's next start may be up to half a minute away (its backoff doubles).
+	df_now=$(sim_stat "$df_port" resource_version)
+	wait_for 90 "SELECT coalesce((SELECT resource_version::bigint >= $df_now FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'df'), false)"
 	rc=$?
 	out=$(exact df "$df_port" "$dir/base_df.txt" "$df_rv")
-	rc_last=$?
-	test "$rc" = 0 && test "$rc_last" = 0
+	rc2=$?
+	test "$rc" = 0 && test "$rc2" = 0
 	check "space back: the worker recovered by itself and stored exactly what was served ($out)" $? "$(status df)"
 	"$BIN" load --cluster dfl -d postgres "$dir/small.ndjson" >"$dir/load4.out" 2>&1
 	rc=$?
@@ -290,8 +294,8 @@ sleep 3
 wait_costs worker "10 years behind, the worker"
 sql "SELECT * FROM k8s_events.drop_partitions()" >/dev/null
 out=$(exact fut "$fut_port" "$dir/base_fut.txt" "$fut_rv")
-rc_last=$?
-test "$rc" = 0 && test "$rc_last" = 0
+rc2=$?
+test "$rc" = 0 && test "$rc2" = 0
 check "10 years ahead: exactly what was served, and retention (drop_partitions) keeps it ($out)" $? "$(status fut)"
 parts=$(sql "SELECT count(*) FROM k8s_events.partitions WHERE range_from > now() + interval '9 years'")
 test "$parts" -ge 1 && test "$parts" -le 3
@@ -320,8 +324,8 @@ for c in past pastx; do
 	out=$(rejected_exact "$c")
 	rc=$?
 	grep -q "^event_time .* is older than k8s_events.retention (120 days): not stored; is the API server's clock right?" "$dir/past_err.txt"
-	rc_last=$?
-	test "$rc" = 0 && test "$rc_last" = 0
+	rc2=$?
+	test "$rc" = 0 && test "$rc2" = 0
 	check "10 years behind ($c): every Event served is in k8s_events.rejected once, with the reason ($out)" $? "$(cat "$dir/past_err.txt")
 $(status "$c")"
 done
