@@ -106,7 +106,8 @@ typedef struct HttpStream
 	curl_socket_t sockets[HTTP_MAX_SOCKETS]; /* the sockets curl watches, and for what */
 	int           socket_what[HTTP_MAX_SOCKETS];
 	uint64_t      socket_id[HTTP_MAX_SOCKETS]; /* HttpPollFd.id */
-	int                  nsockets;
+	int           nsockets;
+	bool          type_checked; /* a 200's Content-Type was looked at */
 
 	/* public, read-only */
 	bool    done;
@@ -114,8 +115,11 @@ typedef struct HttpStream
 	long    retry_after; /* seconds from Retry-After, or -1 */
 	int64_t last_data;   /* monotonic ms of the start or of the last body bytes */
 	char    curl_error[CURL_ERROR_SIZE];
-	/* Set when the stream ended the transfer itself (a body over max_body); also in curl_error. */
-	char abort_reason[128];
+	/*
+	 * Set when the stream ended the transfer itself (a body over max_body, a
+	 * 200 that is not JSON); also in curl_error.
+	 */
+	char abort_reason[192];
 	/* The start of a body that came with another status than 200, for messages. */
 	char   error_body[1024];
 	size_t error_len;

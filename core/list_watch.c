@@ -66,6 +66,14 @@ typedef struct Engine
 	bool    nomem;      /* the allocator (or jansson's) failed: batch dropped, watch ends */
 	bool    store_failed;
 	char    store_error[512];
+
+	/*
+	 * Monotonic ms of the current request's start, of its last whole watch
+	 * frame, or of the last batch stored: the stall timeout counts from here.
+	 * Bytes that complete nothing are no progress: a server that trickles a
+	 * byte a second would otherwise hold a request open for days.
+	 */
+	int64_t progress_at;
 } Engine;
 
 typedef enum Outcome
@@ -464,6 +472,7 @@ watch_frame(void *arg, const Frame *frame)
 	 */
 	if (!frame->terminated)
 		return false;
+	e->progress_at = monotonic_ms();
 	if (frame->kind == FRAME_TOO_LONG)
 	{
 		add_reject(e, frame->data, frame->len, "watch frame of %llu bytes is longer than the limit",
@@ -639,6 +648,8 @@ run_request(Engine *e, HttpStream *s, bool batching)
 {
 	bool connected = false;
 
+	e->progress_at = monotonic_ms();
+
 	for (;;)
 	{
 		long         wait = PUMP_WAIT_MS;
@@ -664,22 +675,35 @@ run_request(Engine *e, HttpStream *s, bool batching)
 		if (progress == HTTP_DONE)
 			return REQUEST_DONE;
 		refresh_settings(e);
-		if (batching && batch_due(e) && !store_batch(e))
-			return REQUEST_STORE_FAILED;
+		if (batching && batch_due(e))
+		{
+			if (!store_batch(e))
+				return REQUEST_STORE_FAILED;
+			/* The time the store took is not the server's silence. */
+			e->progress_at = monotonic_ms();
+		}
 		/* Out of memory (also closing the batch in store_batch): end the watch now. */
 		if (batching && e->nomem)
 			return REQUEST_DONE;
-		/* A healthy API server sends a bookmark about every minute; silence is a dead link. */
-		if (monotonic_ms() - s->last_data > e->settings.stall_timeout_ms)
+		/*
+		 * A healthy API server sends a bookmark about every minute, and a list
+		 * page in seconds: nothing whole for stall_timeout is a dead link.
+		 */
+		if (monotonic_ms() - e->progress_at > e->settings.stall_timeout_ms)
 			return REQUEST_STALLED;
 	}
 }
 
 static void
-describe_stall(const Engine *e, char *err, size_t errlen)
+describe_stall(const Engine *e, const HttpStream *s, bool list, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "nothing received for %ld s: the connection stalled",
-	         e->settings.stall_timeout_ms / 1000);
+	if (s->last_data > e->progress_at)
+		snprintf(err, errlen,
+		         "no whole %s in %ld s, only a trickle of bytes: the connection stalled",
+		         list ? "list page" : "watch frame", e->settings.stall_timeout_ms / 1000);
+	else
+		snprintf(err, errlen, "nothing received for %ld s: the connection stalled",
+		         e->settings.stall_timeout_ms / 1000);
 }
 
 static void
@@ -802,7 +826,7 @@ list_events(Engine *e, long *retry_after, char *err, size_t errlen)
 			outcome = OUTCOME_STOP;
 		else if (end == REQUEST_STALLED)
 		{
-			describe_stall(e, err, errlen);
+			describe_stall(e, &s, true, err, errlen);
 			outcome = OUTCOME_RETRY;
 		}
 		else if (s.status == 410)
@@ -835,6 +859,7 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 	RequestEnd end;
 	long       status;
 	char       failure[512];
+	char       stall[160] = "";
 	/* Spread the reconnections of many watchers, as client-go does. */
 	int timeout = 240 + (int) e->host->random(e->host->arg, 121);
 
@@ -863,6 +888,8 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 	buf_free(e->alloc, &path);
 
 	end = run_request(e, &s, true);
+	if (end == REQUEST_STALLED)
+		describe_stall(e, &s, false, stall, sizeof(stall));
 	if (end != REQUEST_STORE_FAILED)
 		(void) frame_splitter_finish(&e->splitter, watch_frame, e);
 	status = s.status;
@@ -904,7 +931,7 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 	}
 	if (end == REQUEST_STALLED)
 	{
-		describe_stall(e, err, errlen);
+		snprintf(err, errlen, "%s", stall);
 		return OUTCOME_RETRY;
 	}
 	if (status != 200)

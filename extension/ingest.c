@@ -107,8 +107,9 @@ struct Ingest
 {
 	char         *cluster;
 	char         *source;
-	TimestampTz   cutoff;    /* events before it are expired */
-	MemoryContext batch_cxt; /* the buffered rows; reset after each write */
+	TimestampTz   cutoff;         /* events before it are expired */
+	bool          reject_expired; /* ingest_reject_expired(): they go to rejected */
+	MemoryContext batch_cxt;      /* the buffered rows; reset after each write */
 	int           capacity;
 	int           n;
 	Datum        *values[NUM_COLUMNS];
@@ -544,6 +545,25 @@ is_expired(const Ingest *ingest, const EventRow *row)
 	return ingest_is_expired(ingest, timestamptz_from_unix_usecs(row->event_time));
 }
 
+void
+ingest_reject_expired(Ingest *ingest)
+{
+	ingest->reject_expired = true;
+}
+
+/* Why an expired Event was not stored, for k8s_events.rejected. */
+static char *
+expired_reason(const EventRow *row)
+{
+	char when[RFC3339_BUFLEN];
+
+	if (!rfc3339_format(row->event_time, when))
+		strlcpy(when, "(out of range)", sizeof(when));
+	return psprintf("event_time %s is older than k8s_events.retention (%s): not stored; is the "
+	                "API server's clock right?",
+	                when, k8s_events_retention);
+}
+
 static void
 store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const char *reason)
 {
@@ -570,10 +590,12 @@ store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const c
 		case ITEM_EVENT:
 			if (!event_decode(event, &row, err, sizeof(err)))
 				reject_json(ingest, item, err);
-			else if (is_expired(ingest, &row))
-				ingest->counts.expired++;
-			else
+			else if (!is_expired(ingest, &row))
 				append_row(ingest, event, &row);
+			else if (ingest->reject_expired)
+				reject_json(ingest, item, expired_reason(&row));
+			else
+				ingest->counts.expired++;
 			break;
 	}
 }

@@ -431,6 +431,8 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 	{
 		Ingest *ingest = ingest_begin(cluster, "watch");
 
+		ingest_reject_expired(ingest);
+
 		if (!PG_ARGISNULL(1))
 		{
 			text        *payload = PG_GETARG_TEXT_PP(1);
