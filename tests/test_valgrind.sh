@@ -13,7 +13,7 @@
 #    --leak-check=no` with the suppressions of tests/valgrind.supp (PostgreSQL's own
 #    harmless reports, each with its reason), every backend and worker logging to a file of
 #    its own. A part of the regression suite runs against it (VALGRIND_REGRESS; the whole
-#    suite takes about 8 minutes under valgrind: VALGRIND_REGRESS=all to run it by hand),
+#    suite takes 5 to 8 minutes under valgrind: VALGRIND_REGRESS=all to run it by hand),
 #    then the background watcher follows a simulated cluster over TLS. Any error left in any
 #    log fails the test, printed with its stack (and said to be ours when a frame is in our
 #    code). A planted error in a C function the server loads shows that one is seen.
