@@ -72,11 +72,13 @@ check_summaries() {
 # need_program: set BIN to the k8s-events program ($K8S_EVENTS, by default the one in
 # loader/), building it first when it is missing, so that a script can run on its own
 # after a checkout. Not buildable: one not-ok line and exit 1, since nothing else can run.
+# Every script runs the program as $BIN (and start_sim as $K8S_EVENTS), so that
+# tests/test_sanitizers.sh can run them again with the program built with AddressSanitizer.
 need_program() {
 	BIN=${K8S_EVENTS:-loader/k8s-events}
 	if [ ! -x "$BIN" ]; then
-		make -s loader/k8s-events >/dev/null || {
-			echo "not ok - build loader/k8s-events"
+		make -s "$BIN" >/dev/null || {
+			echo "not ok - build $BIN"
 			exit 1
 		}
 	fi
@@ -125,6 +127,17 @@ keep_logs() {
 		[ -f "$f" ] && cp "$f" "$to/$(basename "$(dirname "$f")")-$(basename "$f")"
 	done
 	return 0
+}
+
+# cost_checks WHAT: true when the CPU, wake-up and memory budgets of WHAT are to be checked.
+# Under a sanitizer (K8S_EVENTS_UNDER_SANITIZER, set by tests/test_sanitizers.sh) the
+# program's CPU and memory are mostly the sanitizer's (shadow memory, quarantine, checks):
+# prints a skip line saying so and is false. The budgets are checked in the normal run.
+cost_checks() {
+	if [ -n "${K8S_EVENTS_UNDER_SANITIZER:-}" ]; then
+		echo "skip - $* (under AddressSanitizer the costs are the sanitizer's; checked in the normal run)"
+		return 1
+	fi
 }
 
 # ---------------------------------------------------------------- a server of the script's own
@@ -199,7 +212,7 @@ wait_for() {
 start_sim() {
 	local name=$1
 	shift
-	loader/k8s-events simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
+	"${K8S_EVENTS:-loader/k8s-events}" simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
 	bg_pids+=($!)
 	eval "${name}_pid=$!"
 	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done

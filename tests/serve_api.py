@@ -585,22 +585,28 @@ ok(f"a burst of 1,500 events in one transaction streams whole ({len(names)}), an
 
 # ---------------------------------------------------------------- what it costs
 
-idle = Stream()
-time.sleep(0.5)
-c0, w0, t0 = ticks(PID), switches(PID), time.time()
-time.sleep(5)
-c1, w1, t1 = ticks(PID), switches(PID), time.time()
-idle.close()
-cpu_idle = (c1 - c0) / HZ
-wakeups = (w1 - w0) / (t1 - t0)
-ok(f"idle with a page open, serve costs {cpu_idle:.2f} s CPU in 5 s (< 0.10) and {wakeups:.1f} wake-ups/s (< 20)",
-   cpu_idle < 0.10 and wakeups < 20, (cpu_idle, wakeups))
-cpu_all = (ticks(PID) - ticks_start) / HZ
-per_req = cpu_all / max(requests_made, 1)
-ok(f"{requests_made} API requests cost serve {cpu_all:.2f} s CPU, {per_req * 1000:.1f} ms each (< 20 ms)",
-   per_req < 0.02, (cpu_all, requests_made))
-rss = rss_kb(PID)
-ok(f"serve's resident memory after the run is {rss // 1024} MiB (< 64 MiB)", rss < 64 * 1024, rss)
+# Under a sanitizer (tests/test_sanitizers.sh) the costs are the sanitizer's: not checked
+# there, said so; the normal run checks them.
+if os.environ.get("K8S_EVENTS_UNDER_SANITIZER"):
+    print("skip - serve's CPU, wake-ups and memory (under AddressSanitizer the costs are the sanitizer's;"
+          " checked in the normal run)")
+else:
+    idle = Stream()
+    time.sleep(0.5)
+    c0, w0, t0 = ticks(PID), switches(PID), time.time()
+    time.sleep(5)
+    c1, w1, t1 = ticks(PID), switches(PID), time.time()
+    idle.close()
+    cpu_idle = (c1 - c0) / HZ
+    wakeups = (w1 - w0) / (t1 - t0)
+    ok(f"idle with a page open, serve costs {cpu_idle:.2f} s CPU in 5 s (< 0.10) and {wakeups:.1f} wake-ups/s (< 20)",
+       cpu_idle < 0.10 and wakeups < 20, (cpu_idle, wakeups))
+    cpu_all = (ticks(PID) - ticks_start) / HZ
+    per_req = cpu_all / max(requests_made, 1)
+    ok(f"{requests_made} API requests cost serve {cpu_all:.2f} s CPU, {per_req * 1000:.1f} ms each (< 20 ms)",
+       per_req < 0.02, (cpu_all, requests_made))
+    rss = rss_kb(PID)
+    ok(f"serve's resident memory after the run is {rss // 1024} MiB (< 64 MiB)", rss < 64 * 1024, rss)
 
 # ---------------------------------------------------------------- token, login, TLS
 

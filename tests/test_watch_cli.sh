@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 . tests/lib.sh
 export K8S_EVENTS_PRELOAD=''
 own_server watch_cli 54346
-K8S=loader/k8s-events
+need_program
+K8S=$BIN
 
 # start_watch LOG ARGS...: `k8s-events watch` in the background; sets watch_pid
 start_watch() {

@@ -274,7 +274,7 @@ kill "$u_pid"
 wait "$u_pid" 2>/dev/null
 wait_for 15 "SELECT state = 'backoff' AND last_error LIKE 'cannot reach the API server%' FROM k8s_events.watch_status WHERE cluster = 'k'"
 check "API server gone: the watcher backs off and says why" $? "$(sql "SELECT state, last_error FROM k8s_events.watch_status WHERE cluster = 'k'")"
-loader/k8s-events simulate --port "$u_port" --speed 0 --initial-events 40 --seed 16 --bookmark-interval 1 >"$dir/u2.log" 2>&1 &
+"${K8S_EVENTS:-loader/k8s-events}" simulate --port "$u_port" --speed 0 --initial-events 40 --seed 16 --bookmark-interval 1 >"$dir/u2.log" 2>&1 &
 bg_pids+=($!)
 sleep 0.5
 caught_up k "$u_port"
