@@ -206,11 +206,15 @@ for i in res["items"][:40]:
         bad.append((i["name"], n, w, i["range_normal"], i["range_warning"], i["spark"]))
 ok("resources: each object's Normal and Warning occurrences in the range, and its sparkline, equal its rows'",
    not bad, bad)
-status, res_w = api("resources", cluster="prod", sort="warnings", limit=20, **{"from": "now-1d"})
+# One fixed range for both: "now-1d" read a moment apart let an event at its start count in
+# one and not the other.
+day_from, day_to = sql("SELECT to_char(now() - interval '1 day', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                       " to_char(now() + interval '1 hour', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")[0]
+status, res_w = api("resources", cluster="prod", sort="warnings", limit=20, **{"from": day_from, "to": day_to})
 requests_made += 1
 ws = [i["range_warning"] for i in res_w["items"]]
 want = [int(r[0]) for r in sql("SELECT sum(occurrences) FROM k8s_events.events WHERE cluster = 'prod'"
-                                " AND type = 'Warning' AND event_time >= now() - interval '1 day'"
+                                f" AND type = 'Warning' AND event_time >= '{day_from}' AND event_time < '{day_to}'"
                                 " AND namespace IS NOT NULL GROUP BY namespace, kind, name ORDER BY 1 DESC LIMIT 20")]
 ok("resources sort=warnings: most warned in the range first, as the rows count them",
    status == 200 and ws == want and ws[0] > 0, (ws, want))
