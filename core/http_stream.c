@@ -243,9 +243,17 @@ body_received(char *data, size_t size, size_t nmemb, void *arg)
 			         s->body_len + len);
 		return abort_transfer(s, why);
 	}
-	if (!s->on_data(s->arg, data, len))
-		return 0; /* makes curl abort the transfer; the caller knows why */
-	return len;
+	switch (s->on_data(s->arg, data, len))
+	{
+		case HTTP_DATA_TAKEN:
+			return len;
+		case HTTP_DATA_PAUSE:
+			s->paused = true;
+			return CURL_WRITEFUNC_PAUSE;
+		case HTTP_DATA_ABORT:
+			break;
+	}
+	return 0; /* makes curl abort the transfer; the caller knows why */
 }
 
 /* Hand curl PEM bytes; it copies them. */
@@ -533,6 +541,29 @@ http_stream_pump(HttpStream *s, long max_wait_ms, HttpWaitFn wait, void *arg)
 	}
 	collect_done(s);
 	return s->done ? HTTP_DONE : HTTP_RUNNING;
+}
+
+void
+http_stream_resume(HttpStream *s)
+{
+	CURLcode rc;
+
+	if (!s->paused || s->done)
+		return;
+	s->paused = false;
+	/* Held by us, not silent: the stall clock starts again. */
+	s->last_data = monotonic_ms();
+	rc = curl_easy_pause(s->easy, CURLPAUSE_CONT);
+	/*
+	 * The transfer is over: on_data ended it (an ERROR frame, which its caller
+	 * knows of), or curl failed.  The status stays the response's.
+	 */
+	if (rc != CURLE_OK)
+	{
+		snprintf(s->curl_error, sizeof(s->curl_error), "curl_easy_pause: %s",
+		         curl_easy_strerror(rc));
+		s->done = true;
+	}
 }
 
 void

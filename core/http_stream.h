@@ -62,9 +62,9 @@ typedef struct HttpPollFd
 	 */
 	uint64_t id;
 	bool     want_read;
-	bool want_write;
-	bool readable; /* also on an error or hang-up: curl finds out which when it reads */
-	bool writable;
+	bool     want_write;
+	bool     readable; /* also on an error or hang-up: curl finds out which when it reads */
+	bool     writable;
 } HttpPollFd;
 
 /*
@@ -74,11 +74,19 @@ typedef struct HttpPollFd
  */
 typedef bool (*HttpWaitFn)(void *arg, HttpPollFd *fds, int nfds, long timeout_ms);
 
+/* What a data callback did with the bytes it was given. */
+typedef enum HttpDataResult
+{
+	HTTP_DATA_TAKEN, /* all of them */
+	HTTP_DATA_PAUSE, /* none: curl keeps them, reads no more, until http_stream_resume() */
+	HTTP_DATA_ABORT  /* none, and the transfer is to end */
+} HttpDataResult;
+
 /*
- * Receives body bytes of a 200 response as they arrive; return false to abort
- * the transfer.  Other responses' bodies are kept in error_body instead.
+ * Receives body bytes of a 200 response as they arrive.  Other responses'
+ * bodies are kept in error_body instead.
  */
-typedef bool (*HttpDataCallback)(void *arg, const char *data, size_t len);
+typedef HttpDataResult (*HttpDataCallback)(void *arg, const char *data, size_t len);
 
 typedef enum HttpProgress
 {
@@ -114,6 +122,7 @@ typedef struct HttpStream
 	long    status;      /* HTTP status once the headers are in; 0 when the transfer failed */
 	long    retry_after; /* seconds from Retry-After, or -1 */
 	int64_t last_data;   /* monotonic ms of the start or of the last body bytes */
+	bool    paused;      /* on_data paused the transfer: see http_stream_resume() */
 	char    curl_error[CURL_ERROR_SIZE];
 	/*
 	 * Set when the stream ended the transfer itself (a body over max_body, a
@@ -145,6 +154,12 @@ extern bool http_stream_start(HttpStream *s, const HttpEndpoint *endpoint, const
  * wait function, and let curl do its work.
  */
 extern HttpProgress http_stream_pump(HttpStream *s, long max_wait_ms, HttpWaitFn wait, void *arg);
+
+/*
+ * Go on with a transfer on_data paused: curl hands it the bytes it held at
+ * once (from inside this call), then reads on.  Does nothing if not paused.
+ */
+extern void http_stream_resume(HttpStream *s);
 
 /* Release everything; safe after a failed start and twice. */
 extern void http_stream_cleanup(HttpStream *s);

@@ -25,6 +25,11 @@
 #define PUMP_WAIT_MS 1000
 /* A watch that ends this soon without a frame is not a reason to reconnect at once. */
 #define QUICK_END_MS 1000
+/*
+ * Watches refused in a row because the server has not reached the checkpoint
+ * (ResourceVersionTooLarge) before the engine lists again: see watch_events.
+ */
+#define TOO_LARGE_RELIST 3
 /* Batch buffers larger than this after a big Event are given back rather than kept. */
 #define KEEP_BUFFER_BYTES ((size_t) 8 * 1024 * 1024)
 
@@ -74,6 +79,7 @@ typedef struct Engine
 	 * byte a second would otherwise hold a request open for days.
 	 */
 	int64_t progress_at;
+	int     too_large; /* watches refused in a row as ResourceVersionTooLarge */
 } Engine;
 
 typedef enum Outcome
@@ -82,6 +88,7 @@ typedef enum Outcome
 	OUTCOME_GONE,  /* 410: the resourceVersion is too old; list again */
 	OUTCOME_AGAIN, /* 410 after frames arrived: watch again from the checkpoint first */
 	OUTCOME_RETRY, /* failed; back off and try again */
+	OUTCOME_AHEAD, /* the server has not reached the checkpoint: back off, in the end list */
 	OUTCOME_STOP   /* the host is stopping */
 } Outcome;
 
@@ -533,16 +540,25 @@ watch_frame(void *arg, const Frame *frame)
 	return e->nomem;
 }
 
-static bool
+static HttpDataResult
 watch_data(void *arg, const char *data, size_t len)
 {
 	Engine             *e = arg;
-	FrameSplitterStatus status = frame_splitter_feed(&e->splitter, data, len, watch_frame, e, NULL);
+	FrameSplitterStatus status;
 
+	/*
+	 * A full batch takes no more: curl holds these bytes, and reads no more,
+	 * until run_request has stored it.  However much one wait made readable
+	 * (thousands of frames after a stall), a batch is then batch_size frames
+	 * and at most one network chunk more.
+	 */
+	if (e->items >= e->settings.batch_size)
+		return HTTP_DATA_PAUSE;
+	status = frame_splitter_feed(&e->splitter, data, len, watch_frame, e, NULL);
 	if (status == FRAME_SPLITTER_NOMEM)
 		e->nomem = true;
 	/* An ERROR frame (or no memory) stopped the splitter: end the transfer. */
-	return status == FRAME_SPLITTER_OK;
+	return status == FRAME_SPLITTER_OK ? HTTP_DATA_TAKEN : HTTP_DATA_ABORT;
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -662,6 +678,8 @@ run_request(Engine *e, HttpStream *s, bool batching)
 
 			if (left < wait)
 				wait = left < 0 ? 0 : (long) left;
+			if (batch_due(e))
+				wait = 0;
 		}
 		progress = http_stream_pump(s, wait, e->host->wait, e->host->arg);
 		if (progress == HTTP_STOPPED)
@@ -682,6 +700,9 @@ run_request(Engine *e, HttpStream *s, bool batching)
 			/* The time the store took is not the server's silence. */
 			e->progress_at = monotonic_ms();
 		}
+		/* A full batch paused the transfer (watch_data): stored, it goes on. */
+		if (s->paused && e->items < e->settings.batch_size)
+			http_stream_resume(s);
 		/* Out of memory (also closing the batch in store_batch): end the watch now. */
 		if (batching && e->nomem)
 			return REQUEST_DONE;
@@ -924,6 +945,19 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 		return OUTCOME_AGAIN;
 	if (e->gone || status == 410)
 		return OUTCOME_GONE;
+	/*
+	 * kube-apiserver waits up to 3 s for a resourceVersion it has not reached,
+	 * then answers 504 "Too large resource version" (ResourceVersionTooLarge).
+	 * One API server lagging behind the others soon catches up; one whose
+	 * history went back (etcd restored from a backup, the server replaced)
+	 * never reaches the checkpoint, and only a new list goes on from there.
+	 */
+	if (strstr(e->error, "Too large resource version") != NULL ||
+	    (status == 504 && strstr(failure, "Too large resource version") != NULL))
+	{
+		snprintf(err, errlen, "%s", e->error[0] != '\0' ? e->error : failure);
+		return OUTCOME_AHEAD;
+	}
 	if (e->error[0] != '\0')
 	{
 		snprintf(err, errlen, "%s", e->error);
@@ -1019,11 +1053,31 @@ list_watch_run(const ListWatchCluster *cluster, const ListWatchHost *host)
 				break;
 		}
 
+		if (outcome != OUTCOME_AHEAD)
+			e.too_large = 0;
 		switch (outcome)
 		{
 			case OUTCOME_OK:
 			case OUTCOME_AGAIN:
 				delay_ms = BACKOFF_INITIAL_MS;
+				break;
+			case OUTCOME_AHEAD:
+				/* Waited for TOO_LARGE_RELIST times: the server's history is not ours. */
+				if (++e.too_large >= TOO_LARGE_RELIST)
+				{
+					char line[700];
+
+					snprintf(line, sizeof(line), "%s; listing again", err);
+					make_valid_utf8(line);
+					host->log(host->arg, line);
+					e.too_large = 0;
+					host->count(host->arg, LIST_WATCH_RELISTS);
+					replace_checkpoint(&e, NULL);
+					delay_ms = BACKOFF_INITIAL_MS;
+					break;
+				}
+				if (!backoff(&e, &delay_ms, retry_after, err))
+					goto stopped;
 				break;
 			case OUTCOME_GONE:
 				host->count(host->arg, LIST_WATCH_RELISTS);

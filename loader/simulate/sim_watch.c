@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 
 #define DEFAULT_WATCH_TIMEOUT_S 1800 /* the apiserver picks 30-60 min; clients set their own */
+/* How long kube-apiserver's watch cache waits for a resourceVersion it has not reached. */
+#define TOO_LARGE_WAIT_US 3000000
 
 /* Waits on st->changed until the monotonic instant until_us at the latest. */
 static void
@@ -317,6 +319,44 @@ watch_free(void *cls)
 	free(w);
 }
 
+/*
+ * Whether the store has reached resourceVersion rv, waiting up to 3 s for it as
+ * kube-apiserver's watch cache does (one lagging behind etcd, or restarted over
+ * an older one).  Watching from a version the server has not reached would
+ * otherwise send bookmarks older than it, moving a client's checkpoint back.
+ */
+static bool
+reached(sim_state *st, uint64_t rv)
+{
+	int64_t until = sim_mono_us() + TOO_LARGE_WAIT_US;
+	bool    ok;
+
+	pthread_mutex_lock(&st->mu);
+	while (rv > st->store->rv && !st->stopping && sim_mono_us() < until)
+		wait_until(st, until);
+	ok = rv <= st->store->rv;
+	pthread_mutex_unlock(&st->mu);
+	return ok;
+}
+
+/* The answer to a watch from a resourceVersion not reached: 504, ResourceVersionTooLarge. */
+static enum MHD_Result
+too_large(sim_state *st, struct MHD_Connection *c, uint64_t rv)
+{
+	char     msg[128];
+	uint64_t current;
+
+	pthread_mutex_lock(&st->mu);
+	st->watch_requests++;
+	current = st->store->rv;
+	pthread_mutex_unlock(&st->mu);
+	snprintf(msg, sizeof(msg), "Too large resource version: %" PRIu64 ", current: %" PRIu64, rv,
+	         current);
+	return sim_send_status(c, 504, "Timeout", msg,
+	                       "\"causes\":[{\"reason\":\"ResourceVersionTooLarge\",\"message\":"
+	                       "\"Too large resource version\"}],\"retryAfterSeconds\":1");
+}
+
 enum MHD_Result
 sim_do_watch(sim_state *st, struct MHD_Connection *c, const char *ns, ss_api api)
 {
@@ -338,6 +378,8 @@ sim_do_watch(sim_state *st, struct MHD_Connection *c, const char *ns, ss_api api
 		return sim_bad_request(c, "invalid resource version: \"%.64s\"", rv_s);
 	if (bm_s && *bm_s && !sim_parse_bool(bm_s, &bookmarks))
 		return sim_bad_request(c, "invalid value for allowWatchBookmarks: \"%.64s\"", bm_s);
+	if (!reached(st, rv))
+		return too_large(st, c, rv);
 
 	w = calloc(1, sizeof(watch));
 	if (w == NULL || (ns && (w->ns = strdup(ns)) == NULL))

@@ -34,6 +34,7 @@
 #include "json_out.h"
 #include "core/rfc3339.h"
 #include "sim_http.h"
+#include "sim_resume.h"
 #include "sim_store.h"
 
 #define TICK_US        10000 /* the least time between two runs of the simulation */
@@ -62,6 +63,7 @@ typedef struct options
 	const char *tls_cert;
 	const char *tls_key;
 	const char *token_file;
+	const char *state_file;
 	long        initial_events;
 	long        big_event_bytes;
 	long        unicode_every;
@@ -120,6 +122,12 @@ sim_usage(FILE *out)
 	    "  --continue-ttl S       real seconds a continue token stays valid (default 300)\n"
 	    "  --observation-log N    writes kept for /simulator/observations (default 1000000)\n"
 	    "  --request-log N        API requests kept for /simulator/requests (default 100000)\n"
+	    "  --state-file F         keep where the simulated clock stands in F (every second\n"
+	    "                         and at exit); started again with the same F and the same\n"
+	    "                         cluster options (an RFC 3339 --start), it first replays the\n"
+	    "                         cluster up to there, so that it goes on with the same\n"
+	    "                         history and resourceVersions, as an API server restarted\n"
+	    "                         over its etcd does\n"
 	    "  --verbose              log each request on standard error\n"
 	    "Faults (also settable at runtime: POST /simulator/faults?name=value):\n"
 	    "  --page-size N          at most N items per list page (limit is capped)\n"
@@ -404,6 +412,80 @@ pace_by_rate(sim_state *st, cm_model *m, int64_t mono, int64_t *model_now)
 	return *model_now;
 }
 
+/* ---------------------------------------------------------------- --state-file */
+
+static sim_resume_key
+resume_key(const options *o, int64_t start)
+{
+	return (sim_resume_key){.seed = o->cfg.seed,
+	                        .start_us = start,
+	                        .nodes = o->cfg.nodes,
+	                        .namespaces = o->cfg.namespaces,
+	                        .mixed = o->cfg.mixed,
+	                        .initial_events = o->initial_events,
+	                        .big_event_bytes = o->big_event_bytes,
+	                        .unicode_every = o->unicode_every,
+	                        .ttl_us = (int64_t) llround(o->ttl_s * 1e6)};
+}
+
+/*
+ * Runs the model, before the server listens, to where the last simulator over
+ * the same --state-file stood: the writes are served, logged and watchable as
+ * they were then (the watch window keeps the last of them), and must reach the
+ * same resourceVersion, or the history is not the same one.
+ */
+static bool
+replay_to(sim_state *st, cm_model *m, const sim_resume_point *at, int64_t *model_now, char *err,
+          size_t errlen)
+{
+	char t[32];
+
+	if (at->injected > 0)
+	{
+		snprintf(err, errlen,
+		         "--state-file: %" PRIu64 " Events were injected into that history "
+		         "(POST /simulator/inject), which a replay cannot write again",
+		         at->injected);
+		return false;
+	}
+	if (at->time_us > *model_now)
+	{
+		int64_t wrote = cm_step(m, at->time_us);
+
+		if (wrote > 0)
+			st->model_writes += (uint64_t) wrote;
+		*model_now = at->time_us;
+	}
+	ss_expire(st->store, *model_now, sim_mono_us());
+	if (st->store->rv != at->rv)
+	{
+		ej_format_time(at->time_us, 1, t);
+		snprintf(err, errlen,
+		         "--state-file: replaying the cluster to %s reached resourceVersion %" PRIu64
+		         ", not %" PRIu64 " as the file says",
+		         t, st->store->rv, at->rv);
+		return false;
+	}
+	return true;
+}
+
+/* Saves where the simulator stands; says so once if it cannot (the server goes on). */
+static void
+save_state(const char *path, sim_resume_key key, const sim_resume_point *at,
+           sim_resume_point *saved)
+{
+	static bool warned;
+	char        err[512];
+
+	if (sim_resume_write(path, &key, at, err, sizeof(err)))
+		*saved = *at;
+	else if (!warned)
+	{
+		fprintf(stderr, "k8s-events simulate: %s\n", err);
+		warned = true;
+	}
+}
+
 /* ---------------------------------------------------------------- sleeping */
 
 /* The monotonic time at which the clock shows simulated time sim_us; INT64_MAX: never. */
@@ -470,8 +552,13 @@ sleep_until(int clock_fd, int64_t until_us, const sigset_t *mask)
 	uint64_t        count;
 	int64_t         left = until_us - sim_mono_us();
 
-	if (until_us != INT64_MAX && left <= 0)
-		return;
+	/*
+	 * Due already: a poll that does not wait, still with the signals let in, or a
+	 * simulation that is always behind (a --rate beyond the model's reach) never
+	 * sees SIGTERM.
+	 */
+	if (until_us != INT64_MAX && left < 0)
+		left = 0;
 	ts.tv_sec = (time_t) (left / 1000000);
 	ts.tv_nsec = (long) (left % 1000000) * 1000;
 	if (ppoll(&p, 1, until_us == INT64_MAX ? NULL : &ts, mask) > 0)
@@ -517,6 +604,7 @@ static const opt_def opt_defs[] = {
     {"--tls-cert", OPT_VALUE},
     {"--tls-key", OPT_VALUE},
     {"--token-file", OPT_VALUE},
+    {"--state-file", OPT_VALUE},
     {"--history-seconds", OPT_VALUE},
     {"--history-max", OPT_VALUE},
     {"--continue-ttl", OPT_VALUE},
@@ -629,6 +717,11 @@ set_option(options *o, const char *opt, const char *val)
 	if (strcmp(opt, "--token-file") == 0)
 	{
 		o->token_file = val;
+		return 0;
+	}
+	if (strcmp(opt, "--state-file") == 0)
+	{
+		o->state_file = val;
 		return 0;
 	}
 	NUM_OPT("--history-seconds", 0, 86400 * 30, o->history_s)
@@ -749,6 +842,10 @@ cmd_simulate(int argc, char **argv)
 	char              *key = NULL;
 	char               err[512] = "";
 	int64_t            start;
+	uint64_t           injected0;
+	sim_resume_point   saved = {0};
+	sim_resume_point   now_at;
+	int64_t            next_save = 0;
 	int                port = 0;
 	int                rc;
 
@@ -851,6 +948,23 @@ cmd_simulate(int argc, char **argv)
 	/* whatever happens at the very start is there before the first request, not racing it */
 	cm_step(m, start);
 	model_now = start;
+	injected0 = st.injected_events;
+	if (o.state_file)
+	{
+		sim_resume_key   key = resume_key(&o, start);
+		sim_resume_point at;
+		bool             found;
+
+		if (!sim_resume_read(o.state_file, &key, &found, &at, err, sizeof(err)) ||
+		    (found && !replay_to(&st, m, &at, &model_now, err, sizeof(err))))
+		{
+			fprintf(stderr, "k8s-events simulate: %s\n", err);
+			cm_destroy(m);
+			ss_destroy(st.store);
+			return 1;
+		}
+		saved = at;
+	}
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -883,7 +997,7 @@ cmd_simulate(int argc, char **argv)
 	}
 	/* simulated time starts now, not when the warm-up began */
 	pthread_mutex_lock(&st.mu);
-	st.sim_origin_us = start;
+	st.sim_origin_us = model_now; /* start, or where a replay over --state-file ended */
 	st.mono_origin_us = st.start_mono_us = sim_mono_us();
 	if (o.rate > 0)
 		sim_set_rate(&st, o.rate);
@@ -936,7 +1050,13 @@ cmd_simulate(int argc, char **argv)
 		if (st.store->rv != before)
 			pthread_cond_broadcast(&st.changed);
 		due = next_due(&st, m);
+		now_at = (sim_resume_point){target, st.store->rv, st.injected_events - injected0};
 		pthread_mutex_unlock(&st.mu);
+		if (o.state_file && mono >= next_save && memcmp(&now_at, &saved, sizeof(saved)) != 0)
+		{
+			save_state(o.state_file, resume_key(&o, start), &now_at, &saved);
+			next_save = mono + 1000000;
+		}
 		if (behind)
 			continue; /* the rest of a jump, at once */
 		/* however soon it is due, runs are a tick apart: the model catches up in one */
@@ -948,6 +1068,10 @@ cmd_simulate(int argc, char **argv)
 	if (o.verbose)
 		fprintf(stderr, "k8s-events simulate: stopping on signal %d\n", (int) got_signal);
 	pthread_mutex_lock(&st.mu);
+	if (o.state_file)
+		save_state(o.state_file, resume_key(&o, start),
+		           &(sim_resume_point){model_now, st.store->rv, st.injected_events - injected0},
+		           &saved);
 	st.stopping = true;
 	pthread_cond_broadcast(&st.changed);
 	pthread_mutex_unlock(&st.mu);

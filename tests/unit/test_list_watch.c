@@ -322,6 +322,119 @@ test_backoff_retry_after(void)
 	done(&h);
 }
 
+/*
+ * A watch from a resourceVersion the server has not reached: kube-apiserver
+ * answers 504 ResourceVersionTooLarge.  Backed off and retried (a lagging
+ * server catches up), until the third such answer in a row: then the server's
+ * history is not ours (etcd restored from a backup), and only a list goes on.
+ */
+static void
+test_too_large_relists(void)
+{
+#define TOO_LARGE                                                                                  \
+	"{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"Too large resource version: 9, "    \
+	"current: 3\",\"reason\":\"Timeout\",\"details\":{\"causes\":[{\"reason\":"                    \
+	"\"ResourceVersionTooLarge\",\"message\":\"Too large resource version\"}],"                    \
+	"\"retryAfterSeconds\":1},\"code\":504}"
+	static const Response script[] = {
+	    {504, "Retry-After: 1\r\n", TOO_LARGE, false},
+	    {504, "Retry-After: 1\r\n", TOO_LARGE, false},
+	    {504, "Retry-After: 1\r\n", TOO_LARGE, false},
+	    {200, NULL,
+	     "{\"kind\":\"EventList\",\"metadata\":{\"resourceVersion\":\"3\"},\"items\":[]}", false},
+	};
+	static const char *const events[] = {
+	    "checkpoint 9",
+	    "state backoff: HTTP 504 from the API server: {\"kind\":\"Status\",\"status\":\"Failure\","
+	    "\"message\":\"Too large resource version: 9, current: 3\"",
+	    "sleep 1000",
+	    "state backoff: HTTP 504",
+	    "sleep 2000",
+	    "log HTTP 504 from the API server: {\"kind\":\"Status\",\"status\":\"Failure\","
+	    "\"message\":\"Too large resource version: 9, current: 3\"",
+	    "count relists",
+	    "state listing",
+	    "store page items=1 rejects=0 rv=3",
+	};
+	Server srv;
+	Host   h;
+
+	memset(&h, 0, sizeof(h));
+	run(&h, &srv, script, 4, "9", NULL);
+	check(in_order(log_text(&h.rec.log), events, 9) &&
+	          count_lines(log_text(&h.rec.log), "sleep") == 2 &&
+	          strstr(log_text(&h.requests), "GET /api/v1/events?limit=500 ") != NULL &&
+	          h.rec.checkpoint != NULL && strcmp(h.rec.checkpoint, "3") == 0,
+	      "a watch refused three times in a row as ResourceVersionTooLarge: backoff twice, then "
+	      "LIST again (checkpoint %s)",
+	      h.rec.checkpoint ? h.rec.checkpoint : "-");
+	done(&h);
+#undef TOO_LARGE
+}
+
+/*
+ * A burst: thousands of frames at once, as after a stall or a long backoff.
+ * The batch must not grow beyond batch_size by more than one network chunk
+ * (16 kB: 15 frames of 1 kB here), however much one wait made readable: a
+ * batch's parsed values are what the worker holds in memory.
+ */
+static void
+test_burst_batches(void)
+{
+	enum
+	{
+		NFRAMES = 3000,
+		BATCH = 100,
+		SLACK = 16 * 1024 / 1000 + 1
+	};
+	static Response script[1];
+	char           *body = malloc((size_t) NFRAMES * 1100);
+	char            pad[901];
+	size_t          off = 0;
+	const char     *at;
+	int             total = 0;
+	int             largest = 0;
+	int             batches = 0;
+	Server          srv;
+	Host            h;
+
+	memset(pad, 'x', 900);
+	pad[900] = '\0';
+	for (int i = 0; i < NFRAMES; i++)
+		off +=
+		    (size_t) sprintf(body + off,
+		                     "{\"type\":\"ADDED\",\"object\":{\"kind\":\"Event\",\"metadata\":"
+		                     "{\"uid\":\"u%d\",\"resourceVersion\":\"%d\"},\"message\":\"%s\"}}\n",
+		                     i, 10 + i, pad);
+	/* Ended by a 410, which comes while the transfer is paused: it must still count. */
+	strcpy(body + off, GONE);
+	script[0] = (Response){200, NULL, body, false};
+	memset(&h, 0, sizeof(h));
+	h.rec.settings.batch_size = BATCH;
+	h.rec.settings.flush_interval_ms = 60000;
+	h.rec.settings.stall_timeout_ms = 10000;
+	run(&h, &srv, script, 1, "5", NULL);
+	for (at = strstr(log_text(&h.rec.log), "store batch items="); at != NULL;
+	     at = strstr(at + 1, "store batch items="))
+	{
+		int n = atoi(at + strlen("store batch items="));
+
+		total += n;
+		batches++;
+		if (n > largest)
+			largest = n;
+	}
+	check(total == NFRAMES && largest <= BATCH + SLACK,
+	      "a burst of %d frames is stored in batches of batch_size %d (at most %d more): %d "
+	      "batches, the largest %d frames, %d frames in all",
+	      NFRAMES, BATCH, SLACK, batches, largest, total);
+	check(count_lines(log_text(&h.rec.log), "count relists") == 0 &&
+	          strstr(log_text(&h.requests), "resourceVersion=3009&") != NULL,
+	      "the 410 at its end: WATCH again from the burst's last resourceVersion, no relist");
+	done(&h);
+	free(body);
+}
+
 static void
 test_store_failure(void)
 {
@@ -556,6 +669,8 @@ main(void)
 	test_list_then_watch();
 	test_gone_after_frames();
 	test_backoff_retry_after();
+	test_too_large_relists();
+	test_burst_batches();
 	test_store_failure();
 	test_flush_interval();
 	test_stop_flushes();
@@ -571,6 +686,7 @@ main(void)
 	test_store_failure();
 	test_flush_interval();
 	test_stop_flushes();
+	test_burst_batches();
 	test_values_as_parsed();
 	check(wrong_forms == 0,
 	      "every store comes as the host asked: text, or with keep_values parsed values (%d)",
