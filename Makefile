@@ -20,7 +20,7 @@ OBJS      = $(CORE_SRCS:.c=.o) $(EXT_SRCS:.c=.o)
 SQL_PARTS  = $(sort $(wildcard extension/sql/*.sql))
 DATA_built = $(EXTENSION)--$(EXT_VERSION).sql $(EXTENSION)--1.0--1.1.sql
 DATA       = $(wildcard extension/versions/$(EXTENSION)--*.sql)
-EXTRA_CLEAN = loader/k8s-events
+EXTRA_CLEAN = loader/k8s-events loader/k8s-events-asan build
 
 REGRESS      = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=.
@@ -50,7 +50,8 @@ $(EXTENSION)--$(EXT_VERSION).sql: $(SQL_PARTS)
 
 $(EXTENSION)--1.0--1.1.sql: extension/upgrade/$(EXTENSION)--1.0--1.1.head.sql \
 		extension/sql/01_internal_schemas.sql extension/upgrade/$(EXTENSION)--1.0--1.1.moves.sql \
-		extension/sql/18_checkpoint_functions.sql extension/sql/45_summaries.sql \
+		extension/sql/18_checkpoint_functions.sql extension/sql/41_message_parts.sql \
+		extension/sql/45_summaries.sql \
 		extension/sql/46_rollouts.sql extension/sql/47_verify_summaries.sql extension/sql/60_histogram.sql \
 		extension/sql/61_object_events.sql extension/upgrade/$(EXTENSION)--1.0--1.1.tail.sql
 	cat $^ > $@
@@ -72,6 +73,34 @@ endif
 
 loader/k8s-events: $(LOADER_SRCS) $(CORE_SRCS) $(wildcard core/*.h loader/*.h loader/*/*.h)
 	$(CC) $(LOADER_CFLAGS) -o $@ $(LOADER_SRCS) $(CORE_SRCS) $(LOADER_LIBS) -lm
+
+# The same program built with AddressSanitizer and UBSan (tests/test_sanitizers.sh runs the
+# program's integration tests with it: K8S_EVENTS=loader/k8s-events-asan). Objects of its
+# own under build/asan, so that `make -j` compiles them in parallel and a normal build's
+# objects are not mixed in.
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_OBJS  = $(patsubst %.c,build/asan/%.o,$(LOADER_SRCS) $(CORE_SRCS))
+
+asan: loader/k8s-events-asan
+
+build/asan/%.o: %.c $(wildcard core/*.h loader/*.h loader/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -O2,$(LOADER_CFLAGS)) $(ASAN_FLAGS) -c -o $@ $<
+
+loader/k8s-events-asan: $(ASAN_OBJS)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LOADER_LIBS) -lm
+
+# The program's tests under ASan (tests/test_sanitizers.sh) and memcheck of the program and
+# of the server with the extension (tests/test_valgrind.sh), on a throwaway server like
+# tests/run's, after `make install`. SANITIZER_TESTS=all and VALGRIND_REGRESS=all: the parts
+# CI leaves out (test_simulate under ASan, the whole regression suite under valgrind).
+check-memory: all
+	@d=$$(mktemp -d /tmp/k8s_events_check.XXXXXX) && chmod 755 $$d && \
+	eval "$$(K8S_EVENTS_PGDIR=$$d tests/pg_server.sh start $$d)" && export PGHOST PGPORT PGUSER && \
+	bash tests/test_sanitizers.sh; a=$$?; bash tests/test_valgrind.sh; b=$$?; \
+	tests/pg_server.sh stop $$d; rm -rf $$d; [ $$a = 0 ] && [ $$b = 0 ]
+
+.PHONY: asan check-memory
 
 install-loader: loader/k8s-events
 	$(INSTALL_PROGRAM) loader/k8s-events '$(DESTDIR)$(bindir)/k8s-events'

@@ -12,9 +12,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "quote_text.h"
 #include "rfc3339.h"
 
 #define Min64(a, b) ((a) < (b) ? (a) : (b))
+
+/*
+ * A piece of the input quoted in a reason: at most QUOTE_MAX bytes of it, in at
+ * most QUOTE_BUF bytes once escaped (quote_text.h), so that the whole reason fits
+ * EVENT_ERR_LEN and is never cut in the middle of a character.
+ */
+#define QUOTE_MAX 64
+#define QUOTE_BUF 100
 
 /* 9000-01-01T00:00:00Z in microseconds since 1970. */
 #define EVENT_TIME_END INT64_C(221845392000000000)
@@ -216,9 +225,11 @@ read_time(const JsonReader *r, const void *parent, const char *key, const char *
 		return true;
 	if (!rfc3339_parse(text, len, usecs, why, sizeof(why)))
 	{
+		char quoted[QUOTE_BUF];
+
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "invalid timestamp in %s: \"%.*s\": %s", path,
-			         (int) (len < 64 ? len : 64), text, why);
+			snprintf(err, errlen, "invalid timestamp in %s: \"%s\": %s", path,
+			         quote_text(quoted, sizeof(quoted), text, len, QUOTE_MAX), why);
 		return false;
 	}
 	*present = *usecs != RFC3339_GO_ZERO_TIME_USECS;
@@ -335,6 +346,22 @@ is_uuid(const char *s)
 	return true;
 }
 
+/* A field the store indexes is at most EVENT_FIELD_MAX_BYTES long. */
+static bool
+within_limit(const char *value, const char *path, char *err, size_t errlen)
+{
+	size_t len = value != NULL ? strlen(value) : 0;
+
+	if (len <= EVENT_FIELD_MAX_BYTES)
+		return true;
+	if (err != NULL && errlen > 0)
+		snprintf(err, errlen,
+		         "%s is %zu bytes long: the store indexes it, and takes at most %d bytes (the "
+		         "length of a Kubernetes name)",
+		         path, len, EVENT_FIELD_MAX_BYTES);
+	return false;
+}
+
 bool
 reader_event_decode(const JsonReader *r, const void *event, EventRow *row, char *err, size_t errlen)
 {
@@ -356,7 +383,13 @@ reader_event_decode(const JsonReader *r, const void *event, EventRow *row, char 
 	if (row->uid == NULL)
 		return set_err(err, errlen, "the event has no metadata.uid", NULL, NULL);
 	if (!is_uuid(row->uid))
-		return set_err(err, errlen, "metadata.uid \"%.64s\" is not a UUID", row->uid, NULL);
+	{
+		char quoted[QUOTE_BUF];
+
+		return set_err(err, errlen, "metadata.uid \"%s\" is not a UUID",
+		               quote_text(quoted, sizeof(quoted), row->uid, strlen(row->uid), QUOTE_MAX),
+		               NULL);
+	}
 	if (!read_string(r, metadata, "resourceVersion", "metadata.resourceVersion",
 	                 &row->resource_version, err, errlen))
 		return false;
@@ -452,12 +485,74 @@ reader_event_decode(const JsonReader *r, const void *event, EventRow *row, char 
 		return false;
 	if (row->count == 0)
 		row->count = 1;
+
+	/* What the store indexes must fit a btree entry (event_decode.h). */
+	if (!within_limit(row->resource_version, "metadata.resourceVersion", err, errlen) ||
+	    !within_limit(row->namespace, "involvedObject.namespace", err, errlen) ||
+	    !within_limit(row->kind, "involvedObject.kind", err, errlen) ||
+	    !within_limit(row->name, "involvedObject.name", err, errlen) ||
+	    !within_limit(row->type, "type", err, errlen) ||
+	    !within_limit(row->reason, "reason", err, errlen) ||
+	    !within_limit(row->source_host, "source.host", err, errlen))
+		return false;
 	return true;
+}
+
+/*
+ * Whether a string of value holds a NUL character (JSON "\u0000", which jansson
+ * keeps when a payload is parsed with JSON_ALLOW_NUL); path says where.  Object
+ * keys cannot: jansson refuses a NUL in a key even then.
+ */
+static bool
+find_nul(json_t *value, char *path, size_t pathlen, size_t used)
+{
+	if (used >= pathlen)
+		used = pathlen - 1;
+	if (json_is_string(value))
+		return memchr(json_string_value(value), '\0', json_string_length(value)) != NULL;
+	if (json_is_object(value))
+	{
+		const char *key;
+		json_t     *member;
+
+		json_object_foreach(value, key, member)
+		{
+			char quoted[40];
+			int  n = snprintf(path + used, pathlen - used, "%s%s", used > 0 ? "." : "",
+			                  quote_text(quoted, sizeof(quoted), key, strlen(key), 32));
+
+			if (find_nul(member, path, pathlen, used + (n > 0 ? (size_t) n : 0)))
+				return true;
+		}
+	}
+	else if (json_is_array(value))
+	{
+		for (size_t i = 0; i < json_array_size(value); i++)
+		{
+			int n = snprintf(path + used, pathlen - used, "[%zu]", i);
+
+			if (find_nul(json_array_get(value, i), path, pathlen, used + (n > 0 ? (size_t) n : 0)))
+				return true;
+		}
+	}
+	path[used] = '\0';
+	return false;
 }
 
 bool
 event_decode(json_t *event, EventRow *row, char *err, size_t errlen)
 {
+	char path[128] = "";
+
+	/* PostgreSQL's text and jsonb cannot hold a NUL: say so, rather than cut the string. */
+	if (find_nul(event, path, sizeof(path), 0))
+	{
+		memset(row, 0, sizeof(*row));
+		return set_err(err, errlen,
+		               "%s holds a NUL character (\\u0000), which PostgreSQL cannot store in "
+		               "text or jsonb",
+		               path, NULL);
+	}
 	return reader_event_decode(&jansson_reader, event, row, err, errlen);
 }
 
@@ -558,8 +653,14 @@ classify_event(json_t *candidate, json_t **event, char *reason, size_t reasonlen
 		               json_type_name(candidate), NULL);
 	kind = json_object_get(candidate, "kind");
 	if (json_is_string(kind) && strcmp(json_string_value(kind), "Event") != 0)
-		return invalid(reason, reasonlen, "the item is a %.64s, not an Event",
-		               json_string_value(kind), NULL);
+	{
+		char quoted[QUOTE_BUF];
+
+		return invalid(reason, reasonlen, "the item is a %s, not an Event",
+		               quote_text(quoted, sizeof(quoted), json_string_value(kind),
+		                          json_string_length(kind), QUOTE_MAX),
+		               NULL);
+	}
 	*event = candidate;
 	return ITEM_EVENT;
 }
@@ -573,6 +674,8 @@ payload_unwrap(json_t *item)
 PayloadItemKind
 payload_item_classify(json_t *item, json_t **event, char *reason, size_t reasonlen)
 {
+	char quoted[QUOTE_BUF];
+
 	*event = NULL;
 	if (!json_is_object(item))
 		return invalid(reason, reasonlen, "the item is %s, not a JSON object", json_type_name(item),
@@ -590,7 +693,8 @@ payload_item_classify(json_t *item, json_t **event, char *reason, size_t reasonl
 			return ITEM_BOOKMARK;
 		if (strcmp(type, "ERROR") == 0)
 			return ITEM_ERROR_FRAME;
-		return invalid(reason, reasonlen, "unknown watch event type \"%.32s\"", type, NULL);
+		return invalid(reason, reasonlen, "unknown watch event type \"%s\"",
+		               quote_text(quoted, sizeof(quoted), type, strlen(type), 32), NULL);
 	}
 
 	if (namespace_wrapped_line(item) != NULL)
@@ -603,7 +707,8 @@ payload_item_classify(json_t *item, json_t **event, char *reason, size_t reasonl
 			return classify_event(json_object_get(item, "event"), event, reason, reasonlen);
 		if (strcmp(verb, "DELETED") == 0)
 			return ITEM_DELETED;
-		return invalid(reason, reasonlen, "unknown eventrouter verb \"%.32s\"", verb, NULL);
+		return invalid(reason, reasonlen, "unknown eventrouter verb \"%s\"",
+		               quote_text(quoted, sizeof(quoted), verb, strlen(verb), 32), NULL);
 	}
 
 	if (is_list(item))

@@ -20,6 +20,15 @@
 
 #define EVENT_ERR_LEN 256
 
+/*
+ * The longest resourceVersion, namespace, kind, name, type, reason and source
+ * host an Event may have to be stored: the length of a Kubernetes name (a DNS
+ * subdomain), as for a cluster's name.  The partitions and the summaries index
+ * these, and a btree entry holds at most 2,704 bytes: longer ones would fail the
+ * whole batch, so such an Event is rejected (kept whole in k8s_events.rejected).
+ */
+#define EVENT_FIELD_MAX_BYTES 253
+
 /* What one item of a payload turned out to be. */
 typedef enum PayloadItemKind
 {
@@ -85,7 +94,8 @@ typedef struct EventRow
 /*
  * Fill row from an Event object of either API.  Returns false with a reason
  * when the object cannot be stored (no uid, a malformed field, no timestamp,
- * an event_time outside 1970-01-01 .. 8999-12-31).
+ * an event_time outside 1970-01-01 .. 8999-12-31, an indexed field longer than
+ * EVENT_FIELD_MAX_BYTES, and for event_decode a NUL character in any string).
  */
 extern bool event_decode(json_t *event, EventRow *row, char *err, size_t errlen);
 

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core_memory.h"
 #include "http_stream.h"
@@ -167,6 +168,42 @@ collect_body(HttpStream *s, const char *data, size_t len)
 	return true;
 }
 
+/* Does a Content-Type header say JSON ("application/json", "...+json", any parameters)? */
+static bool
+is_json_type(const char *type)
+{
+	for (const char *c = type; c[0] != '\0' && c[0] != ';'; c++)
+		if (strncasecmp(c, "json", 4) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * A 200 that is not JSON is nobody's Events: a proxy's login page, say.  Its
+ * lines must not become rejects, nor its bytes a page that "is not JSON":
+ * say what came instead.  No Content-Type at all is let through.
+ */
+static bool
+check_content_type(HttpStream *s, const char *data, size_t len)
+{
+	char  *type = NULL;
+	char   start[61];
+	char   why[sizeof(s->abort_reason)];
+	size_t n = 0;
+
+	if (curl_easy_getinfo(s->easy, CURLINFO_CONTENT_TYPE, &type) != CURLE_OK || type == NULL ||
+	    is_json_type(type))
+		return true;
+	/* The body's first bytes, as printable ASCII: they often say who answered. */
+	for (size_t i = 0; i < len && n < sizeof(start) - 1; i++)
+		start[n++] = data[i] >= 0x20 && data[i] < 0x7f ? data[i] : ' ';
+	start[n] = '\0';
+	snprintf(why, sizeof(why),
+	         "HTTP 200 with Content-Type \"%.60s\", not JSON (a proxy's page?): %s", type, start);
+	abort_transfer(s, why);
+	return false;
+}
+
 static size_t
 body_received(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -177,6 +214,12 @@ body_received(char *data, size_t size, size_t nmemb, void *arg)
 	if (s->status == 0 &&
 	    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &s->status) != CURLE_OK)
 		return abort_transfer(s, "cannot read the response's status");
+	if (s->status == 200 && !s->type_checked)
+	{
+		s->type_checked = true;
+		if (!check_content_type(s, data, len))
+			return 0;
+	}
 	/* An error's Status object is not a watch frame or a list page. */
 	if (s->status != 200)
 	{
@@ -415,6 +458,17 @@ collect_done(HttpStream *s)
 		if (msg->data.result != CURLE_OK && s->curl_error[0] == '\0')
 			snprintf(s->curl_error, sizeof(s->curl_error), "%s",
 			         curl_easy_strerror(msg->data.result));
+		/*
+		 * curl takes an answer without an HTTP/1 status line for HTTP/0.9 and
+		 * refuses it.  A server that speaks only HTTP/2 in clear text (h2c
+		 * with prior knowledge) answers our HTTP/1.1 request that way, as does
+		 * a port that is not HTTP at all: say so, rather than "HTTP/0.9".
+		 */
+		if (msg->data.result == CURLE_UNSUPPORTED_PROTOCOL && strstr(s->curl_error, "HTTP/0.9"))
+			snprintf(s->curl_error, sizeof(s->curl_error),
+			         "the answer is not HTTP/1.x: a server that speaks only HTTP/2 without TLS "
+			         "(h2c), or no HTTP at all? HTTP/2 is used over https:// when the server "
+			         "offers it");
 		/* A write error is the data callback stopping us: the status still stands. */
 		if (msg->data.result != CURLE_OK && msg->data.result != CURLE_WRITE_ERROR)
 			s->status = 0;

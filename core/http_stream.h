@@ -115,6 +115,7 @@ typedef struct HttpStream
 	int           socket_what[HTTP_MAX_SOCKETS];
 	uint64_t      socket_id[HTTP_MAX_SOCKETS]; /* HttpPollFd.id */
 	int           nsockets;
+	bool          type_checked; /* a 200's Content-Type was looked at */
 
 	/* public, read-only */
 	bool    done;
@@ -123,8 +124,11 @@ typedef struct HttpStream
 	int64_t last_data;   /* monotonic ms of the start or of the last body bytes */
 	bool    paused;      /* on_data paused the transfer: see http_stream_resume() */
 	char    curl_error[CURL_ERROR_SIZE];
-	/* Set when the stream ended the transfer itself (a body over max_body); also in curl_error. */
-	char abort_reason[128];
+	/*
+	 * Set when the stream ended the transfer itself (a body over max_body, a
+	 * 200 that is not JSON); also in curl_error.
+	 */
+	char abort_reason[192];
 	/* The start of a body that came with another status than 200, for messages. */
 	char   error_body[1024];
 	size_t error_len;

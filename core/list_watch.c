@@ -17,6 +17,7 @@
 #include "kubeconfig.h"
 #include "list_watch.h"
 #include "monotonic.h"
+#include "quote_text.h"
 
 #define BACKOFF_INITIAL_MS 1000
 #define BACKOFF_MAX_MS     60000
@@ -70,6 +71,14 @@ typedef struct Engine
 	bool    nomem;      /* the allocator (or jansson's) failed: batch dropped, watch ends */
 	bool    store_failed;
 	char    store_error[512];
+
+	/*
+	 * Monotonic ms of the current request's start, of its last whole watch
+	 * frame, or of the last batch stored: the stall timeout counts from here.
+	 * Bytes that complete nothing are no progress: a server that trickles a
+	 * byte a second would otherwise hold a request open for days.
+	 */
+	int64_t progress_at;
 	int     too_large; /* watches refused in a row as ResourceVersionTooLarge */
 } Engine;
 
@@ -470,13 +479,15 @@ watch_frame(void *arg, const Frame *frame)
 	 */
 	if (!frame->terminated)
 		return false;
+	e->progress_at = monotonic_ms();
 	if (frame->kind == FRAME_TOO_LONG)
 	{
 		add_reject(e, frame->data, frame->len, "watch frame of %llu bytes is longer than the limit",
 		           (unsigned long long) frame->length);
 		return e->nomem;
 	}
-	value = json_loadb(frame->data, frame->len, 0, &error);
+	/* A NUL in a string ("\u0000") spoils one Event, not the frame (event_decode says so). */
+	value = json_loadb(frame->data, frame->len, JSON_ALLOW_NUL, &error);
 	/*
 	 * jansson names every syntax error; when its allocator failed it mostly
 	 * says nothing.  That frame is not bad data: the next watch sends it again.
@@ -499,10 +510,14 @@ watch_frame(void *arg, const Frame *frame)
 			e->gone = true;
 		else
 		{
-			const char *message = json_string_value(json_object_get(object, "message"));
+			json_t *message = json_object_get(object, "message");
+			char    quoted[200];
 
 			snprintf(e->error, sizeof(e->error), "watch ERROR: %s",
-			         message != NULL ? message : "(no message)");
+			         json_is_string(message)
+			             ? printable_text(quoted, sizeof(quoted), json_string_value(message),
+			                              json_string_length(message), 160)
+			             : "(no message)");
 		}
 		json_decref(value);
 		return true;
@@ -631,12 +646,16 @@ start_request(Engine *e, HttpStream *s, const char *path, HttpDataCallback on_da
 static void
 describe_failure(const HttpStream *s, char *err, size_t errlen)
 {
+	/* The body is the API server's: any bytes (quote_text.h). */
+	char body[300];
+
 	if (s->status == 0 && s->abort_reason[0] != '\0')
 		snprintf(err, errlen, "unusable response from the API server: %s", s->curl_error);
 	else if (s->status == 0)
 		snprintf(err, errlen, "cannot reach the API server: %s", s->curl_error);
 	else
-		snprintf(err, errlen, "HTTP %ld from the API server: %.200s", s->status, s->error_body);
+		snprintf(err, errlen, "HTTP %ld from the API server: %s", s->status,
+		         printable_text(body, sizeof(body), s->error_body, s->error_len, 200));
 }
 
 /* Run one request to its end, storing batches that fall due on the way (watches). */
@@ -644,6 +663,8 @@ static RequestEnd
 run_request(Engine *e, HttpStream *s, bool batching)
 {
 	bool connected = false;
+
+	e->progress_at = monotonic_ms();
 
 	for (;;)
 	{
@@ -672,25 +693,38 @@ run_request(Engine *e, HttpStream *s, bool batching)
 		if (progress == HTTP_DONE)
 			return REQUEST_DONE;
 		refresh_settings(e);
-		if (batching && batch_due(e) && !store_batch(e))
-			return REQUEST_STORE_FAILED;
+		if (batching && batch_due(e))
+		{
+			if (!store_batch(e))
+				return REQUEST_STORE_FAILED;
+			/* The time the store took is not the server's silence. */
+			e->progress_at = monotonic_ms();
+		}
 		/* A full batch paused the transfer (watch_data): stored, it goes on. */
 		if (s->paused && e->items < e->settings.batch_size)
 			http_stream_resume(s);
 		/* Out of memory (also closing the batch in store_batch): end the watch now. */
 		if (batching && e->nomem)
 			return REQUEST_DONE;
-		/* A healthy API server sends a bookmark about every minute; silence is a dead link. */
-		if (monotonic_ms() - s->last_data > e->settings.stall_timeout_ms)
+		/*
+		 * A healthy API server sends a bookmark about every minute, and a list
+		 * page in seconds: nothing whole for stall_timeout is a dead link.
+		 */
+		if (monotonic_ms() - e->progress_at > e->settings.stall_timeout_ms)
 			return REQUEST_STALLED;
 	}
 }
 
 static void
-describe_stall(const Engine *e, char *err, size_t errlen)
+describe_stall(const Engine *e, const HttpStream *s, bool list, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "nothing received for %ld s: the connection stalled",
-	         e->settings.stall_timeout_ms / 1000);
+	if (s->last_data > e->progress_at)
+		snprintf(err, errlen,
+		         "no whole %s in %ld s, only a trickle of bytes: the connection stalled",
+		         list ? "list page" : "watch frame", e->settings.stall_timeout_ms / 1000);
+	else
+		snprintf(err, errlen, "nothing received for %ld s: the connection stalled",
+		         e->settings.stall_timeout_ms / 1000);
 }
 
 static void
@@ -710,13 +744,15 @@ events_path(Engine *e, Buf *path)
 
 /*
  * One list page: store it, and learn the next page's token.  A host with
- * keep_values gets the page as parsed here, others its text.
+ * keep_values gets the page as parsed here, others its text.  A NUL in one
+ * Event ("\u0000") must not make the whole page unreadable, forever: the
+ * decoder rejects that Event alone.
  */
 static Outcome
 store_page(Engine *e, HttpStream *s, char **next, char *err, size_t errlen)
 {
 	json_error_t   jerror;
-	json_t        *page = json_loadb(s->body, s->body_len, 0, &jerror);
+	json_t        *page = json_loadb(s->body, s->body_len, JSON_ALLOW_NUL, &jerror);
 	json_t        *metadata;
 	const char    *cont;
 	const char    *rv;
@@ -811,7 +847,7 @@ list_events(Engine *e, long *retry_after, char *err, size_t errlen)
 			outcome = OUTCOME_STOP;
 		else if (end == REQUEST_STALLED)
 		{
-			describe_stall(e, err, errlen);
+			describe_stall(e, &s, true, err, errlen);
 			outcome = OUTCOME_RETRY;
 		}
 		else if (s.status == 410)
@@ -844,6 +880,7 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 	RequestEnd end;
 	long       status;
 	char       failure[512];
+	char       stall[160] = "";
 	/* Spread the reconnections of many watchers, as client-go does. */
 	int timeout = 240 + (int) e->host->random(e->host->arg, 121);
 
@@ -872,6 +909,8 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 	buf_free(e->alloc, &path);
 
 	end = run_request(e, &s, true);
+	if (end == REQUEST_STALLED)
+		describe_stall(e, &s, false, stall, sizeof(stall));
 	if (end != REQUEST_STORE_FAILED)
 		(void) frame_splitter_finish(&e->splitter, watch_frame, e);
 	status = s.status;
@@ -926,7 +965,7 @@ watch_events(Engine *e, long *retry_after, char *err, size_t errlen)
 	}
 	if (end == REQUEST_STALLED)
 	{
-		describe_stall(e, err, errlen);
+		snprintf(err, errlen, "%s", stall);
 		return OUTCOME_RETRY;
 	}
 	if (status != 200)

@@ -13,7 +13,8 @@
  * nothing is lost or stored twice.  410 Gone after frames arrived → watch
  * again from the checkpoint; 410 at once or an expired continue token →
  * list again.  Failures back off exponentially with jitter, honouring
- * Retry-After; a watch that receives nothing for stall_timeout is dropped.
+ * Retry-After; a request that delivers nothing whole (a watch frame, a list
+ * page) for stall_timeout is dropped, however many bytes trickle in.
  *
  * The host supplies everything that differs between a backend and a program:
  * storage, status, waiting (its signals), settings, logging, randomness and
@@ -74,7 +75,7 @@ typedef struct ListWatchSettings
 {
 	int  batch_size;        /* frames per batch, >= 1 */
 	long flush_interval_ms; /* the longest a received frame waits to be stored */
-	long stall_timeout_ms;  /* a request that receives nothing this long is dropped */
+	long stall_timeout_ms;  /* a request with no whole frame or page this long is dropped */
 } ListWatchSettings;
 
 /* Bytes that are not a frame the engine could read, and why (valid UTF-8 text). */

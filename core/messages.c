@@ -1,6 +1,7 @@
 /*
  * messages.c
- *	  Pull the pod name or the image out of the free-text message of a Kubernetes
+ *	  Pull the pod name, the image, the node a pod was assigned to or the replica
+ *	  set a Deployment scaled out of the free-text message of a Kubernetes
  *	  event (plain C: the extension's SQL functions and write path use it, and the
  *	  fuzzer runs it on its own).
  *
@@ -14,6 +15,8 @@
  *								in StatefulSet S success", "... Claim C for Pod X in ...")
  *	scheduler                   "Successfully assigned ns/X to node" (before 1.13 without ns/),
  *								"skip schedule deleting pod: ns/X"
+ *	deployment controller       "Scaled up replica set X to N", "Scaled down replica set X to N
+ *								from M" (since 1.27 "Scaled up replica set X from M to N")
  *	kubelet image_manager.go    "Pulling image \"X\"" (before 1.12 "pulling ..."),
  *								"Successfully pulled image \"X\" in ...", "Container image \"X\"
  *								already present on machine" / "is not present with pull policy
@@ -173,14 +176,59 @@ find_image(Cursor c, const char **start, size_t *len)
 	return true;
 }
 
+/*
+ * Longer than these, what a message names is no pod (a DNS subdomain, at most
+ * 253 bytes) and no image reference (a name of at most 255 bytes, a tag of 128,
+ * a digest of at most 135): the summaries index both, and a btree entry holds at
+ * most 2,704 bytes, so such a message names nothing.
+ */
+#define POD_MAX_BYTES   253
+#define IMAGE_MAX_BYTES 1024
+
 bool
 message_pod(const char *message, size_t len, const char **pod, size_t *pod_len)
 {
-	return find_pod(message_cursor(message, len), pod, pod_len);
+	return find_pod(message_cursor(message, len), pod, pod_len) && *pod_len <= POD_MAX_BYTES;
 }
 
 bool
 message_image(const char *message, size_t len, const char **image, size_t *image_len)
 {
-	return find_image(message_cursor(message, len), image, image_len);
+	return find_image(message_cursor(message, len), image, image_len) &&
+	       *image_len <= IMAGE_MAX_BYTES;
+}
+
+/* "Successfully assigned ns/X to NODE": the node. */
+static bool
+find_node(Cursor c, const char **start, size_t *len)
+{
+	const char *pod;
+	size_t      pod_len;
+
+	return skip_literal(&c, "Successfully assigned ") && scan_namespaced_name(&c, &pod, &pod_len) &&
+	       skip_literal(&c, " to ") && scan_name(&c, start, len);
+}
+
+/* "Scaled up replica set X to N" and its other forms: X. */
+static bool
+find_replica_set(Cursor c, const char **start, size_t *len)
+{
+	if (!skip_literal(&c, "Scaled up replica set ") &&
+	    !skip_literal(&c, "Scaled down replica set "))
+		return false;
+	/* The whole name, then the count's " to " or " from ". */
+	return scan_name(&c, start, len) && c.p == *start + *len && skip_literal(&c, " ");
+}
+
+bool
+message_node(const char *message, size_t len, const char **node, size_t *node_len)
+{
+	return find_node(message_cursor(message, len), node, node_len);
+}
+
+bool
+message_replica_set(const char *message, size_t len, const char **replica_set,
+                    size_t *replica_set_len)
+{
+	return find_replica_set(message_cursor(message, len), replica_set, replica_set_len);
 }

@@ -46,6 +46,7 @@
 #include "summaries.h"
 #include "unix_time.h"
 #include "sql_function.h"
+#include "text_datum.h"
 
 SQL_FUNCTION(k8s_ingest);
 SQL_FUNCTION(k8s_ingest_report);
@@ -93,7 +94,7 @@ static const char insert_sql[] =
     "    type, reason, message, count, source_component, source_host, reporting_controller,"
     "    reporting_instance, action, event, occurrences)"
     " RETURNING event_time, namespace, kind, name, type, reason, message, resource_version, uid,"
-    "  first_time, count, occurrences";
+    "  first_time, count, occurrences, source_host";
 
 static const char reject_sql[] =
     "INSERT INTO k8s_events.rejected (cluster, source, error, payload) VALUES ($1, $2, $3, $4)";
@@ -106,8 +107,9 @@ struct Ingest
 {
 	char         *cluster;
 	char         *source;
-	TimestampTz   cutoff;    /* events before it are expired */
-	MemoryContext batch_cxt; /* the buffered rows; reset after each write */
+	TimestampTz   cutoff;         /* events before it are expired */
+	bool          reject_expired; /* ingest_reject_expired(): they go to rejected */
+	MemoryContext batch_cxt;      /* the buffered rows; reset after each write */
 	int           capacity;
 	int           n;
 	Datum        *values[NUM_COLUMNS];
@@ -188,8 +190,9 @@ ingest_begin(const char *cluster, const char *source)
 static void
 reject(Ingest *ingest, const char *payload, const char *error)
 {
+	/* The reason may quote the input (a parser's message): it must stay readable text. */
 	Datum args[4] = {CStringGetTextDatum(ingest->cluster), CStringGetTextDatum(ingest->source),
-	                 CStringGetTextDatum(error), CStringGetTextDatum(payload)};
+	                 text_datum_escaped(error, strlen(error)), CStringGetTextDatum(payload)};
 
 	if (SPI_execute_plan(reject_plan, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record a rejected item");
@@ -292,6 +295,8 @@ summarise_buffered(Ingest *ingest, const BatchVerdict *verdict)
 		r.type = text_or_null(ingest->values[COL_TYPE][i], ingest->nulls[COL_TYPE][i]);
 		r.reason = text_or_null(ingest->values[COL_REASON][i], ingest->nulls[COL_REASON][i]);
 		r.message = text_or_null(ingest->values[COL_MESSAGE][i], ingest->nulls[COL_MESSAGE][i]);
+		r.source_host =
+		    text_or_null(ingest->values[COL_SOURCE_HOST][i], ingest->nulls[COL_SOURCE_HOST][i]);
 		r.resource_version = TextDatumGetCString(ingest->values[COL_RESOURCE_VERSION][i]);
 		r.uid = *DatumGetUUIDP(ingest->values[COL_UID][i]);
 		r.event_time = DatumGetTimestampTz(ingest->values[COL_EVENT_TIME][i]);
@@ -334,6 +339,8 @@ summarise_returned(Ingest *ingest, SPITupleTable *table, uint64 n)
 		r.first_time = DatumGetTimestampTz(SPI_getbinval(tuple, desc, 10, &isnull));
 		r.count = DatumGetInt32(SPI_getbinval(tuple, desc, 11, &isnull));
 		r.occurrences = DatumGetInt32(SPI_getbinval(tuple, desc, 12, &isnull));
+		v = SPI_getbinval(tuple, desc, 13, &isnull);
+		r.source_host = text_or_null(v, isnull);
 		summary_batch_add(ingest->summaries, &r);
 	}
 	SPI_freetuptable(table);
@@ -538,6 +545,25 @@ is_expired(const Ingest *ingest, const EventRow *row)
 	return ingest_is_expired(ingest, timestamptz_from_unix_usecs(row->event_time));
 }
 
+void
+ingest_reject_expired(Ingest *ingest)
+{
+	ingest->reject_expired = true;
+}
+
+/* Why an expired Event was not stored, for k8s_events.rejected. */
+static char *
+expired_reason(const EventRow *row)
+{
+	char when[RFC3339_BUFLEN];
+
+	if (!rfc3339_format(row->event_time, when))
+		strlcpy(when, "(out of range)", sizeof(when));
+	return psprintf("event_time %s is older than k8s_events.retention (%s): not stored; is the "
+	                "API server's clock right?",
+	                when, k8s_events_retention);
+}
+
 static void
 store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const char *reason)
 {
@@ -564,10 +590,12 @@ store_item(void *arg, PayloadItemKind kind, json_t *item, json_t *event, const c
 		case ITEM_EVENT:
 			if (!event_decode(event, &row, err, sizeof(err)))
 				reject_json(ingest, item, err);
-			else if (is_expired(ingest, &row))
-				ingest->counts.expired++;
-			else
+			else if (!is_expired(ingest, &row))
 				append_row(ingest, event, &row);
+			else if (ingest->reject_expired)
+				reject_json(ingest, item, expired_reason(&row));
+			else
+				ingest->counts.expired++;
 			break;
 	}
 }

@@ -78,6 +78,14 @@ extern bool ingest_is_expired(const Ingest *ingest, TimestampTz event_time);
 /* Count an item that ingest_is_expired() said is not to be stored. */
 extern void ingest_count_expired(Ingest *ingest);
 
+/*
+ * Events older than the retention cutoff go to k8s_events.rejected with the
+ * reason, instead of being counted as expired.  For the watchers: a cluster
+ * keeps its Events about an hour, so an expired one there means the API
+ * server's clock is wrong, and a watcher's counts reach nobody.
+ */
+extern void ingest_reject_expired(Ingest *ingest);
+
 /* Record raw input that is not even JSON; bytes that are not valid text are kept as hex. */
 extern void ingest_reject_raw(Ingest *ingest, const char *payload, int len, const char *error);
 

@@ -1,7 +1,8 @@
 /*
  * messages.c
- *	  The SQL functions pod_from_message(), image_from_message() and
- *	  parse_image(), over core/messages.c and core/image_ref.c.
+ *	  The SQL functions pod_from_message(), image_from_message(),
+ *	  node_from_message(), replica_set_from_message() and parse_image(), over
+ *	  core/messages.c and core/image_ref.c.
  *
  * The message parsers are hand-written prefix matches rather than regular
  * expressions: they run once per row over millions of events, and the message
@@ -37,33 +38,49 @@
 
 SQL_FUNCTION(pod_from_message);
 SQL_FUNCTION(image_from_message);
+SQL_FUNCTION(node_from_message);
+SQL_FUNCTION(replica_set_from_message);
 SQL_FUNCTION(parse_image);
 
 /* How much of a bad reference the error message repeats. */
 #define REF_QUOTE_MAX 200
 
-Datum
-pod_from_message(PG_FUNCTION_ARGS)
+/* The part of its message argument that find names, or NULL. */
+static Datum
+message_part(FunctionCallInfo fcinfo,
+             bool (*find)(const char *message, size_t len, const char **part, size_t *part_len))
 {
 	text       *message = PG_GETARG_TEXT_PP(0);
 	const char *start;
 	size_t      len;
 
-	if (!message_pod(VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message), &start, &len))
+	if (!find(VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message), &start, &len))
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(start, (int) len));
 }
 
 Datum
+pod_from_message(PG_FUNCTION_ARGS)
+{
+	return message_part(fcinfo, message_pod);
+}
+
+Datum
 image_from_message(PG_FUNCTION_ARGS)
 {
-	text       *message = PG_GETARG_TEXT_PP(0);
-	const char *start;
-	size_t      len;
+	return message_part(fcinfo, message_image);
+}
 
-	if (!message_image(VARDATA_ANY(message), VARSIZE_ANY_EXHDR(message), &start, &len))
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(start, (int) len));
+Datum
+node_from_message(PG_FUNCTION_ARGS)
+{
+	return message_part(fcinfo, message_node);
+}
+
+Datum
+replica_set_from_message(PG_FUNCTION_ARGS)
+{
+	return message_part(fcinfo, message_replica_set);
 }
 
 static Datum

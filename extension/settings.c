@@ -124,8 +124,10 @@ settings_define(void)
 	                        GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("k8s_events.watch_stall_timeout",
-	                        "How long a watch may receive nothing before the watcher reconnects.",
-	                        "API servers send a bookmark about every minute.",
+	                        "How long a request may deliver nothing whole (no watch frame, an "
+	                        "unfinished list page) before the watcher reconnects.",
+	                        "API servers send a bookmark about every minute; a trickle of bytes "
+	                        "is no progress.",
 	                        &k8s_events_watch_stall_timeout_s, 300, 1, 24 * 3600, PGC_SIGHUP,
 	                        GUC_UNIT_S, NULL, NULL, NULL);
 

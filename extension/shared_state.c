@@ -18,6 +18,7 @@
 
 #include "shared_state.h"
 #include "sql_function.h"
+#include "text_datum.h"
 
 SQL_FUNCTION(k8s_wake_launcher_at_commit);
 SQL_FUNCTION(k8s_watch_status);
@@ -144,7 +145,8 @@ k8s_watch_status(PG_FUNCTION_ARGS)
 			continue;
 		values[0] = CStringGetTextDatum(slot.cluster);
 		values[1] = CStringGetTextDatum(list_watch_state_name(slot.state));
-		values[2] = CStringGetTextDatum(slot.resource_version);
+		/* What the API server sent, cut to fit the slot: it must stay readable text. */
+		values[2] = text_datum_escaped(slot.resource_version, strlen(slot.resource_version));
 		nulls[2] = slot.resource_version[0] == '\0';
 		values[3] = Int64GetDatum(slot.events_stored);
 		values[4] = Int64GetDatum(slot.duplicates);
@@ -153,7 +155,7 @@ k8s_watch_status(PG_FUNCTION_ARGS)
 		values[7] = Int64GetDatum(slot.relists);
 		values[8] = Int64GetDatum(slot.reconnects);
 		values[9] = timestamp_or_null(slot.last_event_at, &nulls[9]);
-		values[10] = CStringGetTextDatum(slot.last_error);
+		values[10] = text_datum_escaped(slot.last_error, strlen(slot.last_error));
 		nulls[10] = slot.last_error[0] == '\0';
 		values[11] = timestamp_or_null(slot.last_error_at, &nulls[11]);
 		values[12] = timestamp_or_null(slot.since, &nulls[12]);

@@ -60,10 +60,10 @@ SQL_FUNCTION(k8s_add_counts);
 static const char resource_upsert_sql[] =
     "INSERT INTO k8s_events.resource_summary AS s (cluster, namespace, kind, name, normal,"
     "  warning, observations, first_event_time, last_event_time, last_count, last_uid,"
-    "  last_resource_version, last_type, last_reason, last_message, reasons)"
+    "  last_resource_version, last_type, last_reason, last_message, reasons, nodes)"
     " SELECT $1, b.namespace, b.kind, b.name, b.normal, b.warning, b.observations,"
     "  b.first_event_time, b.last_event_time, b.last_count, b.last_uid, b.last_resource_version,"
-    "  b.last_type, b.last_reason, b.last_message, b.reasons"
+    "  b.last_type, b.last_reason, b.last_message, b.reasons, b.nodes"
     " FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.text[]),"
     "    pg_catalog.unnest($3::pg_catalog.text[]), pg_catalog.unnest($4::pg_catalog.text[]),"
     "    pg_catalog.unnest($5::pg_catalog.int8[]), pg_catalog.unnest($6::pg_catalog.int8[]),"
@@ -72,16 +72,18 @@ static const char resource_upsert_sql[] =
     "pg_catalog.unnest($10::pg_catalog.int4[]),"
     "    pg_catalog.unnest($11::pg_catalog.uuid[]), pg_catalog.unnest($12::pg_catalog.text[]),"
     "    pg_catalog.unnest($13::pg_catalog.text[]), pg_catalog.unnest($14::pg_catalog.text[]),"
-    "    pg_catalog.unnest($15::pg_catalog.text[]), pg_catalog.unnest($16::pg_catalog.jsonb[]))"
+    "    pg_catalog.unnest($15::pg_catalog.text[]), pg_catalog.unnest($16::pg_catalog.jsonb[]),"
+    "    pg_catalog.unnest($17::pg_catalog.jsonb[]))"
     "  AS b(namespace, kind, name, normal, warning, observations, first_event_time,"
     "    last_event_time, last_count, last_uid, last_resource_version, last_type, last_reason,"
-    "    last_message, reasons)"
+    "    last_message, reasons, nodes)"
     " ON CONFLICT ON CONSTRAINT resource_summary_key DO UPDATE SET"
     "  normal = s.normal OPERATOR(pg_catalog.+) excluded.normal,"
     "  warning = s.warning OPERATOR(pg_catalog.+) excluded.warning,"
     "  observations = s.observations OPERATOR(pg_catalog.+) excluded.observations,"
     "  first_event_time = LEAST(s.first_event_time, excluded.first_event_time),"
     "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons),"
+    "  nodes = k8s_events.add_counts(s.nodes, excluded.nodes),"
     "  last_event_time = CASE WHEN " NEWER
     " THEN excluded.last_event_time ELSE s.last_event_time END,"
     "  last_count = CASE WHEN " NEWER " THEN excluded.last_count ELSE s.last_count END,"
@@ -148,6 +150,8 @@ static const char counts_upsert_sql[] =
  * the summary (the INSERT branch: a row with negative counts) comes back with
  * its observations left, and when none are left summaries_before_drop()
  * deletes its row.  The per-reason totals only feed the upsert's reasons.
+ * The partition's rows are grouped twice in one pass (GROUPING SETS): per
+ * reason, for every column but the nodes, and per source_host, for the nodes.
  *
  * Two ways to the per-reason totals.  In general, from all the partition's
  * rows (%s: the partition, then a WHERE on its rows or nothing).  When nothing
@@ -168,8 +172,11 @@ static const char counts_upsert_sql[] =
 
 static const char per_reason_from_rows_fmt[] =
     "WITH per_reason AS ("
-    "  SELECT p.cluster, p.namespace, p.kind, p.name, p.reason, " PER_REASON_SUMS
-    "  FROM %s AS p%s GROUP BY 1, 2, 3, 4, 5"
+    "  SELECT p.cluster, p.namespace, p.kind, p.name, p.reason, p.source_host,"
+    "   GROUPING(p.reason) OPERATOR(pg_catalog.=) 0 AS by_reason, " PER_REASON_SUMS
+    "  FROM %s AS p%s GROUP BY GROUPING SETS ("
+    "   (p.cluster, p.namespace, p.kind, p.name, p.reason),"
+    "   (p.cluster, p.namespace, p.kind, p.name, p.source_host))"
     "), ";
 
 static const char per_reason_from_summaries_fmt[] =
@@ -178,14 +185,16 @@ static const char per_reason_from_summaries_fmt[] =
     "  WHERE s.cluster OPERATOR(pg_catalog.=) ANY ($3)"
     "   AND s.last_event_time OPERATOR(pg_catalog.<) $2"
     "), per_reason AS ("
-    "  SELECT s.cluster, s.namespace, s.kind, s.name, g.reason, g.normal, g.warning,"
-    "   g.observations, g.first_time, g.occurrences"
+    "  SELECT s.cluster, s.namespace, s.kind, s.name, g.reason, g.source_host, g.by_reason,"
+    "   g.normal, g.warning, g.observations, g.first_time, g.occurrences"
     "  FROM k8s_events.resource_summary AS s"
-    "  CROSS JOIN LATERAL (SELECT p.reason, " PER_REASON_SUMS "   FROM %s AS p"
+    "  CROSS JOIN LATERAL (SELECT p.reason, p.source_host,"
+    "    GROUPING(p.reason) OPERATOR(pg_catalog.=) 0 AS by_reason, " PER_REASON_SUMS
+    "   FROM %s AS p"
     "   WHERE p.cluster OPERATOR(pg_catalog.=) s.cluster"
     "    AND p.namespace OPERATOR(pg_catalog.=) s.namespace"
     "    AND p.kind OPERATOR(pg_catalog.=) s.kind AND p.name OPERATOR(pg_catalog.=) s.name"
-    "   GROUP BY p.reason) AS g"
+    "   GROUP BY GROUPING SETS ((p.reason), (p.source_host))) AS g"
     "  WHERE s.cluster OPERATOR(pg_catalog.=) ANY ($3)"
     "   AND s.first_event_time OPERATOR(pg_catalog.<) $2"
     "   AND s.last_event_time OPERATOR(pg_catalog.>=) $2"
@@ -194,13 +203,19 @@ static const char per_reason_from_summaries_fmt[] =
 static const char subtract_sql[] =
     "per_object AS ("
     "  SELECT g.cluster, g.namespace, g.kind, g.name,"
-    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.normal) AS normal,"
-    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.warning) AS warning,"
-    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.observations) AS observations,"
+    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.normal) FILTER (WHERE g.by_reason) AS normal,"
+    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.warning) FILTER (WHERE g.by_reason) AS warning,"
+    "    OPERATOR(pg_catalog.-) pg_catalog.sum(g.observations) FILTER (WHERE g.by_reason)"
+    "      AS observations,"
     "    pg_catalog.min(g.first_time) AS first_time,"
     "    coalesce(pg_catalog.jsonb_object_agg(g.reason, OPERATOR(pg_catalog.-) g.occurrences)"
-    "      FILTER (WHERE g.reason IS NOT NULL AND g.occurrences OPERATOR(pg_catalog.>) 0),"
-    "      '{}'::pg_catalog.jsonb) AS reasons"
+    "      FILTER (WHERE g.by_reason AND g.reason IS NOT NULL"
+    "       AND g.occurrences OPERATOR(pg_catalog.>) 0),"
+    "      '{}'::pg_catalog.jsonb) AS reasons,"
+    "    coalesce(pg_catalog.jsonb_object_agg(g.source_host,"
+    "       OPERATOR(pg_catalog.-) g.observations)"
+    "      FILTER (WHERE NOT g.by_reason AND g.source_host IS NOT NULL),"
+    "      '{}'::pg_catalog.jsonb) AS nodes"
     "  FROM per_reason AS g GROUP BY 1, 2, 3, 4"
     "), gone AS ("
     "  DELETE FROM k8s_events.resource_summary AS s USING per_object AS g"
@@ -212,10 +227,10 @@ static const char subtract_sql[] =
     ")"
     " INSERT INTO k8s_events.resource_summary AS s (cluster, namespace, kind, name, normal,"
     "  warning, observations, first_event_time, last_event_time, last_count, last_uid,"
-    "  last_resource_version, last_type, last_reason, last_message, reasons)"
+    "  last_resource_version, last_type, last_reason, last_message, reasons, nodes)"
     " SELECT g.cluster, g.namespace, g.kind, g.name, g.normal, g.warning, g.observations,"
     "  g.first_time, g.first_time, 0, '00000000-0000-0000-0000-000000000000', '', NULL, NULL,"
-    "  NULL, g.reasons"
+    "  NULL, g.reasons, g.nodes"
     " FROM per_object AS g"
     " WHERE NOT EXISTS (SELECT FROM gone AS d WHERE d.cluster OPERATOR(pg_catalog.=) g.cluster"
     "   AND d.namespace OPERATOR(pg_catalog.=) g.namespace"
@@ -225,7 +240,8 @@ static const char subtract_sql[] =
     "  normal = s.normal OPERATOR(pg_catalog.+) excluded.normal,"
     "  warning = s.warning OPERATOR(pg_catalog.+) excluded.warning,"
     "  observations = s.observations OPERATOR(pg_catalog.+) excluded.observations,"
-    "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons)"
+    "  reasons = k8s_events.add_counts(s.reasons, excluded.reasons),"
+    "  nodes = k8s_events.add_counts(s.nodes, excluded.nodes)"
     " RETURNING s.cluster, s.namespace, s.kind, s.name,"
     "  s.observations OPERATOR(pg_catalog.>) 0,"
     "  s.observations OPERATOR(pg_catalog.<=) 0,"
@@ -486,12 +502,13 @@ enum
 	R_LAST_REASON,
 	R_LAST_MESSAGE,
 	R_REASONS,
+	R_NODES,
 	R_NCOLUMNS
 };
 
 static const Oid resource_types[R_NCOLUMNS] = {
     TEXTOID, TEXTOID, TEXTOID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
-    INT4OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,
+    INT4OID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID,       JSONBOID,
 };
 
 enum
@@ -565,6 +582,49 @@ reasons_jsonb(SummaryRow **rows, int from, int to)
 	return JsonbPGetDatum(JsonbValueToJsonb(object));
 }
 
+static int
+compare_hosts(const void *pa, const void *pb)
+{
+	return strcmp(*(const char *const *) pa, *(const char *const *) pb);
+}
+
+/*
+ * {"node": observations} of one object's rows, rows[from..to): the hosts that
+ * reported them (jsonb sorts the keys itself, but each must appear once).
+ */
+static Datum
+nodes_jsonb(SummaryRow **rows, int from, int to)
+{
+	JsonbParseState *state = NULL;
+	JsonbValue      *object;
+	const char     **hosts = palloc(sizeof(char *) * (to - from));
+	int              n = 0;
+
+	for (int i = from; i < to; i++)
+		if (rows[i]->source_host != NULL)
+			hosts[n++] = rows[i]->source_host;
+	qsort(hosts, n, sizeof(char *), compare_hosts);
+	pushJsonbValue(&state, WJB_BEGIN_OBJECT, NULL);
+	for (int i = 0; i < n;)
+	{
+		JsonbValue key = {.type = jbvString};
+		JsonbValue value = {.type = jbvNumeric};
+		int        j = i;
+
+		while (j < n && strcmp(hosts[j], hosts[i]) == 0)
+			j++;
+		key.val.string.val = (char *) hosts[i];
+		key.val.string.len = strlen(hosts[i]);
+		value.val.numeric = int64_to_numeric(j - i);
+		pushJsonbValue(&state, WJB_KEY, &key);
+		pushJsonbValue(&state, WJB_VALUE, &value);
+		i = j;
+	}
+	object = pushJsonbValue(&state, WJB_END_OBJECT, NULL);
+	pfree(hosts);
+	return JsonbPGetDatum(JsonbValueToJsonb(object));
+}
+
 static void
 add_resources(const char *cluster, SummaryRow **rows, int n)
 {
@@ -608,6 +668,7 @@ add_resources(const char *cluster, SummaryRow **rows, int n)
 		column_set_text(&columns[R_LAST_REASON], nkeys, last->reason);
 		column_set_text(&columns[R_LAST_MESSAGE], nkeys, last->message);
 		column_set(&columns[R_REASONS], nkeys, reasons_jsonb(rows, i, j));
+		column_set(&columns[R_NODES], nkeys, nodes_jsonb(rows, i, j));
 		nkeys++;
 		i = j;
 	}
@@ -692,6 +753,7 @@ summary_batch_add(SummaryBatch *batch, const SummaryRow *row)
 	r->type = copy_string(batch->cxt, row->type);
 	r->reason = copy_string(batch->cxt, row->reason);
 	r->message = copy_string(batch->cxt, row->message);
+	r->source_host = copy_string(batch->cxt, row->source_host);
 	r->resource_version = copy_string(batch->cxt, row->resource_version);
 }
 

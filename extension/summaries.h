@@ -25,6 +25,7 @@ typedef struct SummaryRow
 	const char *type;
 	const char *reason;
 	const char *message;
+	const char *source_host; /* the node whose kubelet reported it, for resource_summary.nodes */
 	const char *resource_version;
 	pg_uuid_t   uid;
 	TimestampTz event_time;

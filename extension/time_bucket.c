@@ -212,10 +212,13 @@ SQL_FUNCTION(time_bucket_timestamp);
 Datum
 time_bucket_timestamp(PG_FUNCTION_ARGS)
 {
-	Interval    *width = PG_GETARG_INTERVAL_P(0);
-	Timestamp    value = PG_GETARG_TIMESTAMP(1);
-	Timestamp    origin = TB_DEFAULT_ORIGIN;
-	BucketCache *cache = fcinfo->flinfo->fn_extra;
+	Interval *width = PG_GETARG_INTERVAL_P(0);
+	Timestamp value = PG_GETARG_TIMESTAMP(1);
+	Timestamp origin = TB_DEFAULT_ORIGIN;
+	/* A C caller (DirectFunctionCall) has no FmgrInfo to keep anything in. */
+	FmgrInfo    *flinfo = fcinfo->flinfo;
+	BucketCache  uncached;
+	BucketCache *cache = flinfo != NULL ? flinfo->fn_extra : NULL;
 
 	if (PG_NARGS() > 2)
 		origin = PG_GETARG_TIMESTAMP(2);
@@ -231,9 +234,10 @@ time_bucket_timestamp(PG_FUNCTION_ARGS)
 
 		if (PG_NARGS() > 2)
 			check_origin(origin);
-		if (cache == NULL)
-			cache = fcinfo->flinfo->fn_extra =
-			    MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(BucketCache));
+		if (cache == NULL && flinfo != NULL)
+			cache = flinfo->fn_extra = MemoryContextAlloc(flinfo->fn_mcxt, sizeof(BucketCache));
+		else if (cache == NULL)
+			cache = &uncached;
 		cache->width = *width;
 		cache->origin = origin;
 		cache->w = w;

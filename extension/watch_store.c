@@ -431,11 +431,15 @@ k8s_watch_store(PG_FUNCTION_ARGS)
 	{
 		Ingest *ingest = ingest_begin(cluster, "watch");
 
+		ingest_reject_expired(ingest);
+
 		if (!PG_ARGISNULL(1))
 		{
 			text        *payload = PG_GETARG_TEXT_PP(1);
 			json_error_t error;
-			json_t *root = json_loadb(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload), 0, &error);
+			/* As the engine parses (list_watch.c): a NUL spoils one Event, not the batch. */
+			json_t *root = json_loadb(VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),
+			                          JSON_ALLOW_NUL, &error);
 
 			if (root == NULL)
 				ingest_reject_raw(ingest, VARDATA_ANY(payload), VARSIZE_ANY_EXHDR(payload),

@@ -365,6 +365,8 @@ host_store(void *arg, const ListWatchBatch *b, char *err, size_t errlen)
 	{
 		Ingest *ingest = ingest_begin(config.name, "watch");
 
+		ingest_reject_expired(ingest);
+
 		/*
 		 * Rows come from the values the engine parsed the frames or the page
 		 * into: each event is parsed once.  They are ours, in scratch_cxt,

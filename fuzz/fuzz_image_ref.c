@@ -1,8 +1,8 @@
 /*
  * fuzz_image_ref.c
- *	  libFuzzer target: image references (core/image_ref.c), and the pod and
- *	  image named in an event's message (core/messages.c), which feed the
- *	  rollouts summary.  Every part found must lie inside the input, or be one
+ *	  libFuzzer target: image references (core/image_ref.c), and the pod,
+ *	  image, node and replica set named in an event's message
+ *	  (core/messages.c), which feed the rollouts summary and the dashboard.  Every part found must lie inside the input, or be one
  *	  of the defaults; an image a message quotes is parsed as a reference too.
  */
 #include <stdint.h>
@@ -49,6 +49,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	parse_ref(text, size);
 	if (message_pod(text, size, &part, &len))
+		inside(text, size, part, len);
+	if (message_node(text, size, &part, &len))
+		inside(text, size, part, len);
+	if (message_replica_set(text, size, &part, &len))
 		inside(text, size, part, len);
 	if (message_image(text, size, &part, &len))
 	{

@@ -33,6 +33,9 @@ INSERT INTO msg (message) VALUES
   ('Failed to inspect image "quay.io/org/app:1.0": rpc error: code = Unavailable'),
   ('Failed to apply default image tag "Not/Valid": couldn''t parse image reference "Not/Valid"'),
   ('Image "docker.io/library/redis:7" is being pulled'),
+  -- deployment controller: the replica set scaled (its old and 1.27's forms)
+  ('Scaled down replica set web-5d4f8 to 1 from 3'),
+  ('Scaled up replica set web-7c9d2 from 0 to 2'),
   -- no pod and no image
   ('Started container crashpod'),
   ('Error: ImagePullBackOff'),
@@ -46,14 +49,34 @@ INSERT INTO msg (message)
 
 SELECT id, k8s_events.pod_from_message(message) AS pod,
        k8s_events.image_from_message(message) AS image,
+       k8s_events.node_from_message(message) AS node,
+       k8s_events.replica_set_from_message(message) AS replica_set,
        left(message, 50) AS message
   FROM msg ORDER BY id;
 -- The prefix changes nothing.
 SELECT count(*) AS rows_differing
   FROM msg a JOIN msg b ON b.message = '(combined from similar events): ' || a.message
   WHERE k8s_events.pod_from_message(a.message) IS DISTINCT FROM k8s_events.pod_from_message(b.message)
-     OR k8s_events.image_from_message(a.message) IS DISTINCT FROM k8s_events.image_from_message(b.message);
+     OR k8s_events.image_from_message(a.message) IS DISTINCT FROM k8s_events.image_from_message(b.message)
+     OR k8s_events.node_from_message(a.message) IS DISTINCT FROM k8s_events.node_from_message(b.message)
+     OR k8s_events.replica_set_from_message(a.message) IS DISTINCT FROM k8s_events.replica_set_from_message(b.message);
 DROP TABLE msg;
+
+-- The node: a whole name after " to " of the scheduler's message, nothing else.
+SELECT k8s_events.node_from_message('Successfully assigned ns/web-0 to node-1') AS plain,
+       k8s_events.node_from_message('Successfully assigned ns/web-0 to node-1.') AS trailing_dot,
+       k8s_events.node_from_message('Successfully assigned ns/web-0 to') AS no_node,
+       k8s_events.node_from_message('Successfully assigned ns/web-0 onto node-1') AS other_word,
+       k8s_events.node_from_message('Successfully assigned ns/web 0 to node-1') AS space_in_pod,
+       k8s_events.node_from_message('Assigned ns/web-0 to node-1') AS other_prefix;
+-- The replica set: a whole name, followed by its count.
+SELECT k8s_events.replica_set_from_message('Scaled up replica set web-1 to 3') AS up,
+       k8s_events.replica_set_from_message('Scaled down replica set web-1 to 0 from 1') AS down,
+       k8s_events.replica_set_from_message('Scaled up replica set web-1') AS no_count,
+       k8s_events.replica_set_from_message('Scaled up replica set Web-1 to 3') AS upper_case,
+       k8s_events.replica_set_from_message('Scaled up replica set web_1 to 3') AS underscore,
+       k8s_events.replica_set_from_message('Scaled up replica set  to 3') AS empty,
+       k8s_events.replica_set_from_message('Scaled sideways replica set web-1 to 3') AS other_verb;
 
 -- Pod names are DNS-1123 subdomains: stop at the first character that cannot be in one,
 -- drop trailing sentence punctuation, and give NULL when nothing name-like is left.

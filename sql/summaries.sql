@@ -10,7 +10,8 @@ SET datestyle = 'ISO, YMD';
 SET k8s_events.retention = '0';
 
 -- 400 observations of 60 events about 25 objects (one with no namespace, one Event with no
--- reason) over three days: each event seen at counts 1..n, some types Normal, some Warning.
+-- reason) over three days: each event seen at counts 1..n, some types Normal, some Warning,
+-- reported from three nodes.
 CREATE TEMP TABLE obs AS
 SELECT i,
        jsonb_strip_nulls(jsonb_build_object(
@@ -25,6 +26,10 @@ SELECT i,
              'name', 'obj-' || (i % 60 % 25)),
          'reason', CASE WHEN i % 60 = 13 THEN NULL ELSE (ARRAY['BackOff', 'Pulled', 'Unhealthy', 'Started'])[1 + i % 60 % 4] END,
          'message', 'message of observation ' || i,
+         -- resource_summary.nodes: most observations name the node that reported them, of
+         -- three, so that an object has several, and retention takes some away.
+         'source', jsonb_build_object('component', 'kubelet',
+                                      'host', CASE WHEN i % 7 = 3 THEN NULL ELSE 'node-' || (i % 3) END),
          'type', CASE WHEN i % 60 % 4 IN (0, 2) THEN 'Warning' ELSE 'Normal' END,
          'firstTimestamp', to_char(timestamptz '2026-05-04 09:00:00+00' + (i % 60) * interval '7 minutes',
                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
@@ -54,12 +59,12 @@ SELECT c.cluster, count(*) AS differing_rows
 FROM (SELECT DISTINCT cluster FROM k8s_events.resource_summary) AS c,
      LATERAL ((SELECT namespace, kind, name, normal, warning, observations, first_event_time,
                       last_event_time, last_count, last_uid, last_resource_version, last_type,
-                      last_reason, last_message, reasons
+                      last_reason, last_message, reasons, nodes
                FROM k8s_events.resource_summary WHERE cluster = c.cluster
                EXCEPT
                SELECT namespace, kind, name, normal, warning, observations, first_event_time,
                       last_event_time, last_count, last_uid, last_resource_version, last_type,
-                      last_reason, last_message, reasons
+                      last_reason, last_message, reasons, nodes
                FROM k8s_events.resource_summary WHERE cluster = 'in_order')) AS d
 GROUP BY c.cluster ORDER BY 1;
 
@@ -68,6 +73,14 @@ SELECT namespace, kind, name, normal, warning, observations, first_event_time, l
        last_type, last_reason, reasons
 FROM k8s_events.resources WHERE cluster = 'in_order' AND name IN ('obj-0', 'obj-7', 'obj-13', 'obj-22')
 ORDER BY name;
+-- The nodes that reported each object's observations, as many as the rows say.
+SELECT s.name, s.nodes,
+       (SELECT jsonb_object_agg(h.source_host, h.n) FROM
+          (SELECT e.source_host, count(*) AS n FROM k8s_events.events AS e
+           WHERE e.cluster = s.cluster AND e.name = s.name AND e.source_host IS NOT NULL
+           GROUP BY 1) AS h) AS from_rows
+FROM k8s_events.resources AS s WHERE s.cluster = 'in_order' AND s.name IN ('obj-0', 'obj-7', 'obj-13')
+ORDER BY s.name;
 
 -- The same rows again store nothing and change nothing.
 CREATE TEMP TABLE before AS SELECT * FROM k8s_events.resource_summary;
@@ -115,7 +128,7 @@ SELECT count(*) AS differences FROM k8s_events.verify_summaries();
 -- histogram() answers whole-hour buckets over an hour-aligned range from event_counts, and
 -- the numbers are the rows' own.
 CREATE FUNCTION pg_temp.raw_histogram(from_time timestamptz, to_time timestamptz, bucket interval,
-                                      cl text, ns text, kd text, ty text)
+                                      cl text, ns text, kd text, ty text, nm text DEFAULT NULL)
 RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
 LANGUAGE sql AS $$
     SELECT k8s_events.time_bucket(bucket, e.event_time), e.type, e.reason, sum(e.occurrences)
@@ -123,6 +136,7 @@ LANGUAGE sql AS $$
     WHERE e.event_time >= from_time AND e.event_time < to_time
       AND (cl IS NULL OR e.cluster = cl) AND (ns IS NULL OR e.namespace = ns)
       AND (kd IS NULL OR e.kind = kd) AND (ty IS NULL OR e.type = ty)
+      AND (nm IS NULL OR e.name = nm)
     GROUP BY 1, 2, 3
 $$;
 SELECT k8s_events.histogram_source('2026-05-04 00:00', '2026-05-08 00:00', '1 hour') AS hourly,
@@ -160,7 +174,7 @@ ORDER BY 1, 2;
 -- reason), by bucket, type, reason, whichever summary answers (one cluster's are read bucket
 -- by bucket, every cluster's in one pass).
 CREATE FUNCTION pg_temp.raw_filled(f timestamptz, t timestamptz, bucket interval,
-                                   cl text, ns text, kd text, ty text)
+                                   cl text, ns text, kd text, ty text, nm text DEFAULT NULL)
 RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
 LANGUAGE sql AS $$
     SELECT b.bucket_start, r.type, r.reason, coalesce(r.occurrences, 0)
@@ -168,7 +182,7 @@ LANGUAGE sql AS $$
           FROM generate_series(timezone('UTC', k8s_events.time_bucket(bucket, f)),
                                timezone('UTC', k8s_events.time_bucket(bucket, t - interval '1 microsecond')),
                                bucket) AS g) AS b
-    LEFT JOIN pg_temp.raw_histogram(f, t, bucket, cl, ns, kd, ty) AS r USING (bucket_start)
+    LEFT JOIN pg_temp.raw_histogram(f, t, bucket, cl, ns, kd, ty, nm) AS r USING (bucket_start)
     ORDER BY 1, 2, 3
 $$;
 SELECT args.bucket, args.cl, args.ns, args.kd, args.ty,
@@ -204,6 +218,31 @@ FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', in
      AS args(f, t, bucket, cl, ns, kd, ty)
 ORDER BY 1, 2, 3, 4, 5;
 
+-- One object, its namespace, kind and name given, over a finite range: read through a plan
+-- kept for the session (object_histogram()), the same rows in the same order as its raw
+-- rows gap-filled (raw_filled() of its name), each call (the second with the kept plan). An
+-- object with no namespace is asked with namespace NULL (any), and goes histogram()'s general
+-- way.
+SELECT args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty, call,
+       (SELECT count(*) FILTER (WHERE h.occurrences > 0)
+        FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty) AS h) AS filled,
+       (SELECT array_agg(ROW(h.bucket_start, h.type, h.reason, h.occurrences) ORDER BY h.n)
+        FROM k8s_events.histogram(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.nm, args.ty)
+             WITH ORDINALITY AS h(bucket_start, type, reason, occurrences, n))
+       IS NOT DISTINCT FROM
+       (SELECT array_agg(ROW(r.bucket_start, r.type, r.reason, r.occurrences) ORDER BY r.n)
+        FROM pg_temp.raw_filled(args.f, args.t, args.bucket, args.cl, args.ns, args.kd, args.ty, args.nm)
+             WITH ORDINALITY AS r(bucket_start, type, reason, occurrences, n)) AS same_rows_in_order
+FROM (VALUES (timestamptz '2026-05-04 00:00', timestamptz '2026-05-08 00:00', interval '1 hour', 'in_order', 'ns1', 'Pod', 'obj-1', NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', NULL, 'ns1', 'Pod', 'obj-1', NULL),
+             ('2026-05-04 09:10', '2026-05-05 13:20', '10 minutes', 'shuffled', 'ns2', 'Pod', 'obj-2', 'Warning'),
+             ('2026-05-03 00:00', '2026-05-09 00:00', '1 day', 'reversed', 'ns1', 'Node', 'obj-22', NULL),
+             ('2026-05-04 05:00', '2026-05-06 07:00', '4 hours', 'in_order', NULL, 'Pod', 'obj-7', NULL),
+             ('2026-05-04 00:00', '2026-05-08 00:00', '1 hour', 'in_order', 'ns0', 'Pod', 'no-such-object', NULL))
+     AS args(f, t, bucket, cl, ns, kd, nm, ty),
+     generate_series(1, 2) AS call
+ORDER BY 1, 2, 3, 4, 5, 6, 7;
+
 -- Retention: drop_partitions takes the dropped rows out of resource_summary (objects left
 -- with no row go), and keeps their hours in event_counts.
 SELECT count(*) AS hours_before FROM (SELECT DISTINCT hour FROM k8s_events.event_counts) AS h;
@@ -220,8 +259,13 @@ SELECT count(*) AS differences FROM k8s_events.verify_summaries();
 SELECT count(*) AS hours_after FROM (SELECT DISTINCT hour FROM k8s_events.event_counts) AS h;
 SELECT min(first_event_time), min(last_event_time) FROM k8s_events.resource_summary;
 SELECT count(*) AS short_lived FROM k8s_events.resource_summary WHERE cluster = 'short_lived';
+SELECT name, nodes FROM k8s_events.resource_summary
+WHERE cluster = 'in_order' AND name IN ('obj-1', 'obj-2') ORDER BY name;
 SELECT k8s_events.drop_partitions(now() - timestamptz '2026-05-06 00:00');
 SELECT count(*) AS differences FROM k8s_events.verify_summaries();
+-- The dropped day's observations are taken out of each object's nodes.
+SELECT name, nodes FROM k8s_events.resource_summary
+WHERE cluster = 'in_order' AND name IN ('obj-1', 'obj-2') ORDER BY name;
 SELECT count(*) AS objects FROM k8s_events.resource_summary;
 -- k8s_events.summary_retention bounds the hourly counts; drop_partitions() applies it to the
 -- hours whose rows are gone, never to one that still has them (those stay exact).
@@ -267,6 +311,21 @@ UPDATE k8s_events.resource_summary SET first_event_time = '2026-05-11 01:00' WHE
 SELECT key ->> 'name' AS name, stored ->> 'first_event_time' AS stored, recomputed ->> 'first_event_time' AS recomputed
 FROM k8s_events.verify_summaries() WHERE summary = 'resource_summary';
 ROLLBACK;
+
+-- The general way of retention, which reads the dropped partition's rows: taken when a
+-- DEFAULT partition exists (rows of any time may be there, so the summaries cannot tell
+-- which objects are older). The objects' nodes lose what the partition held, too.
+CREATE TABLE k8s_events_partitions.events_default PARTITION OF k8s_events.events DEFAULT;
+SELECT stored FROM k8s_events.ingest_report((SELECT jsonb_agg(event ORDER BY i) FROM obs), 'general');
+SELECT name, nodes, observations FROM k8s_events.resource_summary
+WHERE cluster = 'general' AND name IN ('obj-1', 'obj-2') ORDER BY name;
+SELECT count(*) AS dropped FROM k8s_events.drop_partitions(now() - timestamptz '2026-05-05 00:00');
+-- (Only this cluster's: rows older than the other clusters' dropped days exist again, so
+-- the hours those days left in event_counts are within the raw rows' range once more.)
+SELECT count(*) AS differences FROM k8s_events.verify_summaries() WHERE key ->> 'cluster' = 'general';
+SELECT name, nodes, observations FROM k8s_events.resource_summary
+WHERE cluster = 'general' AND name IN ('obj-1', 'obj-2') ORDER BY name;
+DROP TABLE k8s_events_partitions.events_default;
 
 -- add_counts(): key by key, positive totals only.
 SELECT k8s_events.add_counts('{"a": 2, "b": 1}', '{"b": 3, "c": 1}'),

@@ -72,13 +72,71 @@ check_summaries() {
 # need_program: set BIN to the k8s-events program ($K8S_EVENTS, by default the one in
 # loader/), building it first when it is missing, so that a script can run on its own
 # after a checkout. Not buildable: one not-ok line and exit 1, since nothing else can run.
+# Every script runs the program as $BIN (and start_sim as $K8S_EVENTS), so that
+# tests/test_sanitizers.sh can run them again with the program built with AddressSanitizer.
 need_program() {
 	BIN=${K8S_EVENTS:-loader/k8s-events}
 	if [ ! -x "$BIN" ]; then
-		make -s loader/k8s-events >/dev/null || {
-			echo "not ok - build loader/k8s-events"
+		make -s "$BIN" >/dev/null || {
+			echo "not ok - build $BIN"
 			exit 1
 		}
+	fi
+}
+
+# ---------------------------------------------------------------- secrets and logs
+# No token or key may ever reach a log. Tests make every token with new_secret and
+# register every private key with register_key; both go to the registry file
+# $K8S_EVENTS_SECRETS (tests/run sets it), and logs are kept in $K8S_EVENTS_LOGS (keep_logs)
+# instead of being removed with their scratch directory. Once every suite ran, tests/run
+# greps the servers' logs and the kept ones for each registered value and for the prefix
+# (tests/check_leaks.sh), so that a token made by hand in this form is caught too.
+secret_prefix=k8s-events-test-secret-
+
+# new_secret: print a fresh token (the prefix and 24 random hex digits), registered.
+new_secret() {
+	local s
+	s=$secret_prefix$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+	register_secret "$s"
+	printf '%s\n' "$s"
+}
+
+# register_secret VALUE...: add values to the registry (nothing when tests/run did not set one).
+register_secret() {
+	[ -n "${K8S_EVENTS_SECRETS:-}" ] && [ $# -gt 0 ] || return 0
+	printf '%s\n' "$@" >>"$K8S_EVENTS_SECRETS"
+}
+
+# register_key FILE...: register the base64 lines of PEM private keys (a leak of any
+# 64-character line of one is found).
+register_key() {
+	local f
+	for f in "$@"; do
+		register_secret $(sed -n '/-BEGIN .*PRIVATE KEY-/,/-END .*PRIVATE KEY-/{/^[A-Za-z0-9+\/=]\{40,\}$/p}' "$f")
+	done
+}
+
+# keep_logs DIR: copy DIR's logs (*.log, *.out, *.err and the PostgreSQL server's log of an
+# own_server) to $K8S_EVENTS_LOGS before DIR is removed, for tests/check_leaks.sh.
+keep_logs() {
+	local to f
+	[ -n "${K8S_EVENTS_LOGS:-}" ] && [ -d "$1" ] || return 0
+	to=$K8S_EVENTS_LOGS/$(basename "$1")
+	mkdir -p "$to"
+	for f in "$1"/*.log "$1"/*.out "$1"/*.err "$1"/pg/server.log; do
+		[ -f "$f" ] && cp "$f" "$to/$(basename "$(dirname "$f")")-$(basename "$f")"
+	done
+	return 0
+}
+
+# cost_checks WHAT: true when the CPU, wake-up and memory budgets of WHAT are to be checked.
+# Under a sanitizer (K8S_EVENTS_UNDER_SANITIZER, set by tests/test_sanitizers.sh) the
+# program's CPU and memory are mostly the sanitizer's (shadow memory, quarantine, checks):
+# prints a skip line saying so and is false. The budgets are checked in the normal run.
+cost_checks() {
+	if [ -n "${K8S_EVENTS_UNDER_SANITIZER:-}" ]; then
+		echo "skip - $* (under AddressSanitizer the costs are the sanitizer's; checked in the normal run)"
+		return 1
 	fi
 }
 
@@ -111,6 +169,7 @@ own_server_cleanup() {
 	for p in "${bg_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${bg_pids[@]}"; do wait "$p" 2>/dev/null; done
 	tests/pg_server.sh stop "$dir/pg"
+	keep_logs "$dir"
 	rm -rf "$dir"
 }
 
@@ -153,7 +212,7 @@ wait_for() {
 start_sim() {
 	local name=$1
 	shift
-	loader/k8s-events simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
+	"${K8S_EVENTS:-loader/k8s-events}" simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
 	bg_pids+=($!)
 	eval "${name}_pid=$!"
 	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done

@@ -7,6 +7,9 @@
 # listening only on a unix socket inside DIR (default: .run/pg in the project).
 # PostgreSQL refuses to run as root, so when started by root the cluster belongs to
 # the 'postgres' user. Prints the environment to connect with (PGHOST, PGPORT, PGUSER).
+# K8S_EVENTS_PG_EXEC names another executable for pg_ctl to start in place of postgres (a
+# script that runs it under valgrind: tests/test_valgrind.sh), K8S_EVENTS_PG_START_TIMEOUT
+# how long pg_ctl waits for it (default 60 s).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,13 +47,14 @@ CONF
 		fi
 	fi
 	if ! as_owner "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-		as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null
+		as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t "${K8S_EVENTS_PG_START_TIMEOUT:-60}" \
+			${K8S_EVENTS_PG_EXEC:+-p "$K8S_EVENTS_PG_EXEC"} start >/dev/null
 	fi
 	echo "export PGHOST=$dir PGPORT=$port PGUSER=postgres"
 	;;
 stop)
 	if [ -f "$dir/data/PG_VERSION" ]; then
-		as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+		as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t "${K8S_EVENTS_PG_START_TIMEOUT:-60}" stop >/dev/null 2>&1 || true
 	fi
 	;;
 status)

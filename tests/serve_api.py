@@ -8,6 +8,7 @@ them); exits 1 if any failed.
 Environment: SERVE_URL, SERVE_TOKEN_URL, SERVE_TLS_URL, SERVE_CA, SERVE_PID, SERVE_TOKEN,
 SERVE_DB, and PGHOST/PGPORT/PGUSER of the owner (for the SQL the numbers are checked against).
 """
+import collections
 import gzip
 import http.client
 import json
@@ -205,11 +206,15 @@ for i in res["items"][:40]:
         bad.append((i["name"], n, w, i["range_normal"], i["range_warning"], i["spark"]))
 ok("resources: each object's Normal and Warning occurrences in the range, and its sparkline, equal its rows'",
    not bad, bad)
-status, res_w = api("resources", cluster="prod", sort="warnings", limit=20, **{"from": "now-1d"})
+# One fixed range for both: "now-1d" read a moment apart let an event at its start count in
+# one and not the other.
+day_from, day_to = sql("SELECT to_char(now() - interval '1 day', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                       " to_char(now() + interval '1 hour', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")[0]
+status, res_w = api("resources", cluster="prod", sort="warnings", limit=20, **{"from": day_from, "to": day_to})
 requests_made += 1
 ws = [i["range_warning"] for i in res_w["items"]]
 want = [int(r[0]) for r in sql("SELECT sum(occurrences) FROM k8s_events.events WHERE cluster = 'prod'"
-                                " AND type = 'Warning' AND event_time >= now() - interval '1 day'"
+                                f" AND type = 'Warning' AND event_time >= '{day_from}' AND event_time < '{day_to}'"
                                 " AND namespace IS NOT NULL GROUP BY namespace, kind, name ORDER BY 1 DESC LIMIT 20")]
 ok("resources sort=warnings: most warned in the range first, as the rows count them",
    status == 200 and ws == want and ws[0] > 0, (ws, want))
@@ -380,6 +385,41 @@ for q in free_text:
         bad.append((q, s, len(r.get("items", [])), len(want)))
 ok("SQL fragments and LIKE wildcards as free text are only text: they find what holds them literally",
    not bad, bad)
+# The node filter: the objects a node reported events of (a pod's kubelet), and the Node
+# itself, as the raw rows say; with each sort, and with a namespace.
+node = one("SELECT source_host FROM k8s_events.events WHERE cluster = 'prod' AND source_host IS NOT NULL"
+           " GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+node_lit = node.replace("'", "''")
+node_rows = (f"SELECT s.kind, coalesce(s.namespace, ''), s.name FROM k8s_events.resource_summary AS s"
+             f" WHERE s.cluster = 'prod' AND s.last_event_time >= now() - interval '3 days'"
+             f" AND (EXISTS (SELECT FROM k8s_events.events AS e WHERE e.cluster = s.cluster"
+             f"   AND e.namespace IS NOT DISTINCT FROM s.namespace AND e.kind IS NOT DISTINCT FROM s.kind"
+             f"   AND e.name IS NOT DISTINCT FROM s.name AND e.source_host = '{node_lit}')"
+             f"  OR (s.kind = 'Node' AND s.name = '{node_lit}'))")
+want = sorted(tuple(x) for x in sql(node_rows))
+s, r = api("resources", cluster="prod", node=node, limit=500, **{"from": "now-3d"})
+requests_made += 1
+got = sorted((i["kind"], i["namespace"] or "", i["name"]) for i in r.get("items", []))
+kinds = sorted({k for k, _, _ in want})
+ok(f"node filter: the {len(want)} objects node {node} reported events of ({', '.join(kinds)}), and the Node, "
+   "as the rows say", s == 200 and got == want and len(want) > 1
+   and any(k == "Node" and n == node for k, _, n in got), (s, len(got), len(want), got[:5], want[:5]))
+ns_n = collections.Counter(n for k, n, _ in want if k == "Pod" and n).most_common(1)[0][0]
+s, r = api("resources", cluster="prod", node=node, namespace=ns_n, sort="warnings", limit=500,
+           **{"from": "now-3d"})
+requests_made += 1
+got_w = {(i["kind"], i["namespace"] or "", i["name"]) for i in r.get("items", [])}
+want_w = {w for w in want if w[1] == ns_n} & {tuple(x) for x in sql(
+    "SELECT kind, coalesce(namespace, ''), name FROM k8s_events.events WHERE cluster = 'prod'"
+    f" AND namespace = '{ns_n}' AND type = 'Warning' AND event_time >= now() - interval '3 days'")}
+ok(f"node filter by warnings in namespace {ns_n}: the node's objects that had warnings ({len(want_w)})",
+   s == 200 and got_w == want_w, (s, sorted(got_w)[:5], sorted(want_w)[:5]))
+s, r = api("resources", cluster="prod", node="no-such-node'; --", **{"from": "now-3d"})
+requests_made += 1
+ok("a node nobody has finds nothing", s == 200 and r["items"] == [], r)
+s, r = api("resources", cluster="prod", node="n" * 254)
+requests_made += 1
+ok("a node name over 253 bytes gets 400", s == 400 and r.get("parameter") == "node", r)
 s, r = api("resources", cluster="x'; DROP TABLE k8s_events.events; --")
 requests_made += 1
 ok("a cluster name made of SQL is only a name no cluster has", s == 200 and r["items"] == [], r)
@@ -549,22 +589,28 @@ ok(f"a burst of 1,500 events in one transaction streams whole ({len(names)}), an
 
 # ---------------------------------------------------------------- what it costs
 
-idle = Stream()
-time.sleep(0.5)
-c0, w0, t0 = ticks(PID), switches(PID), time.time()
-time.sleep(5)
-c1, w1, t1 = ticks(PID), switches(PID), time.time()
-idle.close()
-cpu_idle = (c1 - c0) / HZ
-wakeups = (w1 - w0) / (t1 - t0)
-ok(f"idle with a page open, serve costs {cpu_idle:.2f} s CPU in 5 s (< 0.10) and {wakeups:.1f} wake-ups/s (< 20)",
-   cpu_idle < 0.10 and wakeups < 20, (cpu_idle, wakeups))
-cpu_all = (ticks(PID) - ticks_start) / HZ
-per_req = cpu_all / max(requests_made, 1)
-ok(f"{requests_made} API requests cost serve {cpu_all:.2f} s CPU, {per_req * 1000:.1f} ms each (< 20 ms)",
-   per_req < 0.02, (cpu_all, requests_made))
-rss = rss_kb(PID)
-ok(f"serve's resident memory after the run is {rss // 1024} MiB (< 64 MiB)", rss < 64 * 1024, rss)
+# Under a sanitizer (tests/test_sanitizers.sh) the costs are the sanitizer's: not checked
+# there, said so; the normal run checks them.
+if os.environ.get("K8S_EVENTS_UNDER_SANITIZER"):
+    print("skip - serve's CPU, wake-ups and memory (under AddressSanitizer the costs are the sanitizer's;"
+          " checked in the normal run)")
+else:
+    idle = Stream()
+    time.sleep(0.5)
+    c0, w0, t0 = ticks(PID), switches(PID), time.time()
+    time.sleep(5)
+    c1, w1, t1 = ticks(PID), switches(PID), time.time()
+    idle.close()
+    cpu_idle = (c1 - c0) / HZ
+    wakeups = (w1 - w0) / (t1 - t0)
+    ok(f"idle with a page open, serve costs {cpu_idle:.2f} s CPU in 5 s (< 0.10) and {wakeups:.1f} wake-ups/s (< 20)",
+       cpu_idle < 0.10 and wakeups < 20, (cpu_idle, wakeups))
+    cpu_all = (ticks(PID) - ticks_start) / HZ
+    per_req = cpu_all / max(requests_made, 1)
+    ok(f"{requests_made} API requests cost serve {cpu_all:.2f} s CPU, {per_req * 1000:.1f} ms each (< 20 ms)",
+       per_req < 0.02, (cpu_all, requests_made))
+    rss = rss_kb(PID)
+    ok(f"serve's resident memory after the run is {rss // 1024} MiB (< 64 MiB)", rss < 64 * 1024, rss)
 
 # ---------------------------------------------------------------- token, login, TLS
 

@@ -28,7 +28,9 @@ psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSI
 # are above B's (checked below), so a checkpoint of A's taken to B would make the watch wait,
 # silently, for B to get that far: B's Events would be missed.
 start_sim a --speed 0 --initial-events 200 --seed 999 --bookmark-interval 1
-echo "b-one" >"$dir/token-b"
+token_one=$(new_secret)
+token_two=$(new_secret)
+echo "$token_one" >"$dir/token-b"
 cp "$dir/token-b" "$dir/token-b1"
 start_sim b --speed 0 --initial-events 150 --seed 31 --bookmark-interval 1 --token-file "$dir/token-b"
 since() { python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.2f}')" "$@"; }
@@ -107,8 +109,8 @@ check "watch_status: watching B, no relist (a fresh list, not a 410) ($out, chec
 # --- 3. Only the token file changes: the checkpoint stays, the new watcher watches from it.
 seq=$(sim_stat "$b_port" requests_logged)
 lists=$(sim_stat "$b_port" list_requests)
-echo "b-two" >"$dir/token-b2"
-echo "b-two" >"$dir/token-b.new" && mv "$dir/token-b.new" "$dir/token-b"
+echo "$token_two" >"$dir/token-b2"
+echo "$token_two" >"$dir/token-b.new" && mv "$dir/token-b.new" "$dir/token-b"
 old_pid=$(watcher_pid)
 out=$(psql -X -q -At -d postgres <<SQL
 BEGIN;
@@ -151,7 +153,7 @@ test "$rc" = 0 && test "$(checkpoint)" = "$cp_before" && ! requests "$b_port" "$
 check "insecure_skip_tls_verify changed: restarted, checkpoint kept, no list" $?
 
 # --- 5. Another scope on the same server (namespace): checkpoint dropped, the namespace listed.
-ns=$(curl -s -H "Authorization: Bearer b-two" "http://127.0.0.1:$b_port/api/v1/events?limit=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['metadata']['namespace'])")
+ns=$(curl -s -H "Authorization: Bearer $token_two" "http://127.0.0.1:$b_port/api/v1/events?limit=1" | python3 -c "import json,sys; print(json.load(sys.stdin)['items'][0]['metadata']['namespace'])")
 seq=$(sim_stat "$b_port" requests_logged)
 rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'c'")
 out=$(psql -X -q -At -d postgres <<SQL

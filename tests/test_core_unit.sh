@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # tests/test_core_unit.sh - unit tests of the plain-C pieces in core/ (frame splitter,
-# kubeconfig, base64, the list/watch engine over HTTP, also when memory runs out) and loader/
-# (the dump reader), compiled against their sources without PostgreSQL, then run again built
-# with AddressSanitizer and UBSan, and under valgrind: no memory error, leak or undefined
-# behaviour.
+# quoting outside bytes in messages, kubeconfig, base64, the list/watch engine over HTTP,
+# also when memory runs out) and loader/ (the dump reader), compiled against their sources
+# without PostgreSQL, then run again built with AddressSanitizer and UBSan, and under
+# valgrind: no memory error, leak or undefined behaviour.
 # Prints "ok - ..." / "not ok - ..." lines; exits non-zero if any check failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -67,6 +67,7 @@ build_and_run() {
 }
 
 build_and_run test_frame_splitter "core/frame_splitter.c" ""
+build_and_run test_quote_text "" ""
 build_and_run test_kubeconfig "core/kubeconfig.c core/base64.c" "-lyaml"
 build_and_run test_list_watch "core/list_watch.c core/http_stream.c core/frame_splitter.c core/kubeconfig.c core/base64.c" "-lcurl -lyaml -lpthread"
 build_and_run test_alloc_failure "core/list_watch.c core/http_stream.c core/frame_splitter.c core/kubeconfig.c core/base64.c" "-lcurl -lyaml -lpthread"

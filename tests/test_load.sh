@@ -7,6 +7,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 root=$(pwd)
+need_program
+case $BIN in /*) ;; *) BIN=$root/$BIN ;; esac
 shared=$root/../shared/data/real-events
 tmp=$(mktemp -d /tmp/k8s_events_load.XXXXXX)
 chmod 755 "$tmp"
@@ -21,7 +23,7 @@ trap cleanup EXIT
 check_detail_lines=30 # the details are whole outputs of load
 # In its own database, with the errors in the result (lib.sh's sql: database postgres).
 sql() { psql -X -q -At -d "$db" -c "$1" 2>&1; }
-load() { "$root/loader/k8s-events" load -d "$db" "$@"; }
+load() { "$BIN" load -d "$db" "$@"; }
 fresh() {
 	psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" \
 		-c "CREATE DATABASE $db" >/dev/null && psql -X -q -d "$db" -c "CREATE EXTENSION k8s_events" \
@@ -43,77 +45,36 @@ ingest_ref() { # ingest_ref JSONFILE CLUSTER: store a JSON payload file through 
 }
 
 # ---- command line
-out=$("$root/loader/k8s-events" load --help 2>&1)
+out=$("$BIN" load --help 2>&1)
 check "load --help exits 0 and names the formats" $? "$out"
 echo "$out" | grep -q "eventrouter" && echo "$out" | grep -q "gzip"
 check "load --help describes formats and exit statuses" $? "$out"
-out=$("$root/loader/k8s-events" load --frobnicate x 2>&1)
+out=$("$BIN" load --frobnicate x 2>&1)
 test $? = 2 && echo "$out" | grep -q 'unknown option "--frobnicate"'
 check "an unknown option is a usage error (exit 2)" $? "$out"
-out=$("$root/loader/k8s-events" load --batch-size 0 x 2>&1)
+out=$("$BIN" load --batch-size 0 x 2>&1)
 test $? = 2 && echo "$out" | grep -q "batch-size must be"
 check "a bad --batch-size is a usage error (exit 2)" $? "$out"
 
 # ---- connection problems
-out=$("$root/loader/k8s-events" load -d k8s_events_no_such_db /dev/null 2>&1)
+out=$("$BIN" load -d k8s_events_no_such_db /dev/null 2>&1)
 test $? = 2 && echo "$out" | grep -q 'cannot connect to PostgreSQL: .*k8s_events_no_such_db'
 check "a database that does not exist: exit 2, libpq's message" $? "$out"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ${db}_bare" \
 	-c "CREATE DATABASE ${db}_bare" >/dev/null
-out=$("$root/loader/k8s-events" load -d "${db}_bare" /dev/null 2>&1)
+out=$("$BIN" load -d "${db}_bare" /dev/null 2>&1)
 test $? = 2 && echo "$out" | grep -q "extension is not installed in database \"${db}_bare\"" &&
 	echo "$out" | grep -q "CREATE EXTENSION k8s_events"
 check "a database without the extension: exit 2 and a hint" $? "$out"
-out=$(PGDATABASE="${db}_bare" "$root/loader/k8s-events" load /dev/null 2>&1)
+out=$(PGDATABASE="${db}_bare" "$BIN" load /dev/null 2>&1)
 test $? = 2 && echo "$out" | grep -q "${db}_bare"
 check "PGDATABASE is honoured when -d is not given" $? "$out"
 
 # ---- generated events in every shape, each compared with ingest() of the same events
 fresh
-loader/k8s-events generate --seed 21 --start now-3d --hours 30 --nodes 12 --cluster-version mixed >"$tmp/gen.ndjson"
+"$BIN" generate --seed 21 --start now-3d --hours 30 --nodes 12 --cluster-version mixed >"$tmp/gen.ndjson"
 n=$(wc -l <"$tmp/gen.ndjson")
-python3 - "$tmp" <<'PY'
-import gzip, json, sys
-d = sys.argv[1]
-events = [json.loads(l) for l in open(f"{d}/gen.ndjson")]
-json.dump(events, open(f"{d}/gen.array.json", "w"))
-json.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
-           "items": events}, open(f"{d}/gen.list.json", "w"), indent=4)
-with open(f"{d}/gen.frames.ndjson", "w") as f:
-    for e in events:
-        f.write(json.dumps({"type": "ADDED", "object": e}) + "\n")
-with open(f"{d}/gen.eventrouter.log", "w") as f:
-    for e in events:
-        f.write(json.dumps({"verb": "ADDED", "event": e}) + "\n")
-with open(f"{d}/gen.wrapped.log", "w") as f:
-    for e in events:
-        f.write(json.dumps({"eventrouter": {"verb": "UPDATED", "event": e, "old_event": e}}) + "\n")
-with gzip.open(f"{d}/gen.list.json.gz", "wt") as f:
-    json.dump({"kind": "EventList", "apiVersion": "v1", "items": events}, f)
-def yaml_scalar(v):
-    if v is None: return "null"
-    if isinstance(v, bool): return "true" if v else "false"
-    if isinstance(v, (int, float)): return str(v)
-    return json.dumps(v)  # a double-quoted YAML string
-def yaml(v, indent):
-    pad = " " * indent
-    out = []
-    if isinstance(v, dict):
-        for k, x in v.items():
-            if isinstance(x, (dict, list)) and x:
-                out.append(f"{pad}{k}:")
-                out.extend(yaml(x, indent + 2))
-            else:
-                out.append(f"{pad}{k}: {yaml_scalar(x) if not isinstance(x, (dict, list)) else ('{}' if isinstance(x, dict) else '[]')}")
-    else:
-        for x in v:
-            sub = yaml(x, indent + 2)
-            out.append(f"{pad}- {sub[0].lstrip()}")
-            out.extend(sub[1:])
-    return out
-with open(f"{d}/gen.list.yaml", "w") as f:
-    f.write("apiVersion: v1\nitems:\n" + "\n".join(yaml(events, 0)) + "\nkind: List\nmetadata:\n  resourceVersion: \"\"\n")
-PY
+python3 tests/dump_formats.py "$tmp/gen.ndjson"
 chmod 644 "$tmp"/*
 ingest_ref "$tmp/gen.array.json" ref >/dev/null
 for f in gen.ndjson gen.array.json gen.list.json gen.list.yaml gen.frames.ndjson gen.eventrouter.log gen.wrapped.log gen.list.json.gz; do
@@ -129,7 +90,7 @@ done
 # A dataset whose rows the temporary table's heap stores out of input order (a row that
 # fits goes to an earlier page with room): rows must still be stored in input order, or the
 # occurrences of repeated observations come out differently from ingest().
-loader/k8s-events generate --seed 21 --start 2026-11-22T21:35:29Z --hours 30 --nodes 12 \
+"$BIN" generate --seed 21 --start 2026-11-22T21:35:29Z --hours 30 --nodes 12 \
 	--cluster-version mixed >"$tmp/reorder.ndjson"
 python3 -c "import json, sys; json.dump([json.loads(l) for l in open(sys.argv[1])], open(sys.argv[2], 'w'))" \
 	"$tmp/reorder.ndjson" "$tmp/reorder.json"
@@ -178,12 +139,16 @@ done | psql -X -q -At -d "$db" -v ON_ERROR_STOP=1 >/dev/null
 moved=$(sql "SELECT count(*) FROM (SELECT uid FROM k8s_events.events WHERE cluster = 'shuffled_ref'
              GROUP BY uid HAVING count(*) > 1 AND bool_or(occurrences <> 1)) m")
 same=0
-for round in 1 2 3; do
+# Three loads, since where batches end could depend on timing; one under a sanitizer, where
+# what is checked is memory, and each load of 828 batches is mostly the server's time.
+rounds=3
+[ -n "${K8S_EVENTS_UNDER_SANITIZER:-}" ] && rounds=1
+for round in $(seq $rounds); do
 	out=$(load --cluster "shuffled_$round" --batch-size 7 "$tmp/shuffled.ndjson" 2>&1) &&
 		test "$(differences "shuffled_$round" shuffled_ref)" = 0 && same=$((same + 1))
 done
-test "$same" = 3 && test "$moved" -gt 0
-check "out of order, batches of 7: as ingest() of each 7 in turn, 3 loads of 3 ($moved Events with counts out of order)" $? "same=$same
+test "$same" = "$rounds" && test "$moved" -gt 0
+check "out of order, batches of 7: as ingest() of each 7 in turn, $rounds loads of $rounds ($moved Events with counts out of order)" $? "same=$same
 $out"
 out=$(load --cluster halves <(head -n $((n / 2)) "$tmp/gen.ndjson") 2>&1 &&
 	load --cluster halves "$tmp/gen.ndjson" 2>&1)
@@ -311,39 +276,44 @@ check "no progress bar when stderr is not a terminal" $? "$out"
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS k8s_load_writer" \
 	-c "DROP ROLE IF EXISTS k8s_load_nobody" -c "CREATE ROLE k8s_load_writer LOGIN IN ROLE k8s_events_writer" \
 	-c "CREATE ROLE k8s_load_nobody LOGIN" >/dev/null
-out=$("$root/loader/k8s-events" load -d "dbname=$db user=k8s_load_writer" --cluster as_writer "$tmp/gen.ndjson" 2>&1)
+out=$("$BIN" load -d "dbname=$db user=k8s_load_writer" --cluster as_writer "$tmp/gen.ndjson" 2>&1)
 test $? = 0 && test "$(differences as_writer ref)" = 0
 check "a k8s_events_writer role loads" $? "$out"
-out=$("$root/loader/k8s-events" load -d "dbname=$db user=k8s_load_nobody" --cluster as_nobody "$tmp/gen.ndjson" 2>&1)
+out=$("$BIN" load -d "dbname=$db user=k8s_load_nobody" --cluster as_nobody "$tmp/gen.ndjson" 2>&1)
 test $? = 2 && echo "$out" | grep -q "permission denied" && echo "$out" | grep -q "GRANT k8s_events_writer TO k8s_load_nobody"
 check "a role without k8s_events_writer: exit 2, permission denied and a hint" $? "$out"
 
-# ---- a million events: killed mid-load, then loaded again whole, in bounded memory
-loader/k8s-events generate --seed 5 --start now-40d --hours 900 --nodes 150 --namespaces 30 2>/dev/null |
-	head -n 1000000 | gzip -1 >"$tmp/million.ndjson.gz"
+# ---- a million events: killed mid-load, then loaded again whole, in bounded memory.
+# Under a sanitizer 50,000 (the same paths in a twentieth of the time; no memory bound).
+want=1000000
+[ -n "${K8S_EVENTS_UNDER_SANITIZER:-}" ] && want=50000
+"$BIN" generate --seed 5 --start now-40d --hours 900 --nodes 150 --namespaces 30 2>/dev/null |
+	head -n $want | gzip -1 >"$tmp/million.ndjson.gz"
 m=$(zcat "$tmp/million.ndjson.gz" | wc -l)
-"$root/loader/k8s-events" load -q -d "$db" --cluster million "$tmp/million.ndjson.gz" 2>/dev/null &
+"$BIN" load -q -d "$db" --cluster million "$tmp/million.ndjson.gz" 2>/dev/null &
 pid=$!
 # Kill it once some batches have committed, well before the end.
 for _ in $(seq 1 120); do
-	[ "$(sql "SELECT count(*) >= 20000 FROM k8s_events.events WHERE cluster = 'million'")" = t ] && break
+	[ "$(sql "SELECT count(*) >= $((want / 50)) FROM k8s_events.events WHERE cluster = 'million'")" = t ] && break
 	sleep 0.25
 done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 partial=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'million'")
-out=$(/usr/bin/time -f 'maxrss_kb=%M' "$root/loader/k8s-events" load -d "$db" --cluster million "$tmp/million.ndjson.gz" 2>&1)
+out=$(/usr/bin/time -f 'maxrss_kb=%M' "$BIN" load -d "$db" --cluster million "$tmp/million.ndjson.gz" 2>&1)
 rc=$?
 rss=$(echo "$out" | sed -n 's/^maxrss_kb=//p')
 got=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'million'")
-test "$m" = 1000000 && test "$partial" -gt 0 && test "$partial" -lt "$m"
+test "$m" = "$want" && test "$partial" -gt 0 && test "$partial" -lt "$m"
 check "kill -9 mid-load keeps the batches it committed ($partial of $m)" $? "partial=$partial m=$m"
 test "$rc" = 0 && test "$got" = "$m" &&
 	echo "$out" | grep -q "^read $m, stored $((m - partial)), duplicate $partial, rejected 0"
 check "loading again completes it: stored $((m - partial)), duplicate $partial, $got rows in all" $? "rc=$rc got=$got
 $out"
-test "${rss:-999999}" -lt 200000
-check "1,000,000 events (gzip NDJSON) read in one run with peak RSS ${rss:-?} kB < 200 MB" $? "$out"
+if cost_checks "peak RSS of $m events (gzip NDJSON) read in one run < 200 MB"; then
+	test "${rss:-999999}" -lt 200000
+	check "1,000,000 events (gzip NDJSON) read in one run with peak RSS ${rss:-?} kB < 200 MB" $? "$out"
+fi
 
 check_summaries "$db" "k8s-events load of every format, reloads, batches of 7, out of order, kill -9 mid-load"
 

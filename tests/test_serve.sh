@@ -18,6 +18,7 @@ cleanup() {
 	local p
 	for p in "${serve_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${serve_pids[@]}"; do wait "$p" 2>/dev/null; done
+	keep_logs "$dir"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -62,7 +63,7 @@ out=$(timeout 10 "$BIN" serve --listen 0.0.0.0:0 --dashboard "$dir/page" -d "$re
 rc=$?
 [ "$rc" = 2 ] && grep -q "needs --auth-token-file" <<<"$out"
 check "serve refuses to listen beyond loopback without a token" $? "exit $rc: $out"
-printf 'an-access-token-of-some-length\n' >"$dir/token"
+new_secret >"$dir/token"
 chmod 644 "$dir/token"
 refuses "serve refuses a token file others can read" 1 "chmod 600" --auth-token-file "$dir/token" -d "$reader"
 chmod 600 "$dir/token"
@@ -97,6 +98,7 @@ check_cmd "serve prints the URL it listens on" test -n "$url_plain"
 # A self-signed certificate for the TLS server (openssl is in scripts/setup).
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
 	-addext "subjectAltName=IP:127.0.0.1" -keyout "$dir/tls.key" -out "$dir/tls.crt" >/dev/null 2>&1
+register_key "$dir/tls.key"
 start_serve token --auth-token-file "$dir/token"
 start_serve tls --tls-cert "$dir/tls.crt" --tls-key "$dir/tls.key"
 

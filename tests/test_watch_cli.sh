@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 . tests/lib.sh
 export K8S_EVENTS_PRELOAD=''
 own_server watch_cli 54346
-K8S=loader/k8s-events
+need_program
+K8S=$BIN
 
 # start_watch LOG ARGS...: `k8s-events watch` in the background; sets watch_pid
 start_watch() {
@@ -215,7 +216,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert
 	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/other-key.pem" -out "$dir/other.pem" -days 1 \
 	-subj "/CN=other" 2>/dev/null
-echo "token-$RANDOM-secret" >"$dir/token"
+register_key "$dir/key.pem" "$dir/other-key.pem"
+new_secret >"$dir/token"
 start_sim s --speed 0 --initial-events 30 --seed 13 --bookmark-interval 1 --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --token-file "$dir/token"
 echo "$s_port" >>"$dir/https"
 $K8S watch --cluster tls --api-server "https://127.0.0.1:$s_port" --ca-file "$dir/other.pem" --token-file "$dir/token" -d postgres 2>"$dir/wrongca.log"
@@ -269,6 +271,7 @@ check "SIGINT stops it too, exit 0" $? "rc=$rc $(cat "$dir/watch_kc.log")"
 # it; with it, the name is what is sent (SNI) and checked, and the 30 Events are stored.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/named-key.pem" -out "$dir/named.pem" -days 1 \
 	-subj "/CN=api.k8s-events.invalid" -addext "subjectAltName=DNS:api.k8s-events.invalid" 2>/dev/null
+register_key "$dir/named-key.pem"
 start_sim n --speed 0 --initial-events 30 --seed 17 --bookmark-interval 1 --tls-cert "$dir/named.pem" --tls-key "$dir/named-key.pem" --token-file "$dir/token"
 echo "$n_port" >>"$dir/https"
 named_kubeconfig() {

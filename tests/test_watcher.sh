@@ -176,19 +176,21 @@ rc=$? # before the command substitution in the description changes $?
 check "410 at once: relisted ($relists), all $(wc -l <"$dir/alive_h.txt") Events the server holds are stored, none twice" $rc "missing=$missing dups=$dups relists=$relists"
 
 # --- 10. A required token, rotated: re-read at every connection, never logged.
-echo "token-one" >"$dir/token"
+token_one=$(new_secret)
+token_two=$(new_secret)
+echo "$token_one" >"$dir/token"
 start_sim t --speed 0 --initial-events 50 --seed 12 --bookmark-interval 1 --token-file "$dir/token"
 sql "SELECT k8s_events.add_cluster('t', api_server => 'http://127.0.0.1:$t_port', token_file => '$dir/token')" >/dev/null
 caught_up t "$t_port"
 check "a bearer token from token_file is accepted" $?
-echo "token-two" >"$dir/token.new" && mv "$dir/token.new" "$dir/token"
+echo "$token_two" >"$dir/token.new" && mv "$dir/token.new" "$dir/token"
 sim_fault "$t_port" "drop_after=1"
 sim_advance "$t_port" 600
 sleep 1
 sim_fault "$t_port" "drop_after=0"
 caught_up t "$t_port"
 check "after the token file rotates and the connection drops, the new token is used" $?
-! grep -q "token-one\|token-two" "$dir/pg/server.log"
+! grep -q -e "$token_one" -e "$token_two" "$dir/pg/server.log"
 check "the token never appears in the server log" $?
 
 # --- 11. TLS: a wrong CA is refused with a clear status; the right one works.
@@ -196,6 +198,7 @@ openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/key.pem" -out "$dir/cert
 	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/other-key.pem" -out "$dir/other.pem" -days 1 \
 	-subj "/CN=other" 2>/dev/null
+register_key "$dir/key.pem" "$dir/other-key.pem"
 chmod 644 "$dir"/*.pem
 start_sim s --speed 0 --initial-events 30 --seed 13 --bookmark-interval 1 --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem"
 echo "$s_port" >>"$dir/https"
@@ -271,7 +274,7 @@ kill "$u_pid"
 wait "$u_pid" 2>/dev/null
 wait_for 15 "SELECT state = 'backoff' AND last_error LIKE 'cannot reach the API server%' FROM k8s_events.watch_status WHERE cluster = 'k'"
 check "API server gone: the watcher backs off and says why" $? "$(sql "SELECT state, last_error FROM k8s_events.watch_status WHERE cluster = 'k'")"
-loader/k8s-events simulate --port "$u_port" --speed 0 --initial-events 40 --seed 16 --bookmark-interval 1 >"$dir/u2.log" 2>&1 &
+"${K8S_EVENTS:-loader/k8s-events}" simulate --port "$u_port" --speed 0 --initial-events 40 --seed 16 --bookmark-interval 1 >"$dir/u2.log" 2>&1 &
 bg_pids+=($!)
 sleep 0.5
 caught_up k "$u_port"

@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # What watching costs: CPU time and wake-ups of the background worker, of `k8s-events watch`
 # and of `k8s-events simulate`, idle and under load, and the worker's memory. Budgets of
-# resources, not of wall-clock time, and wide ones: on a shared machine a process can be
-# late, but it cannot use CPU it does not use.
-#
-# CPU: utime + stime of /proc/PID/stat (all threads, in clock ticks). Wake-ups: voluntary +
-# nonvoluntary context switches of /proc/PID/task/*/status (a thread that ends within a
-# window takes its count with it, so the simulators' are a lower bound; the watchers keep
-# their threads).
+# resources, not of wall-clock time, and wide ones (tests/cost.sh measures them). The
+# simulators' wake-ups are a lower bound (their threads end); the watchers keep their threads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
+. tests/cost.sh
 need_program
 own_server watcher_cost 54371
 K8S=$BIN
@@ -25,35 +21,6 @@ load_cpu_per_1000=1.5
 load_wakeups=3000
 anon_kb=$((64 * 1024))
 
-hz=$(getconf CLK_TCK)
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-# ticks PID: CPU time used so far, user + system, all threads, in clock ticks. The fields
-# are counted after the ")" that ends the command name, which may hold spaces.
-ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
-# switches PID: context switches so far of its threads alive now: voluntary + nonvoluntary,
-# and voluntary alone (nonvoluntary ones are preemptions, which a busy machine adds).
-switches() {
-	cat /proc/"$1"/task/*/status 2>/dev/null | awk '
-		/^voluntary_ctxt_switches:/ { n += $2; v += $2 }
-		/^nonvoluntary_ctxt_switches:/ { n += $2 }
-		END { print n + 0 "/" v + 0 }'
-}
-# mem PID FIELD: a field of /proc/PID/status in kB (VmRSS, RssAnon).
-mem() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
-# begin NAME PID: start a window for PID under NAME.
-begin() { eval "m_${1}_pid=$2 m_${1}_t=$(ticks "$2") m_${1}_c=$(switches "$2") m_${1}_ms=$(now_ms)"; }
-# measure NAME: since begin NAME, set cpu (seconds), pct (of one core), wps (wake-ups a
-# second: context switches), vps (of them voluntary) and secs (the window).
-measure() {
-	local pid t c ms
-	eval "pid=\$m_${1}_pid t=\$m_${1}_t c=\$m_${1}_c ms=\$m_${1}_ms"
-	read -r cpu pct wps vps secs < <(awk -v t=$(($(ticks "$pid") - t)) -v c0="$c" -v c1="$(switches "$pid")" \
-		-v ms=$(($(now_ms) - ms)) -v hz="$hz" 'BEGIN {
-		split(c0, a, "/"); split(c1, b, "/"); s = ms / 1000
-		printf "%.2f %.2f %.1f %.1f %.1f\n", t / hz, 100 * t / hz / s, (b[1] - a[1]) / s, (b[2] - a[2]) / s, s }')
-}
-# below A B: true when the number A is less than B
-below() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a < b) }'; }
 stored() { sql "SELECT events_stored FROM k8s_events.watch_status WHERE cluster = '$1'"; }
 
 psql -X -q -d postgres -c "SET client_min_messages = warning" -c "CREATE EXTENSION k8s_events"

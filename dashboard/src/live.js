@@ -32,6 +32,8 @@ export function matches(ev, f) {
   if (f.name && ev.name !== f.name) return false;
   if (f.type && ev.type !== f.type) return false;
   if (f.reason && ev.reason !== f.reason) return false;
+  // What the node reported (a pod's kubelet), and the Node itself.
+  if (f.node && ev.host !== f.node && !(ev.kind === "Node" && ev.name === f.node)) return false;
   if (f.q) {
     const q = f.q.toLowerCase();
     if (![ev.name, ev.reason, ev.message].some((x) => x && x.toLowerCase().includes(q))) return false;

@@ -39,6 +39,11 @@ async function buildFilters(form, state, signal) {
   try { f = await api("filters", { cluster: state.cluster, from: state.from, to: state.to }, { signal }); } catch (e) { if (signal.aborted) return; }
   const set = (k) => (v) => go({ [k]: v || undefined, offset: undefined });
   let timer;
+  const node = h("input", {
+    type: "search", id: "f-node", name: "node", value: state.node || "", placeholder: "node name",
+    "aria-label": "Node: the resources a node reported events of",
+    onchange: (e) => go({ node: e.target.value.trim() || undefined, offset: undefined }),
+  });
   const text = h("input", {
     type: "search", id: "f-q", name: "q", value: state.q || "", placeholder: "name, reason or message",
     "aria-label": "Search name, reason or message",
@@ -49,6 +54,7 @@ async function buildFilters(form, state, signal) {
     select("Kind", "kind", state.kind, f.kinds.map((k) => ({ value: k, label: k })), set("kind")),
     select("Type", "type", state.type, [{ value: "Normal", label: "Normal" }, { value: "Warning", label: "Warning" }], set("type")),
     select("Reason", "reason", state.reason, f.reasons.map((r) => ({ value: r.reason, label: `${r.reason} (${fmtCount(r.occurrences)})` })), set("reason")),
+    h("label", { class: "field", for: "f-node" }, "Node ", node),
     h("label", { class: "field grow", for: "f-q" }, "Search ", text),
   );
 }
@@ -103,7 +109,7 @@ async function loadTable(box, state, signal) {
   try {
     const res = await api("resources", {
       cluster: state.cluster, namespace: state.namespace, kind: state.kind, type: state.type, reason: state.reason,
-      q: state.q, from: state.from, to: state.to, sort, limit: PAGE, offset, spark: 24,
+      node: state.node, q: state.q, from: state.from, to: state.to, sort, limit: PAGE, offset, spark: 24,
     }, { signal });
     const rows = res.items.map((r) => {
       const link = href({ page: "resource", cluster: r.cluster, namespace: r.namespace, kind: r.kind, name: r.name, from: state.from, to: state.to });
@@ -146,7 +152,7 @@ function live(box, state, onNews) {
     btn.textContent = paused ? "Resume" : "Pause";
   }, text: "Pause" });
   fill(box, h("div", { class: "panel-head" }, h("h2", { text: "Live" }), btn), list);
-  const filter = { cluster: state.cluster, namespace: state.namespace, kind: state.kind, type: state.type, reason: state.reason, q: state.q };
+  const filter = { cluster: state.cluster, namespace: state.namespace, kind: state.kind, type: state.type, reason: state.reason, node: state.node, q: state.q };
   return subscribe((ev) => {
     if (paused || !matches(ev, filter)) return;
     const link = href({ page: "resource", cluster: ev.cluster, namespace: ev.namespace, kind: ev.kind, name: ev.name });

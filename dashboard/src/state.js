@@ -1,7 +1,7 @@
 // Every view is a URL: the page's whole state is the path and the query string, so a view
 // can be bookmarked, shared and reached again with back and forward.
 
-const KEYS = ["cluster", "namespace", "kind", "name", "type", "reason", "q", "from", "to",
+const KEYS = ["cluster", "namespace", "kind", "name", "type", "reason", "node", "q", "from", "to",
   "bucket", "by", "sort", "offset", "sel", "related"];
 
 export const PRESETS = [

@@ -32,6 +32,7 @@ CREATE TABLE k8s_events.resource_summary (
     last_reason           text,
     last_message          text,
     reasons               jsonb       NOT NULL,
+    nodes                 jsonb       NOT NULL,
     CONSTRAINT resource_summary_key UNIQUE NULLS NOT DISTINCT (cluster, namespace, kind, name)
 );
 -- The overview pages: a cluster's resources by last event, a namespace's by warnings.
@@ -51,6 +52,8 @@ COMMENT ON COLUMN k8s_events.resource_summary.first_event_time IS
 COMMENT ON COLUMN k8s_events.resource_summary.last_event_time IS
     'event_time of the last observation: the newest by (event_time, count, uid, resource_version), whatever the order rows arrived in.';
 COMMENT ON COLUMN k8s_events.resource_summary.reasons IS 'Occurrences per reason, {"BackOff": 12, ...}; reasons with none are left out.';
+COMMENT ON COLUMN k8s_events.resource_summary.nodes IS
+    'Observations per node that reported them (source_host: the kubelet of the node a pod runs on), {"node-7": 31}; {} when no event names a host. The dashboard''s node filter: nodes ? ''node-7''.';
 
 -- Occurrences per hour.
 CREATE TABLE k8s_events.event_counts (
@@ -124,10 +127,11 @@ SELECT s.cluster,
        s.last_message,
        s.reasons,
        s.observations,
-       s.last_uid
+       s.last_uid,
+       s.nodes
 FROM k8s_events.resource_summary AS s;
 COMMENT ON VIEW k8s_events.resources IS
-    'One row per involved object: Normal and Warning occurrences, first and last event time, the last event''s type, reason and message, occurrences per reason (from resource_summary).';
+    'One row per involved object: Normal and Warning occurrences, first and last event time, the last event''s type, reason and message, occurrences per reason, the nodes that reported its events (from resource_summary).';
 
 -- Both summaries recomputed from the stored rows: what verify_summaries compares with and
 -- rebuild_summaries writes. The last observation is ordered as the write path orders it.
@@ -137,15 +141,18 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     -- One sort (to find each object's last observation) and two aggregations: linear in
     -- the rows, with no join for a misestimate to turn into a nested loop.
+    -- per_group has two kinds of rows (GROUPING SETS): per reason, which give everything
+    -- but the nodes, and per source_host, which give the nodes.
     WITH ranked AS (
         SELECT e.cluster, e.namespace, e.kind, e.name, e.type, e.reason, e.message, e.occurrences,
-               e.first_time, e.event_time, e.count, e.uid, e.resource_version,
+               e.first_time, e.event_time, e.count, e.uid, e.resource_version, e.source_host,
                row_number() OVER (PARTITION BY e.cluster, e.namespace, e.kind, e.name
                                   ORDER BY e.event_time DESC, e.count DESC, e.uid DESC,
                                            e.resource_version COLLATE "C" DESC) = 1 AS is_last
         FROM k8s_events.events AS e
-    ), per_reason AS (
-        SELECT r.cluster, r.namespace, r.kind, r.name, r.reason,
+    ), per_group AS (
+        SELECT r.cluster, r.namespace, r.kind, r.name, r.reason, r.source_host,
+               GROUPING(r.reason) = 0 AS by_reason,
                coalesce(sum(r.occurrences) FILTER (WHERE r.type = 'Normal'), 0) AS normal,
                coalesce(sum(r.occurrences) FILTER (WHERE r.type = 'Warning'), 0) AS warning,
                sum(r.occurrences) AS occurrences,
@@ -159,21 +166,26 @@ AS $$
                (array_agg(r.type) FILTER (WHERE r.is_last))[1] AS last_type,
                (array_agg(r.message) FILTER (WHERE r.is_last))[1] AS last_message
         FROM ranked AS r
-        GROUP BY r.cluster, r.namespace, r.kind, r.name, r.reason
+        GROUP BY GROUPING SETS ((r.cluster, r.namespace, r.kind, r.name, r.reason),
+                                (r.cluster, r.namespace, r.kind, r.name, r.source_host))
     )
     SELECT p.cluster, p.namespace, p.kind, p.name,
-           sum(p.normal)::bigint, sum(p.warning)::bigint, sum(p.observations)::bigint,
+           sum(p.normal) FILTER (WHERE p.by_reason)::bigint,
+           sum(p.warning) FILTER (WHERE p.by_reason)::bigint,
+           sum(p.observations) FILTER (WHERE p.by_reason)::bigint,
            min(p.first_time),
-           (array_agg(p.last_event_time) FILTER (WHERE p.has_last))[1],
-           (array_agg(p.last_count) FILTER (WHERE p.has_last))[1],
-           (array_agg(p.last_uid) FILTER (WHERE p.has_last))[1],
-           (array_agg(p.last_resource_version) FILTER (WHERE p.has_last))[1],
-           (array_agg(p.last_type) FILTER (WHERE p.has_last))[1],
-           (array_agg(p.reason) FILTER (WHERE p.has_last))[1],
-           (array_agg(p.last_message) FILTER (WHERE p.has_last))[1],
+           (array_agg(p.last_event_time) FILTER (WHERE p.has_last AND p.by_reason))[1],
+           (array_agg(p.last_count) FILTER (WHERE p.has_last AND p.by_reason))[1],
+           (array_agg(p.last_uid) FILTER (WHERE p.has_last AND p.by_reason))[1],
+           (array_agg(p.last_resource_version) FILTER (WHERE p.has_last AND p.by_reason))[1],
+           (array_agg(p.last_type) FILTER (WHERE p.has_last AND p.by_reason))[1],
+           (array_agg(p.reason) FILTER (WHERE p.has_last AND p.by_reason))[1],
+           (array_agg(p.last_message) FILTER (WHERE p.has_last AND p.by_reason))[1],
            coalesce(jsonb_object_agg(p.reason, p.occurrences)
-                        FILTER (WHERE p.reason IS NOT NULL AND p.occurrences > 0), '{}')
-    FROM per_reason AS p
+                        FILTER (WHERE p.by_reason AND p.reason IS NOT NULL AND p.occurrences > 0), '{}'),
+           coalesce(jsonb_object_agg(p.source_host, p.observations)
+                        FILTER (WHERE NOT p.by_reason AND p.source_host IS NOT NULL), '{}')
+    FROM per_group AS p
     GROUP BY p.cluster, p.namespace, p.kind, p.name
 $$;
 COMMENT ON FUNCTION k8s_events.resource_summary_recomputed() IS

@@ -50,6 +50,46 @@ COMMENT ON FUNCTION k8s_events.histogram_source(timestamptz, timestamptz, interv
 -- Aggregating every row of the range and then sorting the result, as the general form
 -- does, took twice as long for a 10M store's 30 days hourly (24,000 rows: 72 ms against
 -- 32 ms, by hand; 32 ms in `make bench SCALE=10M`).
+-- One object (its namespace, kind and name all given) over a finite range: what a resource
+-- page's chart asks. Its rows only, through the object index of each partition of the range:
+-- one query whose plan is made once per session and kept (a generic plan, its partitions
+-- pruned when it runs). Planning it anew each call, as histogram()'s general form is
+-- planned, cost more than running it: over the 30 partitions of a 30-day range of a 10M
+-- store, 42-60 ms a call against 19-23 ms with the kept plan, by hand, on a busy machine.
+CREATE OR REPLACE FUNCTION k8s_events_internal.object_histogram(
+    from_time timestamptz, to_time timestamptz, width interval,
+    f_cluster text, f_namespace text, f_kind text, f_name text, f_type text)
+RETURNS TABLE (bucket_start timestamptz, type text, reason text, occurrences bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+SET jit = off
+SET plan_cache_mode = force_generic_plan
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY
+    WITH counts AS (
+        SELECT k8s_events.time_bucket(width, e.event_time) AS bucket_start, e.type, e.reason,
+               sum(e.occurrences)::bigint AS occurrences
+        FROM k8s_events.events AS e
+        WHERE e.namespace = f_namespace AND e.kind = f_kind AND e.name = f_name
+          AND e.event_time >= from_time AND e.event_time < to_time
+          AND (f_cluster IS NULL OR e.cluster = f_cluster)
+          AND (f_type IS NULL OR e.type = f_type)
+        GROUP BY 1, 2, 3
+    )
+    SELECT b.bucket_start, c.type, c.reason, coalesce(c.occurrences, 0)
+    FROM (SELECT timezone('UTC', g) AS bucket_start
+          FROM generate_series(timezone('UTC', k8s_events.time_bucket(width, from_time)),
+                               timezone('UTC', k8s_events.time_bucket(width, to_time - interval '1 microsecond')),
+                               width) AS g) AS b
+    LEFT JOIN counts AS c ON c.bucket_start = b.bucket_start
+    ORDER BY b.bucket_start, c.type, c.reason;
+END
+$$;
+COMMENT ON FUNCTION k8s_events_internal.object_histogram(timestamptz, timestamptz, interval, text, text, text, text, text) IS
+    'What k8s_events.histogram() returns for one object over a finite range; call that.';
+
 CREATE OR REPLACE FUNCTION k8s_events_internal.histogram(
     from_time timestamptz, to_time timestamptz, width interval,
     f_cluster text, f_namespace text, f_kind text, f_name text, f_type text)
@@ -71,6 +111,12 @@ DECLARE
     split boolean := false;
 BEGIN
     IF from_time >= to_time THEN
+        RETURN;
+    END IF;
+    IF f_namespace IS NOT NULL AND f_kind IS NOT NULL AND f_name IS NOT NULL
+       AND isfinite(from_time) AND isfinite(to_time) THEN
+        RETURN QUERY SELECT * FROM k8s_events_internal.object_histogram(
+            from_time, to_time, width, f_cluster, f_namespace, f_kind, f_name, f_type);
         RETURN;
     END IF;
     IF source = 'counts_by_hour' AND EXTRACT(epoch FROM width) % 86400 = 0 THEN

@@ -4,8 +4,9 @@
 -- schema k8s_events; the warning index on every partition.
 --
 -- The update script is this file, then these parts of the install script as it has them:
--- 01_internal_schemas.sql, the moves, 18_checkpoint_functions.sql, 45_summaries.sql,
--- 46_rollouts.sql, 47_verify_summaries.sql, 60_histogram.sql, then
+-- 01_internal_schemas.sql, the moves, 18_checkpoint_functions.sql, 41_message_parts.sql,
+-- 45_summaries.sql, 46_rollouts.sql, 47_verify_summaries.sql, 60_histogram.sql,
+-- 61_object_events.sql, then
 -- k8s_events--1.0--1.1.tail.sql (see the Makefile): each definition is written once.
 \echo Use "ALTER EXTENSION k8s_events UPDATE TO '1.1'" to load this file. \quit
 

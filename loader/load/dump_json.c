@@ -119,7 +119,8 @@ load_item(DumpReader *r, size_t end, char *why, size_t whylen)
 		         dr_limit_text(r->max_item, limit, sizeof(limit)));
 		return NULL;
 	}
-	value = json_loadb(r->buf + r->mark, end - r->mark, JSON_DECODE_ANY, &jerr);
+	/* A NUL in a string ("\u0000"): the loader's decoder rejects the Event and says why. */
+	value = json_loadb(r->buf + r->mark, end - r->mark, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
 	r->text = value != NULL ? r->buf + r->mark : NULL;
 	r->text_len = end - r->mark;
 	if (value == NULL)

@@ -455,7 +455,9 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
  * the range's partitions for the page's objects only.  Most warned first means
  * most warned in the range: the range's Warning rows (of the namespace, through
  * the object index, or of the cluster, through the partial index of warnings),
- * summed per object, then the summary's columns and filters.
+ * summed per object, then the summary's columns and filters.  A node ($13)
+ * keeps the objects it reported events of (resource_summary.nodes: a pod's
+ * kubelet), and the Node itself.
  */
 #define RESOURCES_SQL(SOURCE, ORDER)                                                               \
 	"WITH page AS ("                                                                               \
@@ -470,6 +472,8 @@ run_histogram(PGconn *conn, Params *p, Reply *r)
 	"          OR strpos(lower(s.name), lower($6)) OPERATOR(pg_catalog.>) 0"                       \
 	"          OR strpos(lower(s.last_reason), lower($6)) OPERATOR(pg_catalog.>) 0"                \
 	"          OR strpos(lower(s.last_message), lower($6)) OPERATOR(pg_catalog.>) 0)"              \
+	"     AND ($13::text IS NULL OR s.nodes OPERATOR(pg_catalog.?) $13"                            \
+	"          OR (s.kind OPERATOR(pg_catalog.=) 'Node' AND s.name OPERATOR(pg_catalog.=) $13))"   \
 	"     AND s.last_event_time OPERATOR(pg_catalog.>=) $7::timestamptz"                           \
 	"     AND s.first_event_time OPERATOR(pg_catalog.<) $8::timestamptz"                           \
 	"   ORDER BY " ORDER " LIMIT $9::int OPERATOR(pg_catalog.+) 1 OFFSET $10::int) AS s"           \
@@ -532,7 +536,7 @@ static void
 run_resources(PGconn *conn, Params *p, Reply *r)
 {
 	char from[RFC3339_BUFLEN], to[RFC3339_BUFLEN], limit[24], offset[24], spark[24], range_s[40];
-	const char *v[12] = {p->text[P_CLUSTER],
+	const char *v[13] = {p->text[P_CLUSTER],
 	                     p->text[P_NAMESPACE],
 	                     p->text[P_KIND],
 	                     p->text[P_TYPE],
@@ -543,7 +547,8 @@ run_resources(PGconn *conn, Params *p, Reply *r)
 	                     limit,
 	                     offset,
 	                     spark,
-	                     range_s};
+	                     range_s,
+	                     p->text[P_NODE]};
 
 	format_time(p->from_us, from);
 	format_time(p->to_us, to);
@@ -560,7 +565,7 @@ run_resources(PGconn *conn, Params *p, Reply *r)
 		            "days of them, or pick a namespace");
 		return;
 	}
-	run_json(conn, p->sort_warnings ? resources_by_warnings_sql : resources_by_last_sql, 12, v, r);
+	run_json(conn, p->sort_warnings ? resources_by_warnings_sql : resources_by_last_sql, 13, v, r);
 }
 
 /* ---------------------------------------------------------------- resource */
@@ -590,7 +595,7 @@ static const char resource_sql[] =
     "    AND d.name OPERATOR(pg_catalog.=) CASE WHEN $3 OPERATOR(pg_catalog.=) 'ReplicaSet'"
     "        THEN substring($4 FROM '^(.+)-[a-z0-9]+$') END"
     "), node AS ("
-    "  SELECT substring(e.message FROM ' to (\\S+)$') AS name FROM k8s_events.events AS e"
+    "  SELECT k8s_events.node_from_message(e.message) AS name FROM k8s_events.events AS e"
     "  WHERE $3 OPERATOR(pg_catalog.=) 'Pod' AND e.cluster OPERATOR(pg_catalog.=) $1"
     "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Pod'"
     "    AND e.name OPERATOR(pg_catalog.=) $4 AND e.reason OPERATOR(pg_catalog.=) 'Scheduled'"
@@ -601,14 +606,14 @@ static const char resource_sql[] =
     "    AND o.owner_kind OPERATOR(pg_catalog.=) $3 AND o.owner OPERATOR(pg_catalog.=) $4"
     "  GROUP BY 1 ORDER BY 2 DESC LIMIT 200"
     "), replica_sets AS ("
-    "  SELECT substring(e.message FROM 'replica set ([a-z0-9.-]+)') AS name,"
+    "  SELECT k8s_events.replica_set_from_message(e.message) AS name,"
     "   max(e.event_time) AS last"
     "  FROM k8s_events.events AS e"
     "  WHERE $3 OPERATOR(pg_catalog.=) 'Deployment' AND e.cluster OPERATOR(pg_catalog.=) $1"
     "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Deployment'"
     "    AND e.name OPERATOR(pg_catalog.=) $4"
     "    AND e.reason OPERATOR(pg_catalog.=) 'ScalingReplicaSet'"
-    "  GROUP BY 1 HAVING substring(e.message FROM 'replica set ([a-z0-9.-]+)') IS NOT NULL"
+    "  GROUP BY 1 HAVING k8s_events.replica_set_from_message(e.message) IS NOT NULL"
     "  ORDER BY 2 DESC LIMIT 100"
     ")"
     " SELECT json_build_object('cluster', s.cluster, 'namespace', s.namespace, 'kind', s.kind,"
@@ -781,7 +786,7 @@ run_events_csv(PGconn *conn, Params *p, Reply *r)
  */
 static const char overlays_sql[] =
     "WITH node AS ("
-    "  SELECT substring(e.message FROM ' to (\\S+)$') AS name FROM k8s_events.events AS e"
+    "  SELECT k8s_events.node_from_message(e.message) AS name FROM k8s_events.events AS e"
     "  WHERE $3 OPERATOR(pg_catalog.=) 'Pod' AND e.cluster OPERATOR(pg_catalog.=) $1"
     "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Pod'"
     "    AND e.name OPERATOR(pg_catalog.=) $4 AND e.reason OPERATOR(pg_catalog.=) 'Scheduled'"
@@ -806,7 +811,7 @@ static const char overlays_sql[] =
     "    AND e.event_time OPERATOR(pg_catalog.<) $6::timestamptz"
     "  ORDER BY 1 LIMIT 1000"
     "), replica_sets AS ("
-    "  SELECT DISTINCT substring(e.message FROM 'replica set ([a-z0-9.-]+)') AS name"
+    "  SELECT DISTINCT k8s_events.replica_set_from_message(e.message) AS name"
     "  FROM k8s_events.events AS e"
     "  WHERE $3 OPERATOR(pg_catalog.=) 'Deployment' AND e.cluster OPERATOR(pg_catalog.=) $1"
     "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Deployment'"
@@ -815,7 +820,7 @@ static const char overlays_sql[] =
     "  UNION SELECT $4 WHERE $3 OPERATOR(pg_catalog.=) 'ReplicaSet'"
     "), scaling AS ("
     "  SELECT e.event_time, e.message,"
-    "   substring(e.message FROM 'replica set ([a-z0-9.-]+)') AS replica_set"
+    "   k8s_events.replica_set_from_message(e.message) AS replica_set"
     "  FROM k8s_events.events AS e"
     "  WHERE $3 OPERATOR(pg_catalog.=) 'Deployment' AND e.cluster OPERATOR(pg_catalog.=) $1"
     "    AND e.namespace OPERATOR(pg_catalog.=) $2 AND e.kind OPERATOR(pg_catalog.=) 'Deployment'"
@@ -867,7 +872,8 @@ static const ApiEndpoint endpoints[] = {
      PARAM(P_CLUSTER), true, run_histogram},
     {"/api/resources",
      PARAM(P_CLUSTER) | PARAM(P_NAMESPACE) | PARAM(P_KIND) | PARAM(P_TYPE) | PARAM(P_REASON) |
-         PARAM(P_Q) | RANGE | PARAM(P_SORT) | PARAM(P_LIMIT) | PARAM(P_OFFSET) | PARAM(P_SPARK),
+         PARAM(P_Q) | PARAM(P_NODE) | RANGE | PARAM(P_SORT) | PARAM(P_LIMIT) | PARAM(P_OFFSET) |
+         PARAM(P_SPARK),
      PARAM(P_CLUSTER), true, run_resources},
     {"/api/resource", OBJECT, PARAM(P_CLUSTER) | PARAM(P_KIND) | PARAM(P_NAME), false,
      run_resource},
@@ -901,8 +907,8 @@ api_bounded(const ApiEndpoint *ep)
 }
 
 static const char *const param_names[P_COUNT] = {
-    "cluster", "namespace", "kind", "name",  "type",   "reason", "q",     "from",
-    "to",      "bucket",    "bars", "limit", "offset", "sort",   "spark", "related",
+    "cluster", "namespace", "kind",  "name",   "type", "reason", "q",       "from", "to",
+    "bucket",  "bars",      "limit", "offset", "sort", "spark",  "related", "node",
 };
 
 void

@@ -163,7 +163,7 @@ static const char fetch_sql[] =
     "SELECT json_build_object('cluster', e.cluster, 'namespace', e.namespace, 'kind', e.kind,"
     "  'name', e.name, 'type', e.type, 'reason', e.reason, 'message', e.message,"
     "  'count', e.count, 'occurrences', e.occurrences, 'event_time', e.event_time,"
-    "  'source', coalesce(e.source_host, e.reporting_instance, e.source_component,"
+    "  'host', e.source_host, 'source', coalesce(e.source_host, e.reporting_instance, e.source_component,"
     "                     e.reporting_controller))::text,"
     " extract(epoch FROM e.ingested_at)::float8, e.uid::text || '/' || e.resource_version,"
     " e.ingested_at::text, e.uid::text, e.resource_version"

@@ -28,6 +28,7 @@ static const char *const names[P_COUNT] = {
     [P_SORT] = "sort",
     [P_SPARK] = "spark",
     [P_RELATED] = "related",
+    [P_NODE] = "node",
 };
 
 /* Bucket widths, smallest first: what a chart can show, on boundaries people read. */
@@ -196,6 +197,7 @@ params_add(Params *p, unsigned allowed, const char *key, const char *value, size
 		}
 		case P_NAMESPACE:
 		case P_NAME:
+		case P_NODE:
 			if (value_len > 253)
 				return fail(err, names[id], "longer than 253 bytes (a Kubernetes name's limit)");
 			break;

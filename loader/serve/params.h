@@ -33,6 +33,7 @@ typedef enum ParamId
 	P_SORT,
 	P_SPARK,
 	P_RELATED,
+	P_NODE,
 	P_COUNT
 } ParamId;
 

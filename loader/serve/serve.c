@@ -179,7 +179,7 @@ cmd_serve(int argc, char **argv)
 	struct MHD_Daemon         *daemon;
 	PGconn                    *check;
 	sigset_t                   sigs;
-	int                        port, sig, opt;
+	int                        port, sig, opt, rc = 1;
 	char                       shown[INET6_ADDRSTRLEN];
 
 	optind = 1;
@@ -230,22 +230,23 @@ cmd_serve(int argc, char **argv)
 	if ((cert_file == NULL) != (key_file == NULL))
 		return usage_error("--tls-cert and --tls-key go together");
 
+	/* From here every exit goes through done, which frees what was made (a refusal too). */
 	st.verbose = verbose;
 	if (token_file != NULL && (st.auth = auth_load(token_file, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "k8s-events serve: %s\n", err);
-		return 1;
+		goto done;
 	}
 	if (cert_file != NULL && ((cert_pem = read_pem(cert_file, "certificate")) == NULL ||
 	                          (key_pem = read_pem(key_file, "key")) == NULL))
-		return 1;
+		goto done;
 	st.tls = cert_pem != NULL;
 	if (dashboard == NULL)
 		dashboard = default_dashboard(dashboard_buf, sizeof(dashboard_buf));
 	if ((st.files = static_files_load(dashboard, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "k8s-events serve: %s\n", err);
-		return 1;
+		goto done;
 	}
 
 	/* The role must only read: a dashboard open to a network must not be a way to write. */
@@ -253,7 +254,7 @@ cmd_serve(int argc, char **argv)
 	if (check == NULL)
 	{
 		fprintf(stderr, "k8s-events serve: cannot connect to the database: %s\n", err);
-		return 1;
+		goto done;
 	}
 	if (!db_check_reader(check, err, sizeof(err)))
 	{
@@ -264,7 +265,7 @@ cmd_serve(int argc, char **argv)
 		        "         GRANT k8s_events_reader TO k8s_dashboard;\n",
 		        err);
 		PQfinish(check);
-		return 1;
+		goto done;
 	}
 	PQfinish(check);
 	/*
@@ -280,7 +281,7 @@ cmd_serve(int argc, char **argv)
 	    (st.live = live_start(conninfo, err, sizeof(err))) == NULL)
 	{
 		fprintf(stderr, "k8s-events serve: %s\n", err);
-		return 1;
+		goto done;
 	}
 
 	daemon = serve_http_start(&st, (struct sockaddr *) &addr, cert_pem, key_pem, &port, err,
@@ -288,7 +289,8 @@ cmd_serve(int argc, char **argv)
 	if (daemon == NULL)
 	{
 		fprintf(stderr, "k8s-events serve: %s: %s\n", listen_text, err);
-		return 1;
+		live_stop(st.live);
+		goto done;
 	}
 	if (addr.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &addr)->sin6_addr, shown, sizeof(shown));
@@ -303,11 +305,13 @@ cmd_serve(int argc, char **argv)
 	fprintf(stderr, "k8s-events serve: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	live_stop(st.live); /* ends the streams first: each is a thread the daemon waits for */
 	serve_http_stop(daemon);
+	rc = 0;
+done:
 	live_free(st.live);
 	db_pool_close(st.pool);
 	static_files_free(st.files);
 	auth_free(st.auth);
 	free(cert_pem);
 	free(key_pem);
-	return 0;
+	return rc;
 }

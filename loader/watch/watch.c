@@ -121,7 +121,7 @@ usage(FILE *out)
 	        "  --batch-size N              frames per transaction, 1..100000 (default 1000)\n"
 	        "  --flush-interval MS         the longest received frames wait to be stored,\n"
 	        "                              0..3600000 ms (default 250)\n"
-	        "  --stall-timeout S           a request that receives nothing this long is dropped\n"
+	        "  --stall-timeout S           a request with nothing whole this long is dropped\n"
 	        "                              and resumed, 1..86400 s (default 300)\n"
 	        "  -h, --help                  show this help\n"
 	        "\n"

@@ -18,7 +18,7 @@
 # the exit status says whether every check passed. tests/test_soak.sh runs 285 s of it; the
 # hour's results are in docs/soak.md.
 #
-# Its PostgreSQL: K8S_EVENTS_SOAK_PGPORT (default 54405); PG_BINDIR as for tests/pg_server.sh.
+# Its PostgreSQL: K8S_EVENTS_SOAK_PGPORT (default 54407); PG_BINDIR as for tests/pg_server.sh.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . tests/lib.sh
@@ -27,7 +27,7 @@ seconds=${1:-3600}
 rate=${2:-500}
 fault_every=${3:-240}
 idle=${4:-0}
-own_server soak "${K8S_EVENTS_SOAK_PGPORT:-54405}"
+own_server soak "${K8S_EVENTS_SOAK_PGPORT:-54407}"
 # K8S_EVENTS_SOAK_KEEP=1 keeps the scratch directory (logs, samples, observations) and says where.
 if [ -n "${K8S_EVENTS_SOAK_KEEP:-}" ]; then
 	# shellcheck disable=SC2317 # runs at exit

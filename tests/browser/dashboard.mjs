@@ -90,6 +90,25 @@ try {
   ok("the back button restores the unfiltered list", await until(page, () => !location.search.includes("namespace=alpha") &&
     new Set([...document.querySelectorAll("table.res-table tbody tr td:nth-child(2)")].map((td) => td.textContent)).size > 1), page.url());
 
+  // A node keeps the resources it reported events of (its pods), and the Node itself.
+  const node = sql("SELECT source_host FROM k8s_events.events WHERE cluster = 'prod' AND source_host IS NOT NULL"
+    + " GROUP BY 1 ORDER BY count(*), 1 LIMIT 1");
+  const allowed = new Set(sql("SELECT kind || '/' || coalesce(namespace, '') || '/' || name FROM k8s_events.resource_summary"
+    + ` WHERE cluster = 'prod' AND (nodes ? '${node}' OR (kind = 'Node' AND name = '${node}'))`).split("\n"));
+  await page.fill("#f-node", node);
+  await page.press("#f-node", "Enter");
+  await page.waitForURL(new RegExp(`node=${node}`));
+  const filtered = await until(page, (allowedRows) => {
+    const rows = [...document.querySelectorAll("table.res-table tbody tr")].map((tr) =>
+      [...tr.querySelectorAll("td")].slice(0, 3).map((td) => td.textContent).join("/"));
+    return rows.length > 0 && rows.every((r) => allowedRows.includes(r));
+  }, [...allowed]);
+  const shownRows = await page.evaluate(() => document.querySelectorAll("table.res-table tbody tr").length);
+  ok(`a node (${node}) lists only the resources it reported events of (${shownRows} of ${allowed.size})`,
+    filtered && allowed.size > 1, page.url());
+  await page.goBack();
+  await page.waitForURL((u) => !u.search.includes("node="));
+
   // Most warned first: click the Warnings column.
   await page.click("th button.sort:has-text('Warnings')");
   await page.waitForURL(/sort=warnings/);
