@@ -92,8 +92,8 @@ loader/k8s-events-asan: $(ASAN_OBJS)
 
 # The program's tests under ASan (tests/test_sanitizers.sh) and memcheck of the program and
 # of the server with the extension (tests/test_valgrind.sh), on a throwaway server like
-# tests/run's, after `make install`. SANITIZER_TESTS=all and VALGRIND_REGRESS=all: the parts
-# CI leaves out (test_simulate under ASan, the whole regression suite under valgrind).
+# tests/run's, after `make install`: what CI runs (12 minutes, one after the other).
+# SANITIZER_TESTS="test_serve" and VALGRIND_REGRESS="ingest" run a part.
 check-memory: all
 	@d=$$(mktemp -d /tmp/k8s_events_check.XXXXXX) && chmod 755 $$d && \
 	eval "$$(K8S_EVENTS_PGDIR=$$d tests/pg_server.sh start $$d)" && export PGHOST PGPORT PGUSER && \

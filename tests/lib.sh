@@ -151,12 +151,14 @@ bg_pids=()
 # (with the library preloaded unless K8S_EVENTS_PRELOAD='' is exported first). A script that
 # restarts the server, changes its settings or stops its workers then disturbs no other
 # test. Exports PGHOST, PGPORT and PGUSER for psql, and has own_server_cleanup run at exit.
+# K8S_EVENTS_PORT_SHIFT moves PORT, so that a script can run again beside itself
+# (tests/test_sanitizers.sh runs scripts under ASan while tests/run runs them as built).
 own_server() {
 	dir=$(mktemp -d "/tmp/k8s_events_$1.XXXXXX")
 	# The server runs as the postgres user, which must reach $dir/pg and the files that
 	# tests hand it (token and CA files).
 	chmod 755 "$dir"
-	export K8S_EVENTS_PGDIR=$dir/pg K8S_EVENTS_PGPORT=$2
+	export K8S_EVENTS_PGDIR=$dir/pg K8S_EVENTS_PGPORT=$(($2 + ${K8S_EVENTS_PORT_SHIFT:-0}))
 	mkdir -p "$dir/pg"
 	eval "$(tests/pg_server.sh start "$dir/pg")"
 	trap own_server_cleanup EXIT

@@ -2,16 +2,14 @@
 # tests/test_sanitizers.sh - the k8s-events program built with AddressSanitizer and UBSan
 # (make asan: loader/k8s-events-asan), run the way its integration tests run it.
 #
-# CI runs (90 s on 2 cores, 3 minutes when they are shared): test_watch_cli (list, watch, TLS,
-# kubeconfig, signals, against simulators that run under ASan too) and test_serve (the
-# dashboard's API, the live stream, TLS, refusals) again with it; `load` of every input
-# format and of bad ones; `generate` in every format and API version, byte for byte as the
-# normal build. By hand, SANITIZER_TESTS=all runs the program's every script with it:
-# test_load (its kill -9 part with 50,000 events, not 1,000,000), test_generate,
-# test_simulate, test_watch_cli, test_serve (7 minutes). CI leaves test_load and
-# test_generate out: the dump readers are fuzzed under ASan and UBSan (tests/test_fuzz.sh) and
-# `load` and `generate` run under valgrind (tests/test_valgrind.sh) besides the checks here.
-#
+# It runs test_load (its kill -9 part with 50,000 events, not 1,000,000), test_generate,
+# test_simulate, test_watch_cli (list, watch, TLS, kubeconfig, signals, against simulators
+# that run under ASan too) and test_serve (the dashboard's API, the live stream, TLS,
+# refusals) again with it (7 minutes on 2 cores; tests/run runs it beside its other scripts);
+# first `load` of every input format and of bad ones, and `generate` in every format and API
+# version, byte for byte as the normal build. All of it on a PostgreSQL server of its own
+# (port 54408), and those scripts' own servers on their ports + 1000
+# (K8S_EVENTS_PORT_SHIFT), so that it runs while tests/run runs the same scripts as built.
 # Each script runs the program as $K8S_EVENTS (tests/lib.sh) and skips its CPU and memory
 # budgets under K8S_EVENTS_UNDER_SANITIZER, saying so (the normal run checks them). Every
 # report of any process of the program (also a simulator or a watcher in the background,
@@ -22,17 +20,16 @@
 #
 # The core unit tests run under ASan and valgrind in tests/test_core_unit.sh.
 #   SANITIZER_TESTS="test_load test_serve" tests/test_sanitizers.sh    # these scripts only
-# Runs against the server tests/run started (PGHOST/PGPORT/PGUSER), as those scripts do.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
 root=$(pwd)
-tmp=$(mktemp -d /tmp/k8s_events_sanitizers.XXXXXX)
-chmod 755 "$tmp"
-tests=${SANITIZER_TESTS:-test_watch_cli test_serve}
+own_server sanitizers 54408
+tmp=$dir
+export K8S_EVENTS_PORT_SHIFT=1000
+tests=${SANITIZER_TESTS:-all}
 [ "$tests" = all ] && tests="test_load test_generate test_simulate test_watch_cli test_serve"
 db=k8s_events_sanitizers
-trap 'psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 
 if ! make -s -j"$(nproc)" asan PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >"$tmp/build.log" 2>&1; then
 	echo "not ok - make asan builds loader/k8s-events-asan"

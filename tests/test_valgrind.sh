@@ -12,9 +12,9 @@
 #    (no USE_VALGRIND build exists there) started under `valgrind --trace-children=yes
 #    --leak-check=no` with the suppressions of tests/valgrind.supp (PostgreSQL's own
 #    harmless reports, each with its reason), every backend and worker logging to a file of
-#    its own. A part of the regression suite runs against it (VALGRIND_REGRESS; the whole
-#    suite takes 5 to 8 minutes under valgrind: VALGRIND_REGRESS=all to run it by hand),
-#    then the background watcher follows a simulated cluster over TLS. Any error left in any
+#    its own. The whole regression suite runs against it (4 to 8 minutes under valgrind;
+#    tests/run runs this script beside its other scripts; VALGRIND_REGRESS="ingest views"
+#    runs some suites only), then the background watcher follows a simulated cluster over TLS. Any error left in any
 #    log fails the test, printed with its stack (and said to be ours when a frame is in our
 #    code). A planted error in a C function the server loads shows that one is seen.
 # Runs the program against the server tests/run started (PGHOST/PGPORT/PGUSER); the server
@@ -317,10 +317,8 @@ chmod 755 "$dir/planted_ext.so"
 psql -X -q -d postgres -c "CREATE FUNCTION valgrind_planted() RETURNS bool AS '$dir/planted_ext.so' LANGUAGE C" \
 	-c "SELECT valgrind_planted()" -c "DROP FUNCTION valgrind_planted()" >/dev/null 2>&1
 
-# The regression suite, or a part of it: the C functions of every SQL-callable area except
-# time_bucket (pure arithmetic on its arguments, 96 s under valgrind) and histogram/summaries
-# (plpgsql over the tables ingest fills here too).
-regress=${VALGRIND_REGRESS:-event_time ingest messages parse_image partitions privileges real_events regexp_extract watch_client}
+# The regression suite: every C function the server loads, called the way the suites call it.
+regress=${VALGRIND_REGRESS:-all}
 [ "$regress" = all ] && regress=$(ls sql/*.sql | xargs -n1 basename | sed 's/\.sql$//')
 if [ ! -d "$shared" ]; then regress=$(echo "$regress" | tr ' ' '\n' | grep -vx real_events); fi
 start=$SECONDS

@@ -69,12 +69,21 @@ try {
   // Once to start the browser's processes, then timed as a user opening the page.
   await page.goto(`${URL_}/?cluster=prod&from=now-7d`);
   await page.waitForSelector("table.res-table tbody tr a.res-link", { timeout: 10000 });
+  // What opening the page costs, counted rather than timed (a time depends on the machine's
+  // load; tests assert no durations): the requests it makes to the API, each answered once.
+  const apiRequests = [];
+  const onRequest = (r) => { if (new URL(r.url()).pathname.startsWith("/api/")) apiRequests.push(new URL(r.url()).pathname); };
+  page.on("request", onRequest);
   const t0 = Date.now();
   await page.goto(`${URL_}/?cluster=prod&from=now-2d`);
   await page.waitForSelector("table.res-table tbody tr a.res-link", { timeout: 10000 });
   await page.waitForSelector(".chart-box canvas", { timeout: 10000 });
   const loadMs = Date.now() - t0;
-  ok(`the overview shows its chart and resources ${loadMs} ms after navigation (< 1000 ms)`, loadMs < 1000, loadMs);
+  await page.waitForTimeout(300); // a request the page would repeat
+  page.off("request", onRequest);
+  const distinct = new Set(apiRequests.filter((p) => p !== "/api/stream"));
+  ok(`the overview shows its chart and resources (${loadMs} ms here) after ${apiRequests.length} API requests, none asked twice: ${apiRequests.join(" ")}`,
+    apiRequests.length <= 5 && distinct.size === apiRequests.filter((p) => p !== "/api/stream").length, apiRequests);
   await page.screenshot({ path: `${SHOTS}/overview-light.png` });
 
   // Filters change the list, and the URL.
@@ -168,7 +177,8 @@ try {
   ingest("prod", "shop", "Pod", "live-hostile", "Evil", "Warning", hostile);
   const shown = await until(page, () => [...document.querySelectorAll(".live-list li")].some((li) => li.textContent.includes("live-hostile")))
     ? Date.now() - t1 : null;
-  ok(`an event stored during the test shows in the live panel within 2 s (${shown} ms)`, shown !== null && shown < 2000, shown);
+  // Pushed by the stream: without it the event would not show at all (the panel does not poll).
+  ok(`an event stored during the test shows in the live panel (${shown} ms after it was stored)`, shown !== null, shown);
   const liveText = await page.textContent(".live-list");
   const pwned = await page.evaluate(() => window.__pwned);
   const imgs = await page.$$eval("img", (is) => is.map((i) => i.getAttribute("src")));
