@@ -36,6 +36,24 @@ SELECT k8s_events.regexp_extract('xÀB' COLLATE "C", '[[:upper:]]+') AS c_collat
        k8s_events.regexp_extract('xÀB', '[[:upper:]]+') AS database_collation,
        current_setting('lc_ctype') AS lc_ctype;
 
+-- A row without the literal a pattern starts with is answered without running
+-- the pattern, and a row with it is searched from there: the same groups as
+-- regexp_match() for every pair, the pattern changing from row to row.
+CREATE TEMP TABLE subjects (s text);
+INSERT INTO subjects VALUES ('pod/abc'), ('x pod/ pod/abc'), ('é pod/xyz'), ('POD/abc'),
+  ('abbbc'), ('ac'), ('abd'), ('cd'), ('café latte'), ('a bc'), (''), ('xy'), ('pod/'),
+  ('ünïcödé pod/q pod/r'), ('ab ab abc'), ('-->z');
+CREATE TEMP TABLE patterns (p text);
+INSERT INTO patterns VALUES ('pod/([a-z]+)'), ('ab*(c)'), ('abc{0}(d)?'), ('ab|c(d)'),
+  ('x(y)|ab(c)'), ('é (.)'), ('café (\w+)'), ('od/(?<=pod/)([a-z]+)'), ('ab+(c)'),
+  ('ab?(c)'), ('a b(c)'), ('(?i)POD/([a-z]+)'), ('^pod/(.)'), ('-->(\w)'), ('ab (abc)$');
+SELECT count(*) AS pairs,
+       count(*) FILTER (WHERE k8s_events.regexp_extract(s, p, 1)
+                              IS DISTINCT FROM (regexp_match(s, p))[1]) AS group_differs,
+       count(*) FILTER (WHERE k8s_events.regexp_extract(s, p, 1) IS NOT NULL) AS matched
+  FROM (SELECT s, p FROM subjects, patterns ORDER BY s, p) AS pairs;
+DROP TABLE subjects, patterns;
+
 -- Bad patterns are PostgreSQL's own errors.
 SELECT k8s_events.regexp_extract('abc', '(unclosed');
 SELECT k8s_events.regexp_extract('abc', '*a');
