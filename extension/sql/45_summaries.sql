@@ -42,6 +42,13 @@ CREATE INDEX resource_summary_warning_idx ON k8s_events.resource_summary (cluste
 -- events keep a row (drop_partitions reads their rows in the day through the object index,
 -- and no row of the others).
 CREATE INDEX resource_summary_first_idx ON k8s_events.resource_summary (cluster, first_event_time);
+-- The node filter (the dashboard's, and "what ran on node-7?"): the objects a node reported
+-- events of, nodes ? 'node-7', and the Node itself.  Without them the filter read every
+-- summary row: 352 ms at 10M events against 2.3 ms at 1M.
+CREATE INDEX resource_summary_nodes_idx ON k8s_events.resource_summary
+    USING gin (nodes pg_catalog.jsonb_ops);
+CREATE INDEX resource_summary_node_idx ON k8s_events.resource_summary (cluster, name)
+    WHERE kind OPERATOR(pg_catalog.=) 'Node';
 COMMENT ON TABLE k8s_events.resource_summary IS
     'One row per involved object (cluster, namespace, kind, name), kept by the write path: occurrences by type, first and last event time, the last observation, occurrences per reason.';
 COMMENT ON COLUMN k8s_events.resource_summary.normal IS 'Occurrences of type Normal (the sum of occurrences, not a count of rows).';

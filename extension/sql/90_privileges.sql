@@ -1,15 +1,22 @@
 -- k8s_events: roles and privileges (least privilege; nothing for PUBLIC).
 
 -- Roles are cluster-wide: a second database with the extension reuses them,
--- and DROP EXTENSION leaves them (other databases may still use them).
+-- and DROP EXTENSION leaves them (other databases may still use them).  Two
+-- databases creating the extension at once can both find a role missing: the
+-- second CREATE ROLE then waits for the first and fails on the unique name,
+-- which means the role is there, as wanted.
 DO $roles$
+DECLARE
+    role_name text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'k8s_events_reader') THEN
-        CREATE ROLE k8s_events_reader NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'k8s_events_writer') THEN
-        CREATE ROLE k8s_events_writer NOLOGIN;
-    END IF;
+    FOREACH role_name IN ARRAY ARRAY['k8s_events_reader', 'k8s_events_writer'] LOOP
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) role_name);
+        BEGIN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', role_name);
+        EXCEPTION WHEN unique_violation OR duplicate_object THEN
+            NULL;
+        END;
+    END LOOP;
 END
 $roles$;
 
