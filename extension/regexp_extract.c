@@ -52,14 +52,16 @@ is_literal_char(char c)
  * Length of the literal text that every match of pattern starts with: its
  * leading literal characters, less the last when a quantifier follows it
  * ("abc*" matches "ab").  None when the pattern has an alternative anywhere
- * ("ab|cd" matches "cd"): looking for the branches is not worth the risk.
+ * ("ab|cd" matches "cd"), or a comment, which the quantifier after it applies
+ * through ("ab(?#x)*" matches "a"): reasoning about those is not worth the
+ * risk.
  */
 static int
 literal_prefix_len(const char *pattern, int len)
 {
 	int n = 0;
 
-	if (memchr(pattern, '|', len) != NULL)
+	if (memchr(pattern, '|', len) != NULL || memmem(pattern, len, "(?#", 3) != NULL)
 		return 0;
 
 	while (n < len && is_literal_char(pattern[n]))

@@ -46,7 +46,8 @@ INSERT INTO subjects VALUES ('pod/abc'), ('x pod/ pod/abc'), ('é pod/xyz'), ('P
 CREATE TEMP TABLE patterns (p text);
 INSERT INTO patterns VALUES ('pod/([a-z]+)'), ('ab*(c)'), ('abc{0}(d)?'), ('ab|c(d)'),
   ('x(y)|ab(c)'), ('é (.)'), ('café (\w+)'), ('od/(?<=pod/)([a-z]+)'), ('ab+(c)'),
-  ('ab?(c)'), ('a b(c)'), ('(?i)POD/([a-z]+)'), ('^pod/(.)'), ('-->(\w)'), ('ab (abc)$');
+  ('ab?(c)'), ('a b(c)'), ('(?i)POD/([a-z]+)'), ('^pod/(.)'), ('-->(\w)'), ('ab (abc)$'),
+  ('ab(?#opt)?(c)'), ('ab(?#x){0}(c)');
 SELECT count(*) AS pairs,
        count(*) FILTER (WHERE k8s_events.regexp_extract(s, p, 1)
                               IS DISTINCT FROM (regexp_match(s, p))[1]) AS group_differs,
