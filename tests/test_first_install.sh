@@ -6,7 +6,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tests/lib.sh
-own_server firstinstall 54339
+own_server firstinstall 54341
 
 sql "CREATE DATABASE first_a" >/dev/null && sql "CREATE DATABASE first_b" >/dev/null
 roles=$(sql "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'k8s\_events\_%'")
