@@ -76,12 +76,16 @@ test "$rc" = 0 && grep -q '^HTTP/1.1 504' "$dir/h.txt" && grep -qi '^Retry-After
 check "a watch from a resourceVersion ahead: 504 ResourceVersionTooLarge after $waited ms, Retry-After 1" $? "$out
 $(cat "$dir/h.txt")"
 # One reached within the 3 s is watched as usual: the next write (an injected Event, rv + 1)
-# is its first frame.
-curl -s -N "$(sim_url "$f_port")/api/v1/events?watch=1&timeoutSeconds=3&resourceVersion=$((rv + 1))" >"$dir/w.ndjson" &
+# is its first frame. The watch itself lasts up to 10 s, so that a loaded machine (the tests
+# run beside others) cannot end it before the second write; it is ended once that is in.
+curl -s -N "$(sim_url "$f_port")/api/v1/events?watch=1&timeoutSeconds=10&resourceVersion=$((rv + 1))" >"$dir/w.ndjson" &
 w=$!
 sleep 1
 uid=$(curl -s -XPOST "$(sim_url "$f_port")/simulator/inject?namespace=shop" | python3 -c "import json, sys; print(json.load(sys.stdin)['uids'][0])")
 uid2=$(curl -s -XPOST "$(sim_url "$f_port")/simulator/inject?namespace=shop" | python3 -c "import json, sys; print(json.load(sys.stdin)['uids'][0])")
+for _ in $(seq 100); do grep -q "$uid2" "$dir/w.ndjson" && break; sleep 0.1; done
+sleep 0.2 # anything after it would be a defect: give it the time to come
+kill "$w" 2>/dev/null
 wait "$w"
 out=$(python3 -c "import json, sys; print(' '.join(f['object']['metadata']['uid'] for f in map(json.loads, open(sys.argv[1])) if f['type'] == 'ADDED'))" "$dir/w.ndjson")
 test "$out" = "$uid2"

@@ -198,6 +198,8 @@ try {
   await page.waitForSelector(".chart-box canvas");
   await page.waitForSelector(".rel-list li");
   const rel = await page.$$eval(".rel-list li", (ls) => ls.map((l) => l.textContent));
+  // The table comes after the list: it waits for the events of every object folded in.
+  await until(page, () => [...document.querySelectorAll(".ev-table thead th")].some((t) => t.textContent === "Object"), null, 10000);
   const objCol = await page.$$eval(".ev-table thead th", (ths) => ths.map((t) => t.textContent));
   ok(`a Deployment lists its ReplicaSets and folds their events in (${rel.length} related)`,
     rel.some((t) => /replica set ReplicaSet/.test(t)) && objCol.includes("Object"), rel.join("; "));
