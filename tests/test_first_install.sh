@@ -15,6 +15,8 @@ check "a new server has none of the extension's roles" $? "$roles"
 
 # Database first_a creates the extension (and the roles) in a transaction it keeps open.
 coproc first_a { psql -X -q -At -v ON_ERROR_STOP=1 -d first_a 2>&1; }
+# bash unsets first_a_PID once the coprocess has exited, so keep it for the final wait.
+a_pid=$first_a_PID
 echo "BEGIN; CREATE EXTENSION k8s_events; SELECT 'created';" >&"${first_a[1]}"
 read -r -t 30 line <&"${first_a[0]}"
 test "$line" = created
@@ -35,7 +37,7 @@ rc=$?
 test "$rc" = 0
 check "database first_b's CREATE EXTENSION succeeds too" $? "exit $rc: $(cat "$dir/first_b.out")"
 echo "\\q" >&"${first_a[1]}"
-wait "$first_a_PID"
+wait "$a_pid"
 
 out=$(sql "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'k8s\_events\_%'")
 test "$out" = "k8s_events_reader,k8s_events_writer"
