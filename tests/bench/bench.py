@@ -184,6 +184,7 @@ def load_pair(data, rows_file):
     load_s, copy_s, plain_s = [], [], []
     load_cpu, copy_cpu, plain_cpu = [], [], []
     store_s, plain_store_s = [], []
+    summary_writes = []  # (inserted, updated) rows of the summary tables, per round
     for r in range(ROUNDS):
         fresh_db("bench_load")
         track_functions("bench_load")
@@ -193,6 +194,7 @@ def load_pair(data, rows_file):
         load_s.append(time.monotonic() - t0)
         load_cpu.append(machine_cpu_s() - c0)
         store_s.append(store_seconds("bench_load"))
+        summary_writes.append(summary_rows_written("bench_load"))
         if r == 0 and not rows_file.exists():
             psql("bench_load", f"\\copy (SELECT {COLS} FROM k8s_events.events) TO '{rows_file}'")
         bounds = psql("bench_load", "SELECT min(event_time), max(event_time) FROM k8s_events.events").split("|")
@@ -251,7 +253,32 @@ def load_pair(data, rows_file):
            f"with {st:,.1f} s ({st / rows * 1000:.3f} s per 1,000), without {ps:,.1f} s",
            f"\\copy {co:,.1f} s", f"at most {co / st:.2f} of \\copy with summaries, {co / ps:.2f} without",
            "(the most any number of cores gives)", None)
+    # Why the summaries cost more at 10M than at 1M: the larger cluster names more objects
+    # and hours in each batch of 10,000 rows, and every one it names costs a summary row
+    # inserted or, when stored by an earlier batch, rewritten (an UPDATE: a new row version
+    # and its index entries).
+    ins = statistics.median(w[0] for w in summary_writes)
+    upd = statistics.median(w[1] for w in summary_writes)
+    record("write path", "summary rows written per 1,000 events stored (pg_stat_user_tables of the"
+           f" {len(SUMMARY_TABLES)} summary tables; batches of 10,000 rows)",
+           f"{(ins + upd) / rows * 1000:,.0f}: {ins / rows * 1000:,.0f} inserted,"
+           f" {upd / rows * 1000:,.0f} rewritten", "", "",
+           "(what the summaries' cost grows with: the objects and hours a batch names)", None)
     return rows
+
+
+SUMMARY_TABLES = ("k8s_events.resource_summary", "k8s_events.event_counts",
+                  "k8s_events_internal.counts_by_hour", "k8s_events_internal.counts_by_day",
+                  "k8s_events.pod_owners", "k8s_events.pod_images", "k8s_events.rollouts")
+
+
+def summary_rows_written(db):
+    """Rows inserted and updated in db's summary tables: the load's backends, which have
+    exited (store_seconds() waited for their statistics)."""
+    names = ", ".join(f"'{t}'::regclass" for t in SUMMARY_TABLES)
+    ins, upd = psql(db, "SELECT sum(n_tup_ins), sum(n_tup_upd) FROM pg_catalog.pg_stat_user_tables"
+                        f" WHERE relid IN ({names})").split("|")
+    return int(ins), int(upd)
 
 
 def track_functions(db):
