@@ -45,7 +45,7 @@ function ingest(cluster, ns, kind, name, reason, type, message) {
 
 // Poll a predicate in the page. Not page.waitForFunction: that evaluates a string in the
 // page, which the page's Content-Security-Policy (no unsafe-eval) rightly refuses.
-async function until(pg, fn, arg, timeout = 5000) {
+async function until(pg, fn, arg, timeout = 20000) {
   const deadline = Date.now() + timeout;
   for (;;) {
     if (await pg.evaluate(fn, arg)) return true;
@@ -214,7 +214,7 @@ try {
     focused = await page.evaluate(() => document.activeElement?.className || "");
   }
   await page.keyboard.press("Enter");
-  await page.waitForURL(/\/resource\?/, { timeout: 5000 }).then(() => true, () => false)
+  await page.waitForURL(/\/resource\?/, { timeout: 20000 }).then(() => true, () => false)
     .then((r) => ok("the resources are reachable by keyboard: Tab to a name, Enter opens it", r && focused.includes("res-link"), focused));
 
   // ------------------------------------------------------------ dark, phone, screenshots
