@@ -486,6 +486,23 @@ curl -s "$A/api/v1/events" >"$TMP/alist.json"
 check_cmd "port file holds the port that was printed" test "http://127.0.0.1:$(cat "$TMP/a.port")" = "$A"
 check_cmd "2,500 initial events are alive" test "$(jget "$A/simulator/stats" events_alive)" = 2500
 check_cmd "the observation log starts with the 2,500" test "$(jget "$A/simulator/stats" observations)" = 2500
+# Started in the second two of seed 11's CronJobs are due (00:09:00): the warm-up's Events
+# and nothing else until the clock moves; then the CronJobs fire, stamped at the start.
+launch_sim cron --speed 0 --initial-events 2500 --seed 11 --start 2026-12-06T00:08:59.72Z
+alive=$(jget "$URL/simulator/stats" events_alive)
+curl -s -XPOST "$URL/simulator/advance?seconds=1" >/dev/null
+# the clock's thread catches up after the answer: ask until they are there (10 s at most)
+for _ in $(seq 100); do
+	created=$(curl -s "$URL/api/v1/events" | python3 -c '
+import json, sys
+print(sum(1 for e in json.load(sys.stdin)["items"] if e["reason"] == "SuccessfulCreate"
+          and e["lastTimestamp"] == "2026-12-06T00:09:00Z" and e["involvedObject"]["kind"] in ("CronJob", "Job")))')
+	[ "$created" = 4 ] && break
+	sleep 0.1
+done
+test "$alive" = 2500 && test "$created" = 4
+check "a frozen cluster started in a CronJob's second serves exactly --initial-events (2500: $alive), the CronJobs' 4 Events come when the clock moves ($created)" $?
+stop_sim "$SIM_PID"
 if LIST_RV=$($H pagination "$A" 2500 500); then
 	ok "limit=500: 5 pages, every event once, remainingItemCount exact, one pinned resourceVersion, key order, matches the observation log"
 else notok "paginated list of 2,500"; LIST_RV=0; fi

@@ -59,7 +59,8 @@ list_rv=$(sim_stat "$a_port" resource_version)
 rows=$(wc -l <"$dir/base_a.txt")
 lists=$(sim_stat "$a_port" list_requests)
 test "$rows" = 2500 && test "$lists" = 5
-check "initial list: $rows rows for 2500 alive Events, in $lists pages of 500" $?
+check "initial list: $rows rows for 2500 alive Events, in $lists pages of 500" $? \
+	"$(tail -5 "$dir/watch_a1.log"; curl -s "http://127.0.0.1:$a_port/simulator/stats")"
 out=$(ext a "state || '|' || events_stored || '|' || duplicates || '|' || rejected || '|' || relists || '|' || (client = 'k8s-events watch pid $watch_pid on ' || '$(hostname)') || '|' || (pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'k8s-events watch'))")
 test "$out" = "watching|2500|0|0|0|true|true"
 check "watch_status: an external row, watching, 2500 stored, who and which session ($out)" $? "$out"
