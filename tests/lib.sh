@@ -209,15 +209,21 @@ wait_for() {
 # ---------------------------------------------------------------- simulated API servers
 
 # start_sim NAME ARGS...: start `k8s-events simulate ARGS` in the background on a free port
-# (its output in $dir/NAME.log), wait up to 5 s for the port file it writes once it
-# listens, and set ${NAME}_port and ${NAME}_pid.
+# (its output in $dir/NAME.log), wait for the port file it writes once it listens (up to
+# 30 s: the warm-up of --initial-events comes first; less if it exits), and set ${NAME}_port
+# and ${NAME}_pid.
 start_sim() {
-	local name=$1
+	local name=$1 pid
 	shift
 	"${K8S_EVENTS:-loader/k8s-events}" simulate --port 0 --port-file "$dir/$name.port" "$@" >"$dir/$name.log" 2>&1 &
-	bg_pids+=($!)
-	eval "${name}_pid=$!"
-	for _ in $(seq 100); do [ -s "$dir/$name.port" ] && break; sleep 0.05; done
+	pid=$!
+	bg_pids+=($pid)
+	eval "${name}_pid=$pid"
+	for _ in $(seq 600); do
+		[ -s "$dir/$name.port" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
 	eval "${name}_port=$(cat "$dir/$name.port")"
 }
 

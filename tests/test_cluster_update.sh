@@ -50,20 +50,26 @@ test "$a_checkpoint" -gt "$b_rv"
 check "precondition: A's checkpoint ($a_checkpoint) is above B's resourceVersion ($b_rv)" $?
 
 # --- 2. UPDATE to B: the checkpoint goes in the same transaction; B is listed within seconds.
-# The transaction stays open a while after its UPDATE, so that the old watcher's next
-# checkpoint (a bookmark a second) is written while it is open: the watcher must wait for the
-# commit, see that the row now points at B, and write no checkpoint of A's after it.
-psql -X -q -At -d postgres >"$dir/update.out" 2>&1 <<SQL &
+# The transaction stays open after its UPDATE until the old watcher's next checkpoint (a
+# bookmark a second) waits for it: the watcher must wait for the commit, see that the row now
+# points at B, and write no checkpoint of A's after it. psql is fed through a pipe, so the
+# commit comes when that wait is seen (up to 30 s), not after a fixed sleep.
+mkfifo "$dir/update.sql"
+psql -X -q -At -d postgres <"$dir/update.sql" >"$dir/update.out" 2>&1 &
+upd=$!
+exec 7>"$dir/update.sql"
+cat >&7 <<SQL
 BEGIN;
 UPDATE k8s_events.clusters SET api_server = 'http://127.0.0.1:$b_port', token_file = '$dir/token-b1' WHERE name = 'c';
 SELECT 'in-transaction', count(*) FROM k8s_events_internal.watch_checkpoints WHERE cluster = 'c';
-SELECT pg_sleep(2.5);
-SELECT 'committing', extract(epoch FROM clock_timestamp());
-COMMIT;
 SQL
-upd=$!
-sleep 2
-blocked=$(sql "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $a_pid")
+for _ in $(seq 300); do
+	blocked=$(sql "SELECT wait_event_type FROM pg_stat_activity WHERE pid = $a_pid")
+	[ "$blocked" = Lock ] && break
+	sleep 0.1
+done
+echo "SELECT 'committing', extract(epoch FROM clock_timestamp()); COMMIT;" >&7
+exec 7>&-
 wait $upd
 t_commit=$(sed -n 's/^committing|//p' "$dir/update.out")
 test "$blocked" = Lock
@@ -89,7 +95,7 @@ first=$(head -1 "$dir/b_requests")
 read -r t_first verb status path _ <<<"$first"
 test "$verb $status $path" = "list 200 /api/v1/events"
 check "the first request B saw is a LIST (no resourceVersion carried over): $verb $status $path" $? "$(cat "$dir/b_requests")"
-python3 -c "import sys; sys.exit(0 if $t_first - $t_commit < 5 else 1)"
+python3 -c "import sys; sys.exit(0 if $t_first - $t_commit < 10 else 1)"
 rc=$? # before the command substitution in the description changes $?
 check "... $(since "$t_first" "$t_commit") s after the UPDATE committed" $rc
 ! grep -q " 401 " "$dir/b_requests"
@@ -177,7 +183,7 @@ check "nothing stored twice: the namespace's Events were all stored already ($ro
 
 # --- 6. enabled = false by a plain UPDATE stops the watcher at once.
 sql "UPDATE k8s_events.clusters SET enabled = false WHERE name = 'c'" >/dev/null
-wait_for 4 "SELECT state = 'disabled' AND pid IS NULL FROM k8s_events.watch_status WHERE cluster = 'c'"
+wait_for 10 "SELECT state = 'disabled' AND pid IS NULL FROM k8s_events.watch_status WHERE cluster = 'c'"
 check "UPDATE enabled = false stops the watcher within seconds" $?
 
 [ "$failures" = 0 ]

@@ -15,13 +15,16 @@ event='{"kind":"Event","metadata":{"uid":"12345678-1234-4123-8123-123456789abc",
 # psql prints notifications delivered to its own session after each command. Any role can
 # LISTEN: by default the notification says only that rows were stored, with no payload.
 psql -X -q -d postgres -c "DROP ROLE IF EXISTS k8s_notify_nobody" -c "CREATE ROLE k8s_notify_nobody LOGIN" >/dev/null
+# The listener is fed through a pipe: it listens before the ingest runs and, after it, one
+# more command makes psql print what arrived meanwhile (no fixed sleep a slow machine outruns).
 listener=$(mktemp)
-psql -X -d "$db" -U k8s_notify_nobody >"$listener" 2>&1 <<SQL &
-LISTEN k8s_events;
-SELECT pg_sleep(3);
-SQL
+feed=$(mktemp -u)
+mkfifo "$feed"
+psql -X -d "$db" -U k8s_notify_nobody <"$feed" >"$listener" 2>&1 &
 listen_pid=$!
-sleep 1
+exec 7>"$feed"
+printf '%s\n' 'LISTEN k8s_events;' '\echo listening' >&7
+for _ in $(seq 300); do grep -q '^listening$' "$listener" && break; sleep 0.1; done
 out=$(psql -X -e -d "$db" 2>&1 <<SQL
 SET k8s_events.retention = '0';
 LISTEN k8s_events;
@@ -29,7 +32,10 @@ SELECT k8s_events.ingest('$event', 'prod-eu');
 SELECT k8s_events.ingest('$event', 'prod-eu');
 SQL
 )
+printf '%s\n' 'SELECT 1;' '\q' >&7
+exec 7>&-
 wait "$listen_pid"
+rm -f "$feed"
 grep -q 'Asynchronous notification "k8s_events" received' <<<"$out"
 check "ingest notifies k8s_events, by default with no payload" $? "$out"
 test "$(grep -c 'Asynchronous notification' <<<"$out")" = 1
