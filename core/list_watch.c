@@ -684,7 +684,11 @@ run_request(Engine *e, HttpStream *s, bool batching)
 		progress = http_stream_pump(s, wait, e->host->wait, e->host->arg);
 		if (progress == HTTP_STOPPED)
 			return REQUEST_STOPPED;
-		if (!connected && s->status == 200)
+		/*
+		 * A 429 or 503 is the server itself asking to be asked again later (API
+		 * Priority and Fairness, an apiserver starting): reached, not misconfigured.
+		 */
+		if (!connected && (s->status == 200 || s->status == 429 || s->status == 503))
 		{
 			connected = true;
 			if (e->host->connected != NULL)

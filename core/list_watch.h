@@ -164,7 +164,7 @@ typedef struct ListWatchHost
 	void (*set_state)(void *arg, ListWatchState state, const char *error);
 	void (*count)(void *arg, ListWatchCounter counter);
 
-	/* Optional: the API server answered a request with 200. */
+	/* Optional: the API server answered a request with 200, or 429/503 (busy: ask again). */
 	void (*connected)(void *arg);
 
 	/* Wait for sockets (see http_stream.h); false: stop now. */

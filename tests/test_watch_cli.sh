@@ -244,6 +244,25 @@ rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'tls'")
 test "$rows" = 30
 check "TLS with the right CA and a bearer token: the 30 Events are stored" $? "$(cat "$dir/watch_tls.log")"
 stop_watch "$watch_pid"
+
+# --- 12a. The first request: a wrong token (401) is a mistake to say and stop at (exit 2);
+# a 503 or a 429 is the server asking to be asked again: retried after Retry-After.
+printf 'not-the-token\n' >"$dir/wrong-token"
+$K8S watch --cluster tls --api-server "https://127.0.0.1:$s_port" --ca-file "$dir/cert.pem" --token-file "$dir/wrong-token" -d postgres 2>"$dir/401.log"
+rc=$?
+test "$rc" = 2 && grep -q "HTTP 401" "$dir/401.log"
+check "a wrong token at the first request: exit 2 with the 401" $? "rc=$rc $(cat "$dir/401.log")"
+for code in 503 429; do
+	start_sim busy$code --speed 0 --initial-events 30 --seed 19 --bookmark-interval 1 --fail-status $code --fail-count 1
+	port=$(cat "$dir/busy$code.port")
+	start_watch watch_busy$code.log --cluster busy$code --api-server "http://127.0.0.1:$port" -d postgres
+	caught_up busy$code "$port"
+	rows=$(sql "SELECT count(*) FROM k8s_events.events WHERE cluster = 'busy$code'")
+	kill -0 "$watch_pid" && test "$rows" = 30 && grep -q "HTTP $code" "$dir/watch_busy$code.log"
+	check "a $code at the first request is retried, not fatal: the 30 Events are stored ($rows)" $? "$(cat "$dir/watch_busy$code.log")"
+	stop_watch "$watch_pid"
+done
+
 ! grep -q "$(cat "$dir/token")" "$dir"/*.log "$dir/pg/server.log"
 check "the token appears in no output or log" $?
 

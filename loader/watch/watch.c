@@ -83,7 +83,7 @@ typedef struct Watch
 	int64_t        stored;
 	int64_t        duplicates;
 	int64_t        rejected;
-	bool           reached_api; /* the API server answered 200 once */
+	bool           reached_api; /* the API server answered 200 (or 429/503) once */
 
 	int  exit_code; /* -1 while running */
 	char fatal[ERR_LEN];
@@ -128,7 +128,8 @@ usage(FILE *out)
 	        "SIGINT or SIGTERM stops it within a second, after storing what was received; it\n"
 	        "exits 0 then.  Exit status 2: a usage error, or the first connection (to\n"
 	        "PostgreSQL or the API server) failed; 1: another fatal error (the cluster is\n"
-	        "taken, privileges).  Later failures are retried with backoff.\n");
+	        "taken, privileges).  Later failures, and a 429 or 503 at the first request\n"
+	        "(the server asks to be asked again), are retried with backoff.\n");
 }
 
 #define usage_error(...) command_usage_error("watch", __VA_ARGS__)
