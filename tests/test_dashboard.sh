@@ -54,7 +54,7 @@ check "the page's script is $((js / 1024)) KB gzip'd (< 200 KB)" $?
 "$BIN" serve --listen 127.0.0.1:0 --dashboard dashboard/dist \
 	-d "host=$PGHOST port=$PGPORT user=k8s_dashboard_reader dbname=$db" >"$dir/serve.out" 2>"$dir/serve.err" &
 serve_pid=$!
-for _ in $(seq 50); do
+for _ in $(seq 300); do
 	grep -q "dashboard at" "$dir/serve.out" 2>/dev/null && break
 	sleep 0.1
 done

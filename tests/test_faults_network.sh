@@ -90,7 +90,7 @@ mode trickle
 # Started as itself, not through the function above: its pid is the one to end.
 "$py" tests/fault_server.py "$dir/f.port" "$dir/mode" "$s_port" "$dir/f.log" >/dev/null 2>"$dir/f.err" &
 bg_pids+=($!)
-for _ in $(seq 100); do [ -s "$dir/f.port" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -s "$dir/f.port" ] && break; sleep 0.1; done
 f_port=$(cat "$dir/f.port")
 
 # --- 1. A LIST answered a byte a second: the page never comes whole, the request is dropped
@@ -176,7 +176,7 @@ mode relay
 mkdir -p "$dir/h2root"
 nghttpd --no-tls -d "$dir/h2root" "$nghttpd_port" >"$dir/nghttpd.log" 2>&1 &
 bg_pids+=($!)
-for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$nghttpd_port") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$nghttpd_port") 2>/dev/null && break; sleep 0.1; done
 sql "SELECT k8s_events.add_cluster('h2c', api_server => 'http://127.0.0.1:$nghttpd_port')" >/dev/null
 wait_for 15 "SELECT state = 'backoff' AND last_error LIKE '%not HTTP/1.x: a server that speaks only HTTP/2 without TLS (h2c)%' FROM k8s_events.watch_status WHERE cluster = 'h2c'"
 rc=$?
@@ -202,7 +202,7 @@ nghttpx --conf=/dev/null --no-ocsp --frontend="127.0.0.1,$nghttpx_port" --backen
 	--npn-list=h2 --workers=1 --accesslog-file="$dir/h2.access" --errorlog-file="$dir/h2.err" \
 	"$dir/key.pem" "$dir/cert.pem" >"$dir/nghttpx.log" 2>&1 &
 bg_pids+=($!)
-for _ in $(seq 50); do (echo >"/dev/tcp/127.0.0.1/$nghttpx_port") 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do (echo >"/dev/tcp/127.0.0.1/$nghttpx_port") 2>/dev/null && break; sleep 0.1; done
 sql "SELECT k8s_events.add_cluster('h2', api_server => 'https://127.0.0.1:$nghttpx_port', ca_file => '$dir/cert.pem')" >/dev/null
 "$BIN" watch --cluster h2x --api-server "https://127.0.0.1:$nghttpx_port" --ca-file "$dir/cert.pem" -d postgres 2>"$dir/watch_h2.log" &
 bg_pids+=($!)

@@ -310,7 +310,7 @@ check "k8s-events load: exit $rc, one line per rejected item and the summary, no
 python3 tests/hostile.py api "$dir" "$dir/api.port" >"$dir/api.log" 2>&1 &
 api_pid=$!
 bg_pids+=($api_pid)
-for _ in $(seq 100); do [ -s "$dir/api.port" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -s "$dir/api.port" ] && break; sleep 0.05; done
 api="http://127.0.0.1:$(cat "$dir/api.port")"
 
 # k8s-events watch, as a writer.
@@ -387,7 +387,7 @@ $K8S serve --listen 127.0.0.1:0 -d "host=$PGHOST port=$PGPORT user=k8s_security_
 	--dashboard "$dir/page" >"$dir/serve.out" 2>"$dir/serve.err" &
 serve_pid=$!
 bg_pids+=($serve_pid)
-for _ in $(seq 50); do grep -q "dashboard at" "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q "dashboard at" "$dir/serve.out" 2>/dev/null && break; sleep 0.1; done
 serve_url=$(grep -o 'http://[^ ]*' "$dir/serve.out" | head -1)
 serve_ticks0=$(awk '{ print $14 + $15 }' "/proc/$serve_pid/stat" 2>/dev/null)
 out=$(SERVE=${serve_url%/} python3 - "$dir" "${clusters[@]}" <<'PY'

@@ -85,7 +85,7 @@ start_serve() {
 		>"$dir/$name.out" 2>"$dir/$name.err" &
 	serve_pids+=($!)
 	eval "pid_$name=$!"
-	for i in $(seq 50); do
+	for i in $(seq 300); do
 		grep -q "dashboard at" "$dir/$name.out" 2>/dev/null && break
 		sleep 0.1
 	done
