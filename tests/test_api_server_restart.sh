@@ -57,6 +57,29 @@ rc=$?
 test "$rc" = 1 && grep -q '1 Events were injected' <<<"$out"
 check "a history with an injected Event is refused: a replay cannot write it again ($rc: $out)" $?
 
+# --- 2b. A state file whose time is the start second, with that second's writes (CronJobs
+# due at 00:09:00, which run with the first tick: a --rate run stopped in that second, or an
+# older simulator, writes one): the replay runs them too. The resourceVersion they reach is
+# read from a frozen twin moved on by one microsecond.
+cargs=(--seed 11 --start 2026-12-06T00:09:00Z --state-file "$dir/c.state")
+start_sim c --speed 0 "${cargs[@]}"
+rv0=$(sim_stat "$c_port" resource_version)
+kill -TERM "$c_pid"
+wait "$c_pid"
+start_sim twin --speed 0 --seed 11 --start 2026-12-06T00:09:00Z
+sim_advance "$twin_port" 0.000001
+for _ in $(seq 100); do [ "$(sim_stat "$twin_port" resource_version)" != "$rv0" ] && break; sleep 0.1; done
+rv1=$(sim_stat "$twin_port" resource_version)
+kill "$twin_pid"
+sed -i "s/^resource_version .*/resource_version $rv1/" "$dir/c.state"
+rm "$dir/c.port"
+start_sim c --speed 0 "${cargs[@]}"
+again=$(sim_stat "$c_port" resource_version 2>/dev/null)
+grep -qx "time_us 1796515740000000" "$dir/c.state" && test "$rv1" != "$rv0" && test "$again" = "$rv1"
+check "a state file at the start second with its writes ($rv0 to $rv1): started again over it, it serves them ($again)" $? \
+	"$(cat "$dir/c.state" "$dir/c.log")"
+kill "$c_pid"
+
 # --- 3. A watch from a resourceVersion not reached: waits up to 3 s, then 504.
 start_sim f --speed 0 --seed 4 --start "$start" --initial-events 20
 rv=$(sim_stat "$f_port" resource_version)

@@ -68,7 +68,8 @@ for _ in $(seq 300); do
 	[ "$blocked" = Lock ] && break
 	sleep 0.1
 done
-echo "SELECT 'committing', extract(epoch FROM clock_timestamp()); COMMIT;" >&7
+# (a psql that died early is not written to: the shell would die of SIGPIPE, unreported)
+kill -0 "$upd" 2>/dev/null && echo "SELECT 'committing', extract(epoch FROM clock_timestamp()); COMMIT;" >&7
 exec 7>&-
 wait $upd
 t_commit=$(sed -n 's/^committing|//p' "$dir/update.out")

@@ -20,10 +20,11 @@ psql -X -q -d postgres -c "DROP ROLE IF EXISTS k8s_notify_nobody" -c "CREATE ROL
 listener=$(mktemp)
 feed=$(mktemp -u)
 mkfifo "$feed"
+trap 'rm -f "$feed" "$listener"' EXIT
 psql -X -d "$db" -U k8s_notify_nobody <"$feed" >"$listener" 2>&1 &
 listen_pid=$!
 exec 7>"$feed"
-printf '%s\n' 'LISTEN k8s_events;' '\echo listening' >&7
+kill -0 "$listen_pid" 2>/dev/null && printf '%s\n' 'LISTEN k8s_events;' '\echo listening' >&7
 for _ in $(seq 300); do grep -q '^listening$' "$listener" && break; sleep 0.1; done
 out=$(psql -X -e -d "$db" 2>&1 <<SQL
 SET k8s_events.retention = '0';
@@ -32,7 +33,8 @@ SELECT k8s_events.ingest('$event', 'prod-eu');
 SELECT k8s_events.ingest('$event', 'prod-eu');
 SQL
 )
-printf '%s\n' 'SELECT 1;' '\q' >&7
+# (a psql that died early is not written to: the shell would die of SIGPIPE, unreported)
+kill -0 "$listen_pid" 2>/dev/null && printf '%s\n' 'SELECT 1;' '\q' >&7
 exec 7>&-
 wait "$listen_pid"
 rm -f "$feed"

@@ -248,7 +248,7 @@ stop_watch "$watch_pid"
 # --- 12a. The first request: a wrong token (401) is a mistake to say and stop at (exit 2);
 # a 503 or a 429 is the server asking to be asked again: retried after Retry-After.
 printf 'not-the-token\n' >"$dir/wrong-token"
-$K8S watch --cluster tls --api-server "https://127.0.0.1:$s_port" --ca-file "$dir/cert.pem" --token-file "$dir/wrong-token" -d postgres 2>"$dir/401.log"
+timeout 30 $K8S watch --cluster tls --api-server "https://127.0.0.1:$s_port" --ca-file "$dir/cert.pem" --token-file "$dir/wrong-token" -d postgres 2>"$dir/401.log"
 rc=$?
 test "$rc" = 2 && grep -q "HTTP 401" "$dir/401.log"
 check "a wrong token at the first request: exit 2 with the 401" $? "rc=$rc $(cat "$dir/401.log")"
