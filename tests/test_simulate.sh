@@ -503,6 +503,15 @@ done
 test "$alive" = 2500 && test "$created" = 4
 check "a frozen cluster started in a CronJob's second serves exactly --initial-events (2500: $alive), the CronJobs' 4 Events come when the clock moves ($created)" $?
 stop_sim "$SIM_PID"
+# At a crawl (--speed 1e-9) the first tick past those CronJobs is 1,000 s away: the clock's
+# thread sleeps until then, not a tick at a time (it once woke every 10 ms, waiting).
+launch_sim crawl --speed 0.000000001 --seed 11 --start 2026-12-06T00:08:59.72Z
+w0=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$SIM_PID/task/$SIM_PID/status")
+sleep 2
+w1=$(awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$SIM_PID/task/$SIM_PID/status")
+test $((w1 - w0)) -le 20
+check "a crawling cluster with the start second's CronJobs due sleeps: $((w1 - w0)) wake-ups of the clock's thread in 2 s (budget 20)" $?
+stop_sim "$SIM_PID"
 if LIST_RV=$($H pagination "$A" 2500 500); then
 	ok "limit=500: 5 pages, every event once, remainingItemCount exact, one pinned resourceVersion, key order, matches the observation log"
 else notok "paginated list of 2,500"; LIST_RV=0; fi

@@ -515,7 +515,7 @@ mono_at(const sim_state *st, int64_t sim_us)
  * INT64_MAX: nothing until a request changes it (and wakes us).
  */
 static int64_t
-next_due(const sim_state *st, cm_model *m)
+next_due(const sim_state *st, cm_model *m, int64_t model_now)
 {
 	int64_t due = ss_next_trim(st->store);
 	int64_t t;
@@ -535,6 +535,9 @@ next_due(const sim_state *st, cm_model *m)
 	else
 	{
 		t = cm_next_time(m);
+		/* due at model_now itself (the start second's): run once the clock passes it */
+		if (t <= model_now)
+			t = model_now + 1;
 		if (ss_next_expiry(st->store) < t)
 			t = ss_next_expiry(st->store);
 		t = mono_at(st, t);
@@ -1059,7 +1062,7 @@ cmd_simulate(int argc, char **argv)
 		ss_trim(st.store, mono);
 		if (st.store->rv != before)
 			pthread_cond_broadcast(&st.changed);
-		due = next_due(&st, m);
+		due = next_due(&st, m, model_now);
 		now_at = (sim_resume_point){target, st.store->rv, st.injected_events - injected0};
 		pthread_mutex_unlock(&st.mu);
 		if (o.state_file && mono >= next_save && memcmp(&now_at, &saved, sizeof(saved)) != 0)
