@@ -351,7 +351,14 @@ check "worker: watch_status shows the cluster by its name, 40 stored, 7 rejected
 # readable text, on one line.
 sql "SELECT k8s_events.add_cluster('failing', api_server => '$api/fail')" >/dev/null
 wait_for 20 "SELECT coalesce((SELECT last_error LIKE 'HTTP 503 %' FROM k8s_events.watch_status WHERE cluster = 'failing'), false)"
-timeout 20 $K8S watch --cluster failing-cli --api-server "$api/fail" -d postgres 2>"$dir/failing.log"
+# (a 503 is the server asking to be asked again: the program retries it, even at its first
+# request, until stopped)
+$K8S watch --cluster failing-cli --api-server "$api/fail" -d postgres 2>"$dir/failing.log" &
+failing_pid=$!
+bg_pids+=($failing_pid)
+wait_for 20 "SELECT coalesce((SELECT last_error LIKE 'HTTP 503 %' FROM k8s_events.watch_status WHERE cluster = 'failing-cli'), false)"
+kill -TERM "$failing_pid"
+wait "$failing_pid"
 rc=$?
 q "SELECT encode(convert_to(last_error, 'UTF8'), 'hex') FROM k8s_events.watch_status WHERE cluster IN ('failing', 'failing-cli') ORDER BY cluster" >"$dir/failing.hex" 2>&1
 out=$(python3 - "$dir/failing.hex" "$dir/failing.log" <<'PY'
@@ -364,7 +371,7 @@ sys.exit(0 if len(errors) == 2 and not bad and all("HTTP 503" in e for e in erro
 PY
 )
 rc2=$?
-test "$rc" = 2 && test "$rc2" = 0
+test "$rc" = 0 && test "$rc2" = 0
 check "a hostile error body (escapes, newline, a cut emoji, a byte not UTF-8): readable text on one line in watch_status and on standard error ($out)" $? \
 	"rc=$rc $out
 $(cat "$dir/failing.hex" | head -c 600)
