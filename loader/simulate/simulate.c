@@ -376,12 +376,6 @@ warm_up(sim_state *st, const options *o, long want, int64_t start_us, char *err,
 #define JUMP_SLICE_ACTIONS 2000
 
 /*
- * One tick of --rate (the caller holds mu): first where /simulator/advance moved
- * the clock, then action after action until the model has written rate Events
- * per second since the pace was set.  Simulated time stops at the last action
- * until the next tick.  Returns it.
- */
-/*
  * A SIGINT or SIGTERM waiting: they are let in only while the simulation
  * sleeps, so a long run of the model looks for them now and then and ends
  * early, and the stop does not wait for a whole tick on a loaded machine.
@@ -395,6 +389,12 @@ stop_pending(void)
 	       (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
 }
 
+/*
+ * One tick of --rate (the caller holds mu): first where /simulator/advance moved
+ * the clock, then action after action until the model has written rate Events
+ * per second since the pace was set.  Simulated time stops at the last action
+ * until the next tick.  Returns it.
+ */
 static int64_t
 pace_by_rate(sim_state *st, cm_model *m, int64_t mono, int64_t *model_now)
 {
